@@ -1,1 +1,51 @@
-fn main(){}
+//! Speed of each model stage on a real face: detection on a 640x384 frame, alignment, and
+//! embedding at batch 1 and 16 (per-chip cost falls with batch size).
+//!
+//!     cargo bench --bench models
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use image::imageops::{self, FilterType};
+use screentime::align::align;
+use screentime::detect::{DetectOptions, Detector};
+use screentime::embed::Embedder;
+use screentime::engine::load_image;
+use screentime::runtime::{Runtime, RuntimeOptions};
+
+fn models(c: &mut Criterion) {
+    let runtime = Runtime::new(RuntimeOptions::default()).expect("models: run scripts/setup");
+    let photo = load_image(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/photos/obama.jpg"))
+        .expect("data/photos/obama.jpg: run scripts/setup");
+    let frame = imageops::resize(&photo, 640, 384, FilterType::Triangle);
+
+    let mut detector = Detector::new(&runtime, DetectOptions::default()).unwrap();
+    c.bench_function("detect 640x384", |b| {
+        b.iter(|| detector.detect(black_box(&frame)).unwrap())
+    });
+
+    let face = detector.detect(&photo).unwrap().remove(0);
+    c.bench_function("align 150x150 chip", |b| {
+        b.iter(|| align(black_box(&photo), &face.landmarks))
+    });
+
+    let chip = align(&photo, &face.landmarks);
+    let mut embedder = Embedder::new(&runtime).unwrap();
+    let mut group = c.benchmark_group("embed");
+    for batch in [1, 16] {
+        let chips = vec![chip.clone(); batch];
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(format!("batch {batch}"), |b| {
+            b.iter(|| embedder.embed(black_box(&chips)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = models
+}
+criterion_main!(benches);

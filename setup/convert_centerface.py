@@ -11,11 +11,11 @@ refuses constant folding and batch-norm fusion on it: the shipped file runs abou
 Usage: python convert_centerface.py IN.onnx OUT.onnx  (OUT is written atomically)
 """
 
-import os
 import sys
-import tempfile
 
 import onnx
+
+from convert_dlib import write_atomically
 
 
 def make_dynamic(model: onnx.ModelProto) -> None:
@@ -56,12 +56,8 @@ def main() -> int:
         model = onnx.load(source)
         make_dynamic(model)
         onnx.checker.check_model(model, full_check=True)
-        folder = os.path.dirname(os.path.abspath(target))
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
-            tmp.write(model.SerializeToString())
-        os.chmod(tmp.name, 0o644)
-        os.replace(tmp.name, target)
-    except (OSError, ValueError, onnx.checker.ValidationError, onnx.onnx_cpp2py_export.shape_inference.InferenceError) as err:
+        write_atomically(target, model.SerializeToString())
+    except (OSError, ValueError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as err:
         print(f"error: {source}: {err}", file=sys.stderr)
         return 1
     return 0

@@ -1,1 +1,272 @@
+//! Face detection with CenterFace.
+//!
+//! In: an RGB image of any size. Out: [`Face`]s (box, 5 landmarks, score) in that image's pixel
+//! coordinates, best score first, overlapping duplicates removed.
+//!
+//! The image is scaled (keeping its aspect) so its longer side is at most
+//! [`DetectOptions::max_side`], then zero-padded right and bottom to multiples of 32, which the
+//! network's strides need. The network sees float RGB 0..255 with no normalisation (BGR loses
+//! faces) and answers, on a grid 4x coarser than its input, a face-centre heatmap and per-cell
+//! box size, centre offset and landmark offsets.
 
+use image::RgbImage;
+use image::imageops::{self, FilterType};
+use ndarray::{Array4, ArrayViewD};
+use ort::session::Session;
+use ort::value::TensorRef;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::runtime::{Model, Runtime};
+
+#[derive(Debug, Clone, Copy)]
+pub struct DetectOptions {
+    /// Heatmap score above which a grid cell is a face centre.
+    pub threshold: f32,
+    /// Boxes overlapping a better one by more than this IoU are the same face.
+    pub nms_iou: f32,
+    /// Longer side of the image the network sees; larger finds smaller faces, slower.
+    pub max_side: u32,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            threshold: 0.5,
+            nms_iou: 0.3,
+            max_side: 640,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BBox {
+    pub x1: f32,
+    pub y1: f32,
+    pub x2: f32,
+    pub y2: f32,
+}
+
+impl BBox {
+    pub fn width(&self) -> f32 {
+        self.x2 - self.x1
+    }
+
+    pub fn height(&self) -> f32 {
+        self.y2 - self.y1
+    }
+
+    pub fn area(&self) -> f32 {
+        self.width().max(0.0) * self.height().max(0.0)
+    }
+
+    pub fn iou(&self, other: &BBox) -> f32 {
+        let overlap = BBox {
+            x1: self.x1.max(other.x1),
+            y1: self.y1.max(other.y1),
+            x2: self.x2.min(other.x2),
+            y2: self.y2.min(other.y2),
+        };
+        let shared = overlap.area();
+        if shared == 0.0 {
+            return 0.0;
+        }
+        shared / (self.area() + other.area() - shared)
+    }
+}
+
+/// The 5 landmarks, as image-left eye, image-right eye, nose tip, image-left and image-right
+/// mouth corner, each (x, y).
+pub type Landmarks = [[f32; 2]; 5];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Face {
+    #[serde(rename = "box")]
+    pub bbox: BBox,
+    pub landmarks: Landmarks,
+    pub score: f32,
+}
+
+pub struct Detector {
+    session: Session,
+    options: DetectOptions,
+}
+
+impl Detector {
+    pub fn new(runtime: &Runtime, options: DetectOptions) -> Result<Detector> {
+        Ok(Detector {
+            session: runtime.session(Model::Detector)?,
+            options,
+        })
+    }
+
+    pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>> {
+        let (width, height) = image.dimensions();
+        if width == 0 || height == 0 {
+            return Ok(Vec::new());
+        }
+        let scale = (self.options.max_side as f32 / width.max(height) as f32).min(1.0);
+        let scaled_w = ((width as f32 * scale).round() as u32).max(1);
+        let scaled_h = ((height as f32 * scale).round() as u32).max(1);
+        let input = if (scaled_w, scaled_h) == (width, height) {
+            to_input(image)
+        } else {
+            to_input(&imageops::resize(
+                image,
+                scaled_w,
+                scaled_h,
+                FilterType::Triangle,
+            ))
+        };
+
+        let onnx = |stage| Error::onnx(Model::Detector.file_name(), stage);
+        let tensor = TensorRef::from_array_view(&input).map_err(onnx("input"))?;
+        let outputs = self
+            .session
+            .run(ort::inputs!["input.1" => tensor])
+            .map_err(onnx("detecting faces"))?;
+        let output = |name: &str| outputs[name].try_extract_array::<f32>();
+        let maps = HeadMaps {
+            heat: output("537").map_err(onnx("reading the heatmap"))?,
+            scale: output("538").map_err(onnx("reading box sizes"))?,
+            offset: output("539").map_err(onnx("reading box offsets"))?,
+            landmarks: output("540").map_err(onnx("reading landmarks"))?,
+        };
+        let mut faces = maps.decode(self.options.threshold, input.dim());
+        faces = non_maximum_suppression(faces, self.options.nms_iou);
+
+        let (sx, sy) = (
+            scaled_w as f32 / width as f32,
+            scaled_h as f32 / height as f32,
+        );
+        for face in &mut faces {
+            face.bbox = BBox {
+                x1: (face.bbox.x1 / sx).clamp(0.0, width as f32),
+                y1: (face.bbox.y1 / sy).clamp(0.0, height as f32),
+                x2: (face.bbox.x2 / sx).clamp(0.0, width as f32),
+                y2: (face.bbox.y2 / sy).clamp(0.0, height as f32),
+            };
+            for point in &mut face.landmarks {
+                *point = [point[0] / sx, point[1] / sy];
+            }
+        }
+        Ok(faces)
+    }
+}
+
+/// NCHW float RGB, padded with zeros to multiples of 32.
+fn to_input(image: &RgbImage) -> Array4<f32> {
+    let (width, height) = image.dimensions();
+    let pad = |n: u32| n.div_ceil(32) as usize * 32;
+    let mut input = Array4::<f32>::zeros((1, 3, pad(height), pad(width)));
+    for (x, y, pixel) in image.enumerate_pixels() {
+        for c in 0..3 {
+            input[[0, c, y as usize, x as usize]] = pixel[c] as f32;
+        }
+    }
+    input
+}
+
+/// The network's four outputs, each [1, C, H/4, W/4].
+struct HeadMaps<'a> {
+    heat: ArrayViewD<'a, f32>,
+    scale: ArrayViewD<'a, f32>,
+    offset: ArrayViewD<'a, f32>,
+    landmarks: ArrayViewD<'a, f32>,
+}
+
+impl HeadMaps<'_> {
+    /// One face per grid cell whose heat exceeds `threshold`, in input pixel coordinates.
+    fn decode(&self, threshold: f32, input_dim: (usize, usize, usize, usize)) -> Vec<Face> {
+        let (_, _, input_h, input_w) = input_dim;
+        let (rows, cols) = (self.heat.shape()[2], self.heat.shape()[3]);
+        let mut faces = Vec::new();
+        for row in 0..rows {
+            for col in 0..cols {
+                let score = self.heat[[0, 0, row, col]];
+                if score <= threshold {
+                    continue;
+                }
+                let h = self.scale[[0, 0, row, col]].exp() * 4.0;
+                let w = self.scale[[0, 1, row, col]].exp() * 4.0;
+                let cy = (row as f32 + self.offset[[0, 0, row, col]] + 0.5) * 4.0;
+                let cx = (col as f32 + self.offset[[0, 1, row, col]] + 0.5) * 4.0;
+                let x1 = (cx - w / 2.0).max(0.0);
+                let y1 = (cy - h / 2.0).max(0.0);
+                let mut landmarks = [[0.0; 2]; 5];
+                for (j, point) in landmarks.iter_mut().enumerate() {
+                    *point = [
+                        self.landmarks[[0, 2 * j + 1, row, col]] * w + x1,
+                        self.landmarks[[0, 2 * j, row, col]] * h + y1,
+                    ];
+                }
+                faces.push(Face {
+                    bbox: BBox {
+                        x1,
+                        y1,
+                        x2: (x1 + w).min(input_w as f32),
+                        y2: (y1 + h).min(input_h as f32),
+                    },
+                    landmarks,
+                    score,
+                });
+            }
+        }
+        faces
+    }
+}
+
+/// Keeps the best-scoring face of each group of boxes overlapping by more than `max_iou`.
+fn non_maximum_suppression(mut faces: Vec<Face>, max_iou: f32) -> Vec<Face> {
+    faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Face> = Vec::with_capacity(faces.len());
+    for face in faces {
+        if kept.iter().all(|k| k.bbox.iou(&face.bbox) <= max_iou) {
+            kept.push(face);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Face {
+        Face {
+            bbox: BBox { x1, y1, x2, y2 },
+            landmarks: [[0.0; 2]; 5],
+            score,
+        }
+    }
+
+    #[test]
+    fn iou_of_half_overlapping_boxes() {
+        let a = BBox {
+            x1: 0.0,
+            y1: 0.0,
+            x2: 10.0,
+            y2: 10.0,
+        };
+        let b = BBox {
+            x1: 5.0,
+            y1: 0.0,
+            x2: 15.0,
+            y2: 10.0,
+        };
+        assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
+        assert_eq!(a.iou(&BBox { x1: 20.0, ..b }), 0.0);
+    }
+
+    #[test]
+    fn suppression_keeps_best_of_each_cluster() {
+        let faces = vec![
+            face(0.0, 0.0, 10.0, 10.0, 0.6),
+            face(1.0, 1.0, 11.0, 11.0, 0.9),
+            face(50.0, 50.0, 60.0, 60.0, 0.7),
+        ];
+        let kept = non_maximum_suppression(faces, 0.3);
+        let scores: Vec<f32> = kept.iter().map(|f| f.score).collect();
+        assert_eq!(scores, vec![0.9, 0.7]);
+    }
+}

@@ -1,0 +1,77 @@
+//! The face engine for still images: detect -> align -> embed.
+//!
+//! In: an image file (or a decoded RGB image). Out: every face found, each with its box,
+//! landmarks, score and 128-D descriptor. The video job, cast enrolment and the photo commands
+//! all go through this one path, so a face in a cast photo and the same face in a frame get
+//! the same treatment.
+
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+
+use crate::align::align;
+use crate::detect::{DetectOptions, Detector, Face};
+use crate::embed::{Descriptor, Embedder};
+use crate::error::{Error, Result};
+use crate::runtime::{Runtime, RuntimeOptions};
+
+/// Everything that decides how faces are found and embedded.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub runtime: RuntimeOptions,
+    pub detect: DetectOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedFace {
+    pub face: Face,
+    pub descriptor: Descriptor,
+}
+
+pub struct Engine {
+    detector: Detector,
+    embedder: Embedder,
+}
+
+impl Engine {
+    pub fn new(runtime: &Runtime, detect: DetectOptions) -> Result<Engine> {
+        Ok(Engine {
+            detector: Detector::new(runtime, detect)?,
+            embedder: Embedder::new(runtime)?,
+        })
+    }
+
+    pub fn faces(&mut self, image: &RgbImage) -> Result<Vec<EmbeddedFace>> {
+        let faces = self.detector.detect(image)?;
+        let chips: Vec<RgbImage> = faces.iter().map(|f| align(image, &f.landmarks)).collect();
+        let descriptors = self.embedder.embed(&chips)?;
+        Ok(faces
+            .into_iter()
+            .zip(descriptors)
+            .map(|(face, descriptor)| EmbeddedFace { face, descriptor })
+            .collect())
+    }
+}
+
+/// Decodes an image file upright: phone photos store their rotation in EXIF.
+pub fn load_image(path: &Path) -> Result<RgbImage> {
+    let image_error = |source| Error::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = ImageReader::open(path)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .with_guessed_format()
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    let orientation = decoder.orientation().map_err(image_error)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    image.apply_orientation(orientation);
+    Ok(image.into_rgb8())
+}

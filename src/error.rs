@@ -1,0 +1,50 @@
+//! Typed errors. Each names what failed (a file, an image, a model) and why, in one line, so a
+//! user can act on it without a backtrace.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The models folder is missing, incomplete or does not match its manifest.
+    #[error("{path}: {reason}")]
+    Models { path: PathBuf, reason: String },
+
+    /// The ONNX Runtime shared library could not be loaded.
+    #[error("{path}: cannot load ONNX Runtime: {reason}")]
+    Runtime { path: PathBuf, reason: String },
+
+    /// ONNX Runtime refused a model or failed while running it.
+    #[error("{path}: {stage}: {source}")]
+    Onnx {
+        path: PathBuf,
+        stage: &'static str,
+        source: ort::Error,
+    },
+
+    /// An input image could not be read or decoded.
+    #[error("{path}: cannot read image: {source}")]
+    Image {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// For `map_err`: ONNX Runtime failed at `stage` of using the model at `path`.
+    pub fn onnx(path: impl Into<PathBuf>, stage: &'static str) -> impl FnOnce(ort::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Onnx {
+            path,
+            stage,
+            source,
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! ONNX Runtime: the one place that loads the library, checks the installed models and creates
+//! sessions.
+//!
+//! In: the models folder written by `scripts/setup` (its `manifest.json` holds the sha256 of every
+//! file) and [`RuntimeOptions`] (device, threads). Out: ONNX Runtime sessions for the detector and
+//! the embedder, with the settings that measured fastest on a busy 2-core machine: optimization
+//! level All and no spinning of idle intra-op threads.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    Cpu,
+    /// NVIDIA GPU through ONNX Runtime's CUDA execution provider (cargo feature `cuda`).
+    Cuda,
+}
+
+/// The networks screentime runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Model {
+    /// CenterFace: faces with 5 landmarks.
+    Detector,
+    /// dlib ResNet v1: 128-D face descriptors.
+    Embedder,
+}
+
+impl Model {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Model::Detector => "centerface.onnx",
+            Model::Embedder => "dlib_resnet_v1.onnx",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// The folder `scripts/setup` filled.
+    pub models_dir: PathBuf,
+    /// The ONNX Runtime library to load, when not the one in `models_dir`.
+    pub library: Option<PathBuf>,
+    pub device: Device,
+    /// Intra-op threads for each session.
+    pub threads: usize,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            models_dir: default_models_dir(),
+            library: std::env::var_os("SCREENTIME_ORT_LIB").map(PathBuf::from),
+            device: Device::Cpu,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// `$SCREENTIME_MODELS`, else the project's own `models/`, where `scripts/setup` installs them.
+pub fn default_models_dir() -> PathBuf {
+    std::env::var_os("SCREENTIME_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+/// A loaded ONNX Runtime with verified models, ready to create sessions.
+pub struct Runtime {
+    environment: Environment,
+    options: RuntimeOptions,
+    hashes: BTreeMap<Model, String>,
+}
+
+impl Runtime {
+    /// Checks the models against the manifest and loads ONNX Runtime (once per process: later
+    /// calls reuse the library the first one loaded).
+    pub fn new(options: RuntimeOptions) -> Result<Runtime> {
+        let dir = &options.models_dir;
+        let manifest = read_manifest(dir)?;
+        let mut hashes = BTreeMap::new();
+        for model in [Model::Detector, Model::Embedder] {
+            hashes.insert(model, verify(dir, model.file_name(), &manifest)?);
+        }
+
+        let library = options
+            .library
+            .clone()
+            .unwrap_or_else(|| match options.device {
+                Device::Cpu => dir.join("libonnxruntime.so"),
+                Device::Cuda => dir.join("cuda").join("libonnxruntime.so"),
+            });
+        let environment = load_library(&library)?;
+        Ok(Runtime {
+            environment,
+            options,
+            hashes,
+        })
+    }
+
+    /// The sha256 of a model file, as verified at start.
+    pub fn model_sha256(&self, model: Model) -> &str {
+        &self.hashes[&model]
+    }
+
+    pub fn model_path(&self, model: Model) -> PathBuf {
+        self.options.models_dir.join(model.file_name())
+    }
+
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
+    pub fn session(&self, model: Model) -> Result<Session> {
+        let path = self.model_path(model);
+        let onnx = |stage| Error::onnx(&path, stage);
+        let builder = self.builder().map_err(onnx("session options"))?;
+        with_device(builder, self.options.device)
+            .commit_from_file(&path)
+            .map_err(onnx("loading the model"))
+    }
+
+    fn builder(&self) -> ort::Result<SessionBuilder> {
+        Ok(Session::builder(&self.environment)?
+            .with_optimization_level(GraphOptimizationLevel::All)?
+            .with_intra_threads(self.options.threads)?
+            // Spinning idle threads steal the core the decoder or another worker needs:
+            // 15-24 fps with spinning became 37-39 fps without, on 2 busy cores.
+            .with_intra_op_spinning(false)?)
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn with_device(mut builder: SessionBuilder, device: Device) -> SessionBuilder {
+    use ort::ep::ExecutionProvider;
+    if device == Device::Cuda
+        && let Err(err) = ort::ep::CUDA::default().register(&mut builder)
+    {
+        eprintln!("warning: CUDA is not available ({err}); running on the CPU");
+    }
+    builder
+}
+
+#[cfg(not(feature = "cuda"))]
+fn with_device(builder: SessionBuilder, device: Device) -> SessionBuilder {
+    if device == Device::Cuda {
+        eprintln!(
+            "warning: this screentime was built without CUDA support (cargo feature `cuda`); running on the CPU"
+        );
+    }
+    builder
+}
+
+fn load_library(path: &Path) -> Result<Environment> {
+    static LOADED: OnceLock<std::result::Result<Environment, String>> = OnceLock::new();
+    let not_found = || Error::Runtime {
+        path: path.to_path_buf(),
+        reason: "file not found (run scripts/setup, or set SCREENTIME_ORT_LIB)".into(),
+    };
+    if LOADED.get().is_none() && !path.is_file() {
+        return Err(not_found());
+    }
+    LOADED
+        .get_or_init(|| {
+            ort::init_from(path)
+                .map_err(|e| e.to_string())?
+                .with_name("screentime")
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|reason| Error::Runtime {
+            path: path.to_path_buf(),
+            reason,
+        })
+}
+
+fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        files: BTreeMap<String, String>,
+    }
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Models {
+        path: path.clone(),
+        reason: format!("{e} (the models are not installed: run scripts/setup)"),
+    })?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Models {
+        path,
+        reason: format!("not a screentime manifest: {e}"),
+    })?;
+    Ok(manifest.files)
+}
+
+/// Returns the file's sha256 after checking it against the manifest.
+fn verify(dir: &Path, name: &str, manifest: &BTreeMap<String, String>) -> Result<String> {
+    let path = dir.join(name);
+    let expected = manifest
+        .get(&format!("models/{name}"))
+        .ok_or_else(|| Error::Models {
+            path: dir.join("manifest.json"),
+            reason: format!("lists no {name}: run scripts/setup"),
+        })?;
+    let actual = sha256_file(&path)?;
+    if &actual != expected {
+        return Err(Error::Models {
+            path,
+            reason: format!(
+                "sha256 {actual} does not match the manifest ({expected}): the file is damaged or was replaced; run scripts/setup"
+            ),
+        });
+    }
+    Ok(actual)
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}

@@ -1,0 +1,71 @@
+//! Shared by the integration tests: the installed models, the registry photos `scripts/setup`
+//! fetched into `data/`, and `../shared/data` when this machine has it.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::path::{Path, PathBuf};
+
+use image::RgbImage;
+use screentime::detect::DetectOptions;
+use screentime::embed::Descriptor;
+use screentime::engine::{EmbeddedFace, Engine, load_image};
+use screentime::runtime::{Runtime, RuntimeOptions};
+
+pub fn project() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A photo from face_recognition 1.3.0's test images (PyPI), installed by `scripts/setup`.
+pub fn registry_photo(name: &str) -> PathBuf {
+    let path = project().join("data/photos").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup",
+        path.display()
+    );
+    path
+}
+
+/// `../shared/data/<sub>`, or None (with a message) where this machine has no shared data.
+pub fn shared_data(sub: &str) -> Option<PathBuf> {
+    let path = project().join("../shared/data").join(sub);
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (development data only)",
+            path.display()
+        );
+        None
+    }
+}
+
+pub fn runtime() -> Runtime {
+    Runtime::new(RuntimeOptions::default()).expect("models installed by scripts/setup")
+}
+
+pub fn engine() -> Engine {
+    Engine::new(&runtime(), DetectOptions::default()).expect("engine")
+}
+
+pub fn faces_in(engine: &mut Engine, path: &Path) -> Vec<EmbeddedFace> {
+    let image = load_image(path).expect("readable photo");
+    engine.faces(&image).expect("faces")
+}
+
+/// The photo surrounded by black on every side: the face crops in the test data are so tight
+/// that the detector sees no face context without it.
+pub fn padded(image: &RgbImage) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let mut canvas = RgbImage::new(w * 3, h * 3);
+    image::imageops::replace(&mut canvas, image, w as i64, h as i64);
+    canvas
+}
+
+pub fn nearest<'a>(descriptor: &Descriptor, known: &'a [(String, Descriptor)]) -> (&'a str, f32) {
+    known
+        .iter()
+        .map(|(name, d)| (name.as_str(), screentime::embed::distance(descriptor, d)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("a non-empty set of known faces")
+}

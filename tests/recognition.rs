@@ -1,0 +1,245 @@
+//! The models on real faces: the ONNX embedder against dlib itself, and the whole path
+//! (CenterFace, alignment, embedder) against the people in labelled photos.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use screentime::embed::{Descriptor, Embedder, SAME_PERSON, distance};
+use screentime::engine::{EmbeddedFace, load_image};
+
+const REGISTRY_PHOTOS: [(&str, &str); 4] = [
+    ("obama.jpg", "obama"),
+    ("obama2.jpg", "obama"),
+    ("obama3.jpg", "obama"),
+    ("biden.jpg", "biden"),
+];
+
+/// dlib (installed by `scripts/setup --test`) cuts its own chips from the registry photos and
+/// embeds them; the converted ONNX model must give the same descriptors for the same chips.
+#[test]
+fn onnx_embedder_reproduces_dlib_on_dlibs_own_chips() {
+    let out = tempfile::tempdir().unwrap();
+    let dlib = project().join("data/dlib");
+    let run = Command::new(project().join(".venv/bin/python"))
+        .arg(project().join("tests/tools/dlib_reference.py"))
+        .arg("--shape-predictor")
+        .arg(dlib.join("shape_predictor_5_face_landmarks.dat"))
+        .arg("--embedder")
+        .arg(dlib.join("dlib_face_recognition_resnet_model_v1.dat"))
+        .arg(out.path())
+        .args(REGISTRY_PHOTOS.map(|(name, _)| registry_photo(name)))
+        .output()
+        .expect("the project venv (run scripts/setup --test)");
+    assert!(
+        run.status.success(),
+        "dlib reference failed (run scripts/setup --test): {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json = std::fs::read_to_string(out.path().join("descriptors.json")).unwrap();
+    let reference: BTreeMap<String, Vec<f32>> = serde_json::from_str(&json).unwrap();
+    assert_eq!(reference.len(), 4, "dlib finds one face in each photo");
+
+    let chips: Vec<_> = reference
+        .keys()
+        .map(|name| image::open(out.path().join(name)).unwrap().to_rgb8())
+        .collect();
+    let mut embedder = Embedder::new(&runtime()).unwrap();
+    let batched = embedder.embed(&chips).unwrap();
+    let mut worst = 0.0f32;
+    for ((name, want), got) in reference.iter().zip(&batched) {
+        let diff = want
+            .iter()
+            .zip(got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        println!("{name}: max abs difference from dlib {diff:.2e}");
+        worst = worst.max(diff);
+    }
+    assert!(
+        worst < 1e-4,
+        "descriptors differ from dlib's by up to {worst}"
+    );
+
+    // A chip's descriptor does not depend on what else is in its batch.
+    for (chip, in_batch) in chips.iter().zip(&batched) {
+        let alone = embedder.embed(std::slice::from_ref(chip)).unwrap();
+        assert!(distance(&alone[0], in_batch) < 1e-5);
+    }
+}
+
+#[test]
+fn registry_photos_separate_obama_from_biden() {
+    let mut engine = engine();
+    let faces: Vec<(&str, Descriptor)> = REGISTRY_PHOTOS
+        .iter()
+        .map(|(name, person)| {
+            let found = faces_in(&mut engine, &registry_photo(name));
+            assert_eq!(found.len(), 1, "{name} shows one face");
+            (*person, found[0].descriptor)
+        })
+        .collect();
+    assert_pairs_separate(&faces);
+}
+
+/// Every same-person pair is closer than dlib's 0.6, every different-person pair farther.
+fn assert_pairs_separate(faces: &[(&str, Descriptor)]) {
+    for (i, (a, da)) in faces.iter().enumerate() {
+        for (b, db) in &faces[i + 1..] {
+            let d = distance(da, db);
+            println!("{a} - {b}: {d:.3}");
+            if a == b {
+                assert!(d < SAME_PERSON, "{a} vs {a}: {d}");
+            } else {
+                assert!(d > SAME_PERSON, "{a} vs {b}: {d}");
+            }
+        }
+    }
+}
+
+fn largest(faces: Vec<EmbeddedFace>) -> EmbeddedFace {
+    faces
+        .into_iter()
+        .max_by(|a, b| a.face.bbox.area().total_cmp(&b.face.bbox.area()))
+        .expect("at least one face")
+}
+
+/// knn/train holds one person per folder; knn/test photos show the people named in the data's
+/// README (obama_and_biden also shows a girl who is none of them).
+#[test]
+fn knn_people_are_told_apart() {
+    let Some(knn) = shared_data("knn") else {
+        return;
+    };
+    let mut engine = engine();
+    let mut train: Vec<(String, Descriptor)> = Vec::new();
+    for person in sorted_entries(&knn.join("train")) {
+        let name = person.file_name().unwrap().to_string_lossy().into_owned();
+        for photo in sorted_entries(&person) {
+            train.push((
+                name.clone(),
+                largest(faces_in(&mut engine, &photo)).descriptor,
+            ));
+        }
+    }
+    assert_eq!(train.len(), 9);
+    let pairs: Vec<(&str, Descriptor)> = train.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    assert_pairs_separate(&pairs);
+
+    let tests: [(&str, &[&str]); 5] = [
+        ("alex_lacamoire1.jpg", &["alex_lacamoire"]),
+        ("johnsnow_test1.jpg", &["kit_harington"]),
+        ("kit_with_rose.jpg", &["kit_harington", "rose_leslie"]),
+        ("obama1.jpg", &["obama"]),
+        ("obama_and_biden.jpg", &["obama", "biden"]),
+    ];
+    for (photo, people) in tests {
+        let faces = faces_in(&mut engine, &knn.join("test").join(photo));
+        let matches = |face: &EmbeddedFace, person: &str| {
+            train
+                .iter()
+                .filter(|(name, _)| name == person)
+                .all(|(_, d)| distance(&face.descriptor, d) < SAME_PERSON)
+        };
+        for person in people {
+            let count = faces.iter().filter(|f| matches(f, person)).count();
+            assert_eq!(count, 1, "{photo}: faces matching {person}");
+        }
+        for face in &faces {
+            let (nearest_name, d) = nearest(&face.descriptor, &train);
+            if d < SAME_PERSON {
+                assert!(
+                    people.contains(&nearest_name),
+                    "{photo}: a face is taken for {nearest_name} ({d})"
+                );
+            }
+        }
+    }
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// Enrols the five BBT crops of each cast member (padded: they are tight crops) as references.
+fn bbt_cast(cast_dir: &Path) -> Vec<(String, Descriptor)> {
+    let mut engine = engine();
+    let mut cast = Vec::new();
+    for member in sorted_entries(cast_dir) {
+        let name = member.file_name().unwrap().to_string_lossy().into_owned();
+        for crop in sorted_entries(&member) {
+            let image = padded(&load_image(&crop).unwrap());
+            let faces = engine.faces(&image).unwrap();
+            assert_eq!(faces.len(), 1, "{}: one face", crop.display());
+            cast.push((name.clone(), faces[0].descriptor));
+        }
+    }
+    cast
+}
+
+/// Each labelled cast member of each scene is found, recognised against the cast crops, and in
+/// the left-to-right order the data's README gives (bbt4 has two rows: top, then bottom).
+#[test]
+fn bbt_scenes_show_every_labelled_cast_member() {
+    let Some(bbt) = shared_data("bbt") else {
+        return;
+    };
+    let cast = bbt_cast(&bbt.join("cast"));
+    assert_eq!(cast.len(), 40);
+    let scenes: [(&str, &[&[&str]]); 5] = [
+        ("bbt1.jpg", &[&["raj", "leonard", "howard", "sheldon"]]),
+        ("bbt2.jpg", &[&["leonard", "sheldon"]]),
+        (
+            "bbt3.jpg",
+            &[&["sheldon", "howard", "penny", "raj", "leonard"]],
+        ),
+        (
+            "bbt4.jpg",
+            &[
+                &["amy", "raj", "bernadette"],
+                &["leonard", "penny", "sheldon"],
+            ],
+        ),
+        (
+            "bbt5.jpg",
+            &[&["raj", "penny", "sheldon", "leonard", "howard"]],
+        ),
+    ];
+    let mut engine = engine();
+    for (scene, rows) in scenes {
+        let faces = faces_in(&mut engine, &bbt.join("scenes").join(scene));
+        let recognised: Vec<(&str, f32, f32)> = faces
+            .iter()
+            .filter_map(|f| {
+                let (name, d) = nearest(&f.descriptor, &cast);
+                let (x, y) = (f.face.bbox.x1, f.face.bbox.y1);
+                (d < SAME_PERSON).then_some((name, x, y))
+            })
+            .collect();
+        for row in rows {
+            let mut found: Vec<(&str, f32, f32)> = row
+                .iter()
+                .map(|member| {
+                    let hits: Vec<_> = recognised.iter().filter(|r| r.0 == *member).collect();
+                    assert_eq!(hits.len(), 1, "{scene}: faces recognised as {member}");
+                    *hits[0]
+                })
+                .collect();
+            found.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let order: Vec<&str> = found.iter().map(|r| r.0).collect();
+            assert_eq!(&order, row, "{scene}: left-to-right order");
+        }
+        assert!(
+            recognised.iter().all(|r| r.0 != "stuart"),
+            "{scene}: stuart is in no scene"
+        );
+    }
+}
