@@ -2,19 +2,23 @@
 //! only parses arguments and calls one of these.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cast;
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
-use crate::runtime::Runtime;
+use crate::pipeline::{self, JobOptions, JobStats};
+use crate::report::{self, ScreenTime};
+use crate::runtime::{Device, Model, Runtime};
+use crate::video::{VideoInfo, VideoReader};
 
 /// One line of `screentime embed`'s output.
 #[derive(Serialize)]
 struct FaceLine<'a> {
-    image: &'a std::path::Path,
+    image: &'a Path,
     face: usize,
     #[serde(rename = "box")]
     bbox: BBox,
@@ -60,4 +64,131 @@ pub fn embed(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) 
         }
     }
     Ok(failed)
+}
+
+/// What `screentime VIDEO --cast DIR` needs beyond the engine options.
+#[derive(Debug, Clone)]
+pub struct ScreenTimeOptions {
+    pub video: PathBuf,
+    pub cast: PathBuf,
+    /// None: `screentime-out/<video stem>/`.
+    pub out: Option<PathBuf>,
+    pub json: bool,
+    pub quiet: bool,
+    pub job: JobOptions,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    video: &'a VideoInfo,
+    screen_time: &'a [ScreenTime],
+    settings: Settings<'a>,
+    models: Models<'a>,
+    stats: &'a JobStats,
+    cast_warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Settings<'a> {
+    cast: &'a Path,
+    cast_actors: usize,
+    cast_faces: usize,
+    threshold: f32,
+    stride: u64,
+    workers: usize,
+    threads_per_worker: usize,
+    device: Device,
+    detect_size: u32,
+    detect_threshold: f32,
+}
+
+#[derive(Serialize)]
+struct Models<'a> {
+    detector_sha256: &'a str,
+    embedder_sha256: &'a str,
+}
+
+/// `screentime VIDEO --cast DIR`: screen time per actor, written to the output folder as CSV,
+/// JSON and a bar chart (PNG and SVG), and printed as a table (or as the JSON report).
+pub fn screentime(engine: &EngineOptions, options: &ScreenTimeOptions, out: &mut impl Write) -> Result<()> {
+    let runtime = Runtime::new(engine.runtime.clone())?;
+    let video = VideoReader::open(&options.video, options.job.decoder_threads)?;
+    let cast = {
+        let mut enrol = Engine::new(&runtime, engine.detect)?;
+        cast::load(&options.cast, &runtime, &mut enrol)?
+    };
+    if !options.quiet {
+        for warning in &cast.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    let result = pipeline::run(video, &cast, &runtime, &options.job)?;
+
+    let dir = options.out.clone().unwrap_or_else(|| {
+        let stem = options.video.file_stem().unwrap_or_default();
+        Path::new("screentime-out").join(stem)
+    });
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
+        path: dir.clone(),
+        reason: e.to_string(),
+    })?;
+    let report = Report {
+        video: &result.video,
+        screen_time: &result.screen_time,
+        settings: Settings {
+            cast: &options.cast,
+            cast_actors: cast.names().len(),
+            cast_faces: cast.faces.len(),
+            threshold: options.job.threshold,
+            stride: options.job.stride,
+            workers: options.job.workers,
+            threads_per_worker: engine.runtime.threads,
+            device: engine.runtime.device,
+            detect_size: engine.detect.max_side,
+            detect_threshold: engine.detect.threshold,
+        },
+        models: Models {
+            detector_sha256: runtime.model_sha256(Model::Detector),
+            embedder_sha256: runtime.model_sha256(Model::Embedder),
+        },
+        stats: &result.stats,
+        cast_warnings: &cast.warnings,
+    };
+    let title = format!(
+        "Screen time in {}",
+        options.video.file_name().unwrap_or_default().to_string_lossy()
+    );
+    report::write_csv(&dir.join("screentime.csv"), &result.screen_time)?;
+    report::write_chart(&dir.join("screentime.png"), &title, &result.screen_time)?;
+    report::write_chart(&dir.join("screentime.svg"), &title, &result.screen_time)?;
+    // Written last: its presence means the run completed.
+    report::write_json(&dir.join("report.json"), &report)?;
+
+    let written = |source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    };
+    if options.json {
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| written(e.into()))?;
+        writeln!(out).map_err(written)?;
+    } else {
+        print_table(out, &result.screen_time).map_err(written)?;
+        if !options.quiet {
+            eprintln!("results in {} (chart: screentime.png)", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()> {
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    writeln!(out, "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}", "name", "seconds", "percent", "first_seen", "last_seen")?;
+    for r in rows {
+        writeln!(
+            out,
+            "{:width$}  {:>9.2}  {:>6.1}%  {:>10.2}  {:>9.2}",
+            r.name, r.seconds, r.percent, r.first_seen, r.last_seen
+        )?;
+    }
+    Ok(())
 }

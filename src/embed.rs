@@ -25,12 +25,13 @@ pub type Descriptor = [f32; DESCRIPTOR_LEN];
 /// Distances below this mean the same person.
 pub const SAME_PERSON: f32 = 0.6;
 
-pub fn distance(a: &Descriptor, b: &Descriptor) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
+pub fn distance(a: &[f32], b: &[f32]) -> f32 {
+    squared_distance(a, b).sqrt()
+}
+
+/// Orders like [`distance`] without the square root, for nearest-neighbour scans.
+pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 pub struct Embedder {

@@ -42,7 +42,17 @@ impl Engine {
     }
 
     pub fn faces(&mut self, image: &RgbImage) -> Result<Vec<EmbeddedFace>> {
-        let faces = self.detector.detect(image)?;
+        self.faces_where(image, |_| true)
+    }
+
+    /// Only the faces `keep` accepts are aligned and embedded.
+    pub fn faces_where(
+        &mut self,
+        image: &RgbImage,
+        keep: impl Fn(&Face) -> bool,
+    ) -> Result<Vec<EmbeddedFace>> {
+        let mut faces = self.detector.detect(image)?;
+        faces.retain(keep);
         let chips: Vec<RgbImage> = faces.iter().map(|f| align(image, &f.landmarks)).collect();
         let descriptors = self.embedder.embed(&chips)?;
         Ok(faces
@@ -51,6 +61,16 @@ impl Engine {
             .map(|(face, descriptor)| EmbeddedFace { face, descriptor })
             .collect())
     }
+}
+
+/// The image centred on a black canvas three times its size. A tight face crop (a face filling
+/// the picture, as in many cast photos) gives the detector no context around the face, and it
+/// finds nothing until the crop is padded.
+pub fn padded(image: &RgbImage) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let mut canvas = RgbImage::new(w * 3, h * 3);
+    image::imageops::replace(&mut canvas, image, w as i64, h as i64);
+    canvas
 }
 
 /// Decodes an image file upright: phone photos store their rotation in EXIF.

@@ -30,6 +30,18 @@ pub enum Error {
         source: image::ImageError,
     },
 
+    /// A video could not be opened or decoded.
+    #[error("{path}: {reason}")]
+    Video { path: PathBuf, reason: String },
+
+    /// The cast (a folder of actor photos, or an embeddings file) is unusable.
+    #[error("{path}: {reason}")]
+    Cast { path: PathBuf, reason: String },
+
+    /// A result file could not be written; files written before stay intact.
+    #[error("{path}: cannot write: {reason}")]
+    Output { path: PathBuf, reason: String },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

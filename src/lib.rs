@@ -7,11 +7,16 @@
 //! ONNX Runtime and the models.
 
 pub mod align;
+pub mod cast;
 pub mod commands;
 pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod identify;
+pub mod pipeline;
+pub mod report;
 pub mod runtime;
+pub mod video;
 
 pub use error::{Error, Result};

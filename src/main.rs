@@ -2,27 +2,43 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+
+use screentime::commands::ScreenTimeOptions;
 use screentime::detect::DetectOptions;
+use screentime::pipeline::{self, JobOptions};
 use screentime::engine::EngineOptions;
 use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
 
-/// Exit codes: 0 success, 1 an input or the installation is broken (the message names the file), 2 bad usage.
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
+(the message names the file); 2 bad command line.";
+
+/// Measures how long each actor is on screen in a video.
+///
+/// Every analysed frame goes through a face detector (CenterFace); each frontal face is aligned
+/// and embedded into dlib's 128-D face descriptor and matched against the cast's photos. Faces
+/// that match no one get stable unknown_N labels. Screen time per identity is written as CSV,
+/// JSON and a bar chart.
 #[derive(Parser)]
 #[command(
     name = "screentime",
     version,
-    about,
-    after_help = "Exit codes: 0 success; 1 an input, output or the installation failed (the message names the file); 2 bad command line."
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Find the faces in photos and print each one's box, landmarks, score and 128-D embedding
     /// as a JSON line: the way to check the models by hand, or to feed embeddings to other tools.
+    #[command(after_help = EXIT_CODES)]
     Embed {
         /// Images to analyse (jpg, png, webp, bmp).
         #[arg(required = true)]
@@ -30,6 +46,40 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The video to measure: anything FFmpeg reads (mp4, mkv, mov, webm, ...).
+    #[arg(required = true)]
+    video: Option<PathBuf>,
+    /// Whom to recognise: a folder with one sub-folder of photos per actor (cast/Tom Cruise/*.jpg)
+    /// and/or photos named after actors (cast/Tom Cruise.jpg). The largest face in each photo is
+    /// used; more photos per actor (angles, ages, lighting) recognise them more often. The
+    /// embeddings are cached in the folder as screentime-cast.json, which can also be given
+    /// here alone.
+    #[arg(long, value_name = "DIR", required = true)]
+    cast: Option<PathBuf>,
+    /// Output folder [default: screentime-out/<video name>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Largest face-descriptor distance at which a face counts as a cast member. dlib's network
+    /// was trained for 0.6; lower is stricter (fewer false matches, more unknowns).
+    #[arg(long, value_name = "DISTANCE", default_value_t = 0.6)]
+    threshold: f32,
+    /// Analyse every Nth frame; each analysed frame stands for the time until the next one.
+    /// Screen time is then exact to about N frames per appearance, and the run is up to N times
+    /// faster.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    stride: u64,
+    /// Print the full JSON report on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no warnings on stderr (errors are still reported).
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 #[derive(Args)]
@@ -42,7 +92,7 @@ struct EngineArgs {
     /// when CUDA cannot start, screentime says so and runs on the CPU.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
-    /// ONNX Runtime threads per network; the default uses every core.
+    /// CPU threads to use; the default is every core.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Face-centre score needed to report a face (0-1). Lower finds more blurred or turned faces
@@ -76,9 +126,32 @@ impl EngineArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let stdout = &mut std::io::stdout().lock();
     let result = match cli.command {
-        Command::Embed { images, engine } => {
-            screentime::commands::embed(&engine.options(), &images, &mut std::io::stdout().lock())
+        Some(Command::Embed { images, engine }) => {
+            screentime::commands::embed(&engine.options(), &images, stdout)
+        }
+        None => {
+            let run = cli.run;
+            let mut engine = run.engine.options();
+            let (workers, threads_per_worker) = pipeline::split_threads(engine.runtime.threads);
+            engine.runtime.threads = threads_per_worker;
+            let options = ScreenTimeOptions {
+                video: run.video.expect("required by clap"),
+                cast: run.cast.expect("required by clap"),
+                out: run.out,
+                json: run.json,
+                quiet: run.quiet,
+                job: JobOptions {
+                    detect: engine.detect,
+                    threshold: run.threshold,
+                    stride: run.stride,
+                    workers,
+                    decoder_threads: 0,
+                    progress: !run.quiet && std::io::stderr().is_terminal(),
+                },
+            };
+            screentime::commands::screentime(&engine, &options, stdout).map(|()| 0)
         }
     };
     match result {

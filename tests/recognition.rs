@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::*;
 use screentime::embed::{Descriptor, Embedder, SAME_PERSON, distance};
-use screentime::engine::{EmbeddedFace, load_image};
+use screentime::engine::{EmbeddedFace, load_image, padded};
 
 const REGISTRY_PHOTOS: [(&str, &str); 4] = [
     ("obama.jpg", "obama"),

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use image::RgbImage;
 use screentime::detect::DetectOptions;
 use screentime::embed::Descriptor;
 use screentime::engine::{EmbeddedFace, Engine, load_image};
@@ -51,15 +50,6 @@ pub fn engine() -> Engine {
 pub fn faces_in(engine: &mut Engine, path: &Path) -> Vec<EmbeddedFace> {
     let image = load_image(path).expect("readable photo");
     engine.faces(&image).expect("faces")
-}
-
-/// The photo surrounded by black on every side: the face crops in the test data are so tight
-/// that the detector sees no face context without it.
-pub fn padded(image: &RgbImage) -> RgbImage {
-    let (w, h) = image.dimensions();
-    let mut canvas = RgbImage::new(w * 3, h * 3);
-    image::imageops::replace(&mut canvas, image, w as i64, h as i64);
-    canvas
 }
 
 pub fn nearest<'a>(descriptor: &Descriptor, known: &'a [(String, Descriptor)]) -> (&'a str, f32) {

@@ -1,0 +1,282 @@
+//! The cast: whom to recognise.
+//!
+//! In: a folder with one sub-folder of photos per actor (`cast/Tom Cruise/*.jpg`) and/or single
+//! photos named after the actor (`cast/Tom Cruise.jpg`), or an embeddings file written by an
+//! earlier run. Out: a [`Cast`]: each actor's name with the 128-D descriptor of the largest face
+//! in each of their photos.
+//!
+//! Embedding photos is the slow part, so the result is cached beside the photos in
+//! `screentime-cast.json`, keyed by each photo's sha256 and the embedder's sha256: a second run
+//! embeds nothing, and an edited or added photo is embedded alone. That file is also a cast on
+//! its own (`--cast cast/screentime-cast.json`): 128 numbers per face, no photos needed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::embed::{DESCRIPTOR_LEN, Descriptor};
+use crate::engine::{EmbeddedFace, Engine, load_image, padded};
+use crate::error::{Error, Result};
+use crate::report::write_json;
+use crate::runtime::{Model, Runtime, sha256_file};
+
+/// The embeddings file kept beside the cast photos.
+pub const CACHE_FILE: &str = "screentime-cast.json";
+const FORMAT: &str = "screentime-cast 1";
+const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "webp", "bmp"];
+
+#[derive(Debug, Clone)]
+pub struct CastFace {
+    pub name: String,
+    /// Where the face came from, relative to the cast folder.
+    pub photo: String,
+    pub descriptor: Descriptor,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cast {
+    pub faces: Vec<CastFace>,
+    /// Problems with single photos (no face, several faces): reported, not fatal.
+    pub warnings: Vec<String>,
+}
+
+impl Cast {
+    /// Distinct actor names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.faces.iter().map(|f| f.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
+/// The cache file's layout; `descriptor` is None for a photo in which no face was found, so
+/// that photo is not analysed again either.
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    format: String,
+    embedder_sha256: String,
+    photos: Vec<CachedPhoto>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
+struct CachedPhoto {
+    name: String,
+    photo: String,
+    sha256: String,
+    faces_found: usize,
+    descriptor: Option<Vec<f32>>,
+}
+
+/// Loads the cast at `path`: a folder of photos (embedding what the cache lacks) or a cache file.
+pub fn load(path: &Path, runtime: &Runtime, engine: &mut Engine) -> Result<Cast> {
+    let embedder = runtime.model_sha256(Model::Embedder);
+    let cast = if path.is_dir() {
+        load_folder(path, embedder, engine)?
+    } else if path.is_file() {
+        let cache = read_cache(path)?.ok_or_else(|| cast_error(path, "not a screentime cast file"))?;
+        if cache.embedder_sha256 != embedder {
+            return Err(cast_error(
+                path,
+                "embeddings were made by a different embedder model; give the photo folder instead",
+            ));
+        }
+        from_cached(path, &cache.photos)
+    } else {
+        return Err(cast_error(path, "no such folder or file"));
+    };
+    if cast.faces.is_empty() {
+        return Err(cast_error(path, "no face found in any cast photo"));
+    }
+    Ok(cast)
+}
+
+fn cast_error(path: &Path, reason: &str) -> Error {
+    Error::Cast {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn load_folder(dir: &Path, embedder: &str, engine: &mut Engine) -> Result<Cast> {
+    let photos = list_photos(dir)?;
+    if photos.is_empty() {
+        return Err(cast_error(
+            dir,
+            "no photos: expected one sub-folder of photos per actor, or photos named after actors",
+        ));
+    }
+    let cache_path = dir.join(CACHE_FILE);
+    let previous = match read_cache(&cache_path) {
+        Ok(Some(cache)) if cache.embedder_sha256 == embedder => cache.photos,
+        _ => Vec::new(), // absent, stale or damaged: rebuilt below
+    };
+    let by_hash: BTreeMap<&str, &CachedPhoto> =
+        previous.iter().map(|p| (p.sha256.as_str(), p)).collect();
+
+    let mut entries = Vec::with_capacity(photos.len());
+    let mut unreadable = Vec::new();
+    for (name, photo) in photos {
+        let relative = photo
+            .strip_prefix(dir)
+            .unwrap_or(&photo)
+            .to_string_lossy()
+            .into_owned();
+        let sha256 = sha256_file(&photo)?;
+        if let Some(hit) = by_hash.get(sha256.as_str()) {
+            entries.push(CachedPhoto {
+                name,
+                photo: relative,
+                ..(*hit).clone()
+            });
+            continue;
+        }
+        // One damaged photo should not stop the run: it is left out (and not cached, so a
+        // repaired file is picked up next time).
+        match load_image(&photo).and_then(|image| enrol(engine, &image)) {
+            Ok(faces) => {
+                let largest = faces
+                    .iter()
+                    .max_by(|a, b| a.face.bbox.area().total_cmp(&b.face.bbox.area()));
+                entries.push(CachedPhoto {
+                    name,
+                    photo: relative,
+                    sha256,
+                    faces_found: faces.len(),
+                    descriptor: largest.map(|f| f.descriptor.to_vec()),
+                });
+            }
+            Err(err) => unreadable.push(format!("{err}; photo skipped")),
+        }
+    }
+
+    if entries != previous {
+        let cache = CacheFile {
+            format: FORMAT.into(),
+            embedder_sha256: embedder.into(),
+            photos: entries.clone(),
+        };
+        // A read-only cast folder still works; it is only embedded again next time.
+        if let Err(err) = write_json(&cache_path, &cache) {
+            unreadable.push(format!("{err}; the cast will be embedded again next run"));
+        }
+    }
+    let mut cast = from_cached(dir, &entries);
+    cast.warnings.extend(unreadable);
+    Ok(cast)
+}
+
+/// The faces in a cast photo; a tight crop that shows none is padded and tried again.
+fn enrol(engine: &mut Engine, image: &RgbImage) -> Result<Vec<EmbeddedFace>> {
+    let faces = engine.faces(image)?;
+    if faces.is_empty() {
+        return engine.faces(&padded(image));
+    }
+    Ok(faces)
+}
+
+fn from_cached(dir: &Path, photos: &[CachedPhoto]) -> Cast {
+    let mut faces = Vec::new();
+    let mut warnings = Vec::new();
+    for photo in photos {
+        let path = dir.join(&photo.photo);
+        match (&photo.descriptor, photo.faces_found) {
+            (None, _) => warnings.push(format!("{}: no face found; photo skipped", path.display())),
+            (Some(d), n) => {
+                if n > 1 {
+                    warnings.push(format!(
+                        "{}: {n} faces found; using the largest as {}",
+                        path.display(),
+                        photo.name
+                    ));
+                }
+                let mut descriptor = [0.0; DESCRIPTOR_LEN];
+                descriptor.copy_from_slice(d);
+                faces.push(CastFace {
+                    name: photo.name.clone(),
+                    photo: photo.photo.clone(),
+                    descriptor,
+                });
+            }
+        }
+    }
+    Cast { faces, warnings }
+}
+
+/// None when the file does not exist; an error when it exists but is not a valid cast file.
+fn read_cache(path: &Path) -> Result<Option<CacheFile>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let cache: CacheFile = serde_json::from_str(&text)
+        .map_err(|e| cast_error(path, &format!("not a screentime cast file: {e}")))?;
+    if cache.format != FORMAT {
+        return Err(cast_error(path, &format!("unknown format {:?}", cache.format)));
+    }
+    if let Some(bad) = cache
+        .photos
+        .iter()
+        .find(|p| p.descriptor.as_ref().is_some_and(|d| d.len() != DESCRIPTOR_LEN))
+    {
+        return Err(cast_error(
+            path,
+            &format!("{}: descriptor is not {DESCRIPTOR_LEN} numbers", bad.photo),
+        ));
+    }
+    Ok(Some(cache))
+}
+
+/// (actor name, photo) for every photo in the cast folder, sorted: sub-folder photos take the
+/// folder's name, top-level photos their file stem.
+fn list_photos(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut photos = Vec::new();
+    for entry in sorted_entries(dir)? {
+        if entry.is_dir() {
+            let name = file_name(&entry);
+            for photo in sorted_entries(&entry)? {
+                if is_photo(&photo) {
+                    photos.push((name.clone(), photo));
+                }
+            }
+        } else if is_photo(&entry) {
+            let stem = entry.file_stem().unwrap_or_default().to_string_lossy();
+            photos.push((stem.into_owned(), entry));
+        }
+    }
+    Ok(photos)
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io)?;
+    entries.sort();
+    Ok(entries)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+fn is_photo(path: &Path) -> bool {
+    path.is_file()
+        && !file_name(path).starts_with('.')
+        && path.extension().is_some_and(|ext| {
+            PHOTO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+        })
+}

@@ -1,0 +1,500 @@
+//! Video decoding: a video file in, its frames out.
+//!
+//! [`VideoReader::open`] takes a path and picks the file's main video stream (cover art and other
+//! attached pictures are never chosen); [`VideoReader::info`] describes it. [`VideoReader::next_frame`]
+//! then yields every frame of that stream once, in the order the decoder outputs them, which is
+//! presentation order, each with its presentation time and its own duration in seconds and,
+//! when asked for, its picture as an [`image::RgbImage`] at the stream's own size.
+//!
+//! Choices, and why:
+//!
+//! - **Timestamps come from each frame**, never from index/fps: `time` is the frame's best-effort
+//!   timestamp (FFmpeg's guess that survives missing or reordered pts) minus the stream's start
+//!   time, so the first frame is at about 0 and variable-frame-rate files are timed right.
+//!   `duration` is the gap to the next frame's time, so the reader decodes one frame ahead. The
+//!   container's per-packet durations cannot be used for that: they are decode-order gaps, and
+//!   FFmpeg's MP4 muxer writes a constant one even for VFR video (measured on the files
+//!   `tests/tools/make_video.py` makes). Only the last frame takes the container's duration, else
+//!   1/average frame rate. Screen time is a sum of frame durations, so both must be right.
+//! - **Decoding is multithreaded** with FFmpeg's frame and slice threading together; frame
+//!   threading is what scales for H.264/HEVC, slice threading helps codecs and files that lack it.
+//! - **RGB only on request**: a strided run skips most frames, and the YUV to RGB conversion
+//!   costs about as much as decoding, so `next_frame(false)` does none. The converter is made
+//!   once and reused; it is rebuilt only when the decoded size, pixel format or colour tagging
+//!   changes mid-stream. It honours the stream's colour matrix (BT.709 for most HD video) and
+//!   range when tagged, else assumes BT.601 limited range as FFmpeg does. Frames are not resized
+//!   here (the detector picks its own input size) and sample aspect ratio and rotation metadata
+//!   are not applied: pictures are the decoded, stored size.
+//! - **Damage does not stop a run**: a packet that fails to read or decode is counted
+//!   ([`VideoReader::damaged_packets`]) and skipped, as the `ffmpeg` tool does. Only errors that
+//!   make further decoding impossible (an I/O error, out of memory, or a long unbroken run of
+//!   failures meaning the stream is undecodable) are returned as errors.
+//! - **FFmpeg's own logging is silenced** (fatal messages only), process-wide, on first use: a
+//!   damaged region prints hundreds of decoder lines that would bury the tool's own output; the
+//!   damage is reported through the count instead.
+//!
+//! Every failure is an [`Error::Video`] naming the file and a short reason.
+
+use std::ffi::c_int;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use ff::software::scaling;
+use ff::util::{color, format::Pixel};
+use ff::{Dictionary, Packet, Rational, codec, format, frame, media};
+use ffmpeg_next as ff;
+
+use crate::error::{Error, Result};
+
+/// After this many packets in a row fail to read or decode, with no frame in between, the
+/// stream is taken as undecodable rather than damaged.
+const MAX_FAILURES_IN_A_ROW: u64 = 1000;
+
+/// What a video is, as far as the container and codec say before decoding.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VideoInfo {
+    pub path: PathBuf,
+    /// Size of the decoded pictures, in pixels (sample aspect ratio and rotation not applied).
+    pub width: u32,
+    pub height: u32,
+    /// Codec short name, e.g. "h264".
+    pub codec: String,
+    /// Average frame rate, if known.
+    pub frame_rate: Option<f64>,
+    /// Seconds, from the stream or else the container, if known.
+    pub duration: Option<f64>,
+    /// The stream's frame count, if the container records it (good enough for a progress bar).
+    pub frames: Option<u64>,
+}
+
+/// One decoded frame.
+pub struct Frame {
+    /// 0-based index of this frame among the frames the decoder has output.
+    pub index: u64,
+    /// Presentation time in seconds from the stream start (the first frame is about 0.0).
+    pub time: f64,
+    /// How long this frame is shown, in seconds: until the next frame's time; for the last frame
+    /// (or a next frame that is not later), the container's duration for it, else 1/frame rate,
+    /// else 0.
+    pub duration: f64,
+    /// The picture, only when asked for.
+    pub image: Option<image::RgbImage>,
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("index", &self.index)
+            .field("time", &self.time)
+            .field("duration", &self.duration)
+            .field("image", &self.image.as_ref().map(|i| i.dimensions()))
+            .finish()
+    }
+}
+
+/// Decodes one video file frame by frame. See the module documentation.
+pub struct VideoReader {
+    info: VideoInfo,
+    input: format::context::Input,
+    decoder: ff::decoder::Video,
+    stream_index: usize,
+    /// Seconds per timestamp tick of the stream.
+    time_base: f64,
+    /// The stream's start, in ticks, subtracted from every timestamp.
+    start: i64,
+    /// Seconds per frame at the average frame rate, or 0 when unknown.
+    nominal_duration: f64,
+    /// The frame to return next (its picture), when `pending` is Some.
+    current: frame::Video,
+    pending: Option<Decoded>,
+    /// Where the decoder writes; swapped with `current`.
+    ahead: frame::Video,
+    converter: Option<Converter>,
+    next_index: u64,
+    /// End of the last frame decoded, for a frame that has no timestamp at all.
+    previous_end: f64,
+    draining: bool,
+    damaged: u64,
+    failures_in_a_row: u64,
+}
+
+// SAFETY: every FFmpeg object in here (demuxer, decoder, frames, swscale context) is owned by the
+// reader alone and only touched through `&mut self`; none has thread affinity. ffmpeg-next marks
+// all but the swscale context `Send`, and that one is a plain heap object freed on drop.
+unsafe impl Send for VideoReader {}
+
+/// Timing of a decoded frame, before its successor is known.
+#[derive(Clone, Copy)]
+struct Decoded {
+    time: f64,
+    /// Its duration when there is no later frame to measure it by.
+    fallback_duration: f64,
+}
+
+/// YUV (or whatever the decoder gives) to RGB24 at the same size, plus its output buffer.
+struct Converter {
+    key: ConverterKey,
+    scaler: scaling::Context,
+    rgb: frame::Video,
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+struct ConverterKey {
+    format: Pixel,
+    width: u32,
+    height: u32,
+    space: color::Space,
+    range: color::Range,
+}
+
+static INIT: Once = Once::new();
+
+fn init() {
+    INIT.call_once(|| {
+        // ffmpeg-next's init only registers devices (and formats on old FFmpeg); it cannot fail.
+        let _ = ff::init();
+        ff::util::log::set_level(ff::util::log::Level::Fatal);
+    });
+}
+
+fn seconds(r: Rational) -> Option<f64> {
+    (r.numerator() > 0 && r.denominator() > 0).then(|| f64::from(r))
+}
+
+impl VideoReader {
+    /// Opens `path` and its main video stream. `threads`: decoder threads (0 = let FFmpeg
+    /// choose, from the CPU count).
+    pub fn open(path: &Path, threads: usize) -> Result<VideoReader> {
+        init();
+        let fail = |reason: String| Error::Video {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if path.is_dir() {
+            return Err(fail("not a file".into()));
+        }
+        // ffmpeg-next panics on a path it cannot pass to C as UTF-8.
+        if path.to_str().is_none_or(|p| p.contains('\0')) {
+            return Err(fail("path is not valid UTF-8".into()));
+        }
+        let input = format::input(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+
+        let stream = pick_stream(&input).ok_or_else(|| fail("no video stream".into()))?;
+        let stream_index = stream.index();
+        let tb = stream.time_base();
+        let time_base = seconds(tb).unwrap_or(0.0);
+        let start = match stream.start_time() {
+            ff::ffi::AV_NOPTS_VALUE => 0,
+            t => t,
+        };
+        let frame_rate = seconds(stream.avg_frame_rate());
+        let duration = match stream.duration() {
+            d if d > 0 && d != ff::ffi::AV_NOPTS_VALUE => Some(d as f64 * time_base),
+            _ => match input.duration() {
+                d if d > 0 && d != ff::ffi::AV_NOPTS_VALUE => {
+                    Some(d as f64 / f64::from(ff::ffi::AV_TIME_BASE))
+                }
+                _ => None,
+            },
+        };
+        let frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
+
+        let context = codec::Context::from_parameters(stream.parameters())
+            .map_err(|e| fail(format!("cannot read the stream parameters: {e}")))?;
+        let id = context.id();
+        let codec_name = id.name().to_string();
+        let codec = ff::decoder::find(id)
+            .ok_or_else(|| fail(format!("no decoder for {codec_name} video")))?;
+        let mut decoder = context.decoder();
+        decoder.set_packet_time_base(tb);
+        let mut options = Dictionary::new();
+        let count = if threads == 0 {
+            "auto".to_string()
+        } else {
+            threads.to_string()
+        };
+        options.set("threads", &count);
+        options.set("thread_type", "frame+slice");
+        let decoder = decoder
+            .open_as_with(codec, options)
+            .and_then(|d| d.video())
+            .map_err(|e| fail(format!("cannot open the {codec_name} decoder: {e}")))?;
+
+        let info = VideoInfo {
+            path: path.to_path_buf(),
+            width: decoder.width(),
+            height: decoder.height(),
+            codec: codec_name,
+            frame_rate,
+            duration,
+            frames,
+        };
+        Ok(VideoReader {
+            info,
+            input,
+            decoder,
+            stream_index,
+            time_base,
+            start,
+            nominal_duration: frame_rate.map_or(0.0, |r| 1.0 / r),
+            current: frame::Video::empty(),
+            pending: None,
+            ahead: frame::Video::empty(),
+            converter: None,
+            next_index: 0,
+            previous_end: 0.0,
+            draining: false,
+            damaged: 0,
+            failures_in_a_row: 0,
+        })
+    }
+
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+
+    /// Packets that failed to read or decode and were skipped so far.
+    pub fn damaged_packets(&self) -> u64 {
+        self.damaged
+    }
+
+    /// The next frame, with its picture in RGB only when `rgb` is true. `Ok(None)` at the end of
+    /// the stream, after the decoder's buffered frames are flushed out, and on every call after.
+    pub fn next_frame(&mut self, rgb: bool) -> Result<Option<Frame>> {
+        // Decoding runs one frame ahead: a frame's duration is the gap to the next one's time,
+        // which is the only duration that is right for variable frame rate (a packet's
+        // container duration is a decode-order gap, and muxers often write a constant one).
+        let current = match self.pending.take() {
+            Some(current) => current,
+            None => match self.receive()? {
+                Some(first) => {
+                    std::mem::swap(&mut self.current, &mut self.ahead);
+                    first
+                }
+                None => return Ok(None),
+            },
+        };
+        let next = self.receive()?;
+        let duration = match next {
+            Some(next) if next.time > current.time => next.time - current.time,
+            _ => current.fallback_duration,
+        };
+        let image = if rgb {
+            Some(self.convert_to_rgb()?)
+        } else {
+            None
+        };
+        if next.is_some() {
+            std::mem::swap(&mut self.current, &mut self.ahead);
+        }
+        self.pending = next;
+        let index = self.next_index;
+        self.next_index += 1;
+        Ok(Some(Frame {
+            index,
+            time: current.time,
+            duration,
+            image,
+        }))
+    }
+
+    /// Decodes the next frame into `self.ahead`; None at the end.
+    fn receive(&mut self) -> Result<Option<Decoded>> {
+        loop {
+            match self.decoder.receive_frame(&mut self.ahead) {
+                Ok(()) => {
+                    self.failures_in_a_row = 0;
+                    return Ok(Some(self.timing()));
+                }
+                Err(ff::Error::Eof) => return Ok(None),
+                Err(ff::Error::Other {
+                    errno: ff::error::EAGAIN,
+                }) => {
+                    // Once drained, the decoder never asks for more; guard against looping.
+                    if self.draining {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => self.damage(e, "cannot decode")?,
+            }
+            self.feed()?;
+        }
+    }
+
+    /// The timing of the frame just decoded into `self.ahead`.
+    fn timing(&mut self) -> Decoded {
+        let f = &self.ahead;
+        let ticks = f.packet().duration;
+        let fallback_duration = if ticks > 0 {
+            ticks as f64 * self.time_base
+        } else {
+            self.nominal_duration
+        };
+        let time = match f.timestamp().or_else(|| f.pts()) {
+            Some(ts) => ts.saturating_sub(self.start) as f64 * self.time_base,
+            None => self.previous_end,
+        };
+        self.previous_end = time + fallback_duration;
+        Decoded {
+            time,
+            fallback_duration,
+        }
+    }
+
+    /// Sends the decoder the next packet of our stream, or end-of-stream.
+    fn feed(&mut self) -> Result<()> {
+        loop {
+            let mut packet = Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) if packet.stream() != self.stream_index => continue,
+                Ok(()) => {
+                    match self.decoder.send_packet(&packet) {
+                        Ok(()) => {}
+                        Err(e) => self.damage(e, "cannot decode")?,
+                    }
+                    return Ok(());
+                }
+                Err(ff::Error::Eof) => {
+                    self.draining = true;
+                    // Fails only if already draining, which cannot be: we stop feeding then.
+                    let _ = self.decoder.send_eof();
+                    return Ok(());
+                }
+                Err(ff::Error::Other {
+                    errno: ff::error::EAGAIN,
+                }) => continue,
+                Err(e @ ff::Error::InvalidData) => {
+                    self.damage(e, "cannot read")?;
+                    continue;
+                }
+                Err(e) => return Err(self.error(format!("cannot read: {e}"))),
+            }
+        }
+    }
+
+    /// Counts a packet that failed with `e`, or returns the error if decoding cannot go on.
+    fn damage(&mut self, e: ff::Error, what: &str) -> Result<()> {
+        self.damaged += 1;
+        self.failures_in_a_row += 1;
+        let fatal = matches!(
+            e,
+            ff::Error::Other {
+                errno: ff::error::ENOMEM
+            } | ff::Error::Exit
+        );
+        if fatal || self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW {
+            return Err(self.error(format!("{what}: {e}")));
+        }
+        Ok(())
+    }
+
+    fn error(&self, reason: String) -> Error {
+        Error::Video {
+            path: self.info.path.clone(),
+            reason,
+        }
+    }
+
+    /// The picture of `self.current` in RGB.
+    fn convert_to_rgb(&mut self) -> Result<image::RgbImage> {
+        let f = &self.current;
+        let key = ConverterKey {
+            format: f.format(),
+            width: f.width(),
+            height: f.height(),
+            space: f.color_space(),
+            range: f.color_range(),
+        };
+        if self.converter.as_ref().is_none_or(|c| c.key != key) {
+            self.converter = None; // free the old one first
+            let converter = Converter::new(key)
+                .map_err(|e| self.error(format!("cannot convert {:?} to RGB: {e}", key.format)))?;
+            self.converter = Some(converter);
+        }
+        let converter = self.converter.as_mut().expect("made above");
+        converter
+            .scaler
+            .run(&self.current, &mut converter.rgb)
+            .map_err(|e| Error::Video {
+                path: self.info.path.clone(),
+                reason: format!("cannot convert to RGB: {e}"),
+            })?;
+
+        // swscale pads each row for SIMD: copy the rows, not the buffer.
+        let (w, h) = (key.width as usize, key.height as usize);
+        let row = w * 3;
+        let stride = converter.rgb.stride(0);
+        let data = converter.rgb.data(0);
+        let mut pixels = Vec::with_capacity(row * h);
+        for y in 0..h {
+            pixels.extend_from_slice(&data[y * stride..y * stride + row]);
+        }
+        Ok(image::RgbImage::from_raw(key.width, key.height, pixels).expect("exact size"))
+    }
+}
+
+impl Converter {
+    fn new(key: ConverterKey) -> std::result::Result<Converter, ff::Error> {
+        let mut scaler = scaling::Context::get(
+            key.format,
+            key.width,
+            key.height,
+            Pixel::RGB24,
+            key.width,
+            key.height,
+            // Same size in and out: only the chroma upsampling uses the filter.
+            scaling::Flags::BILINEAR,
+        )?;
+        let matrix = match key.space {
+            color::Space::BT709 => Some(ff::ffi::SWS_CS_ITU709),
+            color::Space::FCC => Some(ff::ffi::SWS_CS_FCC),
+            color::Space::BT470BG | color::Space::SMPTE170M => Some(ff::ffi::SWS_CS_ITU601),
+            color::Space::SMPTE240M => Some(ff::ffi::SWS_CS_SMPTE240M),
+            color::Space::BT2020NCL | color::Space::BT2020CL => Some(ff::ffi::SWS_CS_BT2020),
+            _ => None,
+        };
+        let full_range = key.range == color::Range::JPEG
+            || matches!(
+                key.format,
+                Pixel::YUVJ420P | Pixel::YUVJ422P | Pixel::YUVJ444P | Pixel::YUVJ440P
+            );
+        if matrix.is_some() || full_range {
+            let matrix = matrix.unwrap_or(ff::ffi::SWS_CS_DEFAULT);
+            // SAFETY: the context is valid for the scaler's lifetime; the coefficient tables are
+            // static in libswscale. Unsupported combinations (e.g. RGB input) are refused with a
+            // negative return and leave the defaults, which is what we want then.
+            unsafe {
+                let table = ff::ffi::sws_getCoefficients(matrix);
+                ff::ffi::sws_setColorspaceDetails(
+                    scaler.as_mut_ptr(),
+                    table,
+                    c_int::from(full_range),
+                    ff::ffi::sws_getCoefficients(ff::ffi::SWS_CS_DEFAULT),
+                    1,
+                    0,
+                    1 << 16,
+                    1 << 16,
+                );
+            }
+        }
+        Ok(Converter {
+            key,
+            scaler,
+            rgb: frame::Video::empty(),
+        })
+    }
+}
+
+/// The stream FFmpeg ranks best among real video streams (not cover art), else the first one.
+fn pick_stream(input: &format::context::Input) -> Option<format::stream::Stream<'_>> {
+    let is_video = |s: &format::stream::Stream| {
+        s.parameters().medium() == media::Type::Video
+            && !s
+                .disposition()
+                .contains(format::stream::Disposition::ATTACHED_PIC)
+    };
+    match input.streams().best(media::Type::Video) {
+        Some(s) if is_video(&s) => Some(s),
+        _ => input.streams().find(is_video),
+    }
+}

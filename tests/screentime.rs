@@ -1,0 +1,205 @@
+//! `screentime VIDEO --cast DIR` end to end, on videos made from real photos with known segments.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{project, registry_photo, shared_data};
+use serde_json::{Value, json};
+
+const FPS: f64 = 25.0;
+
+/// Renders `spec` (see tests/tools/make_video.py) to `dir/name`.
+fn make_video(dir: &Path, name: &str, spec: Value) -> PathBuf {
+    let spec_path = dir.join(format!("{name}.json"));
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    let video = dir.join(name);
+    let run = Command::new(project().join(".venv/bin/python"))
+        .arg(project().join("tests/tools/make_video.py"))
+        .arg(&spec_path)
+        .arg(&video)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    video
+}
+
+fn screentime(args: &[&Path]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_screentime"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs the job and returns its report.json.
+fn measure(video: &Path, cast: &Path, out: &Path) -> Value {
+    let output = screentime(&[video, "--cast".as_ref(), cast, "--out".as_ref(), out, "--quiet".as_ref()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    serde_json::from_str(&report).unwrap()
+}
+
+fn seconds(report: &Value) -> Vec<(String, f64)> {
+    report["screen_time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["name"].as_str().unwrap().to_string(), row["seconds"].as_f64().unwrap()))
+        .collect()
+}
+
+fn seconds_of(report: &Value, name: &str) -> f64 {
+    seconds(report)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map_or(0.0, |(_, s)| s)
+}
+
+/// Obama is in the cast (one photo); Biden is not. The video shows other photos of Obama in
+/// three segments and Biden in two, with a segment without faces and movement in most shots.
+#[test]
+fn screen_time_of_a_cast_member_and_a_stranger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = tmp.path().join("cast");
+    std::fs::create_dir_all(cast.join("Barack Obama")).unwrap();
+    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama/official.jpg")).unwrap();
+
+    let photo = |name: &str| registry_photo(name).display().to_string();
+    let video = make_video(
+        tmp.path(),
+        "registry.mp4",
+        json!({"width": 640, "height": 360, "fps": FPS, "segments": [
+            {"image": photo("obama2.jpg"), "seconds": 2.0, "motion": "zoom"},
+            {"blank": 1.0},
+            {"image": photo("biden.jpg"), "seconds": 1.6, "motion": "pan"},
+            {"image": photo("obama3.jpg"), "seconds": 1.2, "motion": "still"},
+            {"image": photo("biden.jpg"), "seconds": 1.0, "motion": "zoom"},
+            {"image": photo("obama2.jpg"), "seconds": 1.0, "motion": "pan"},
+        ]}),
+    );
+    let out = tmp.path().join("out");
+    let report = measure(&video, &cast, &out);
+
+    let names: Vec<String> = seconds(&report).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["Barack Obama", "unknown_1"], "{report:#}");
+    let frame = 1.0 / FPS;
+    let obama = seconds_of(&report, "Barack Obama");
+    assert!((obama - 4.2).abs() <= 3.0 * frame, "Obama: {obama} s, truth 4.2 s");
+    let biden = seconds_of(&report, "unknown_1");
+    assert!((biden - 2.6).abs() <= 2.0 * frame, "Biden as unknown_1: {biden} s, truth 2.6 s");
+    let stranger = &report["screen_time"][1];
+    assert!((stranger["first_seen"].as_f64().unwrap() - 3.0).abs() <= frame);
+    assert!((stranger["last_seen"].as_f64().unwrap() - (5.8 + 1.0 - frame)).abs() <= frame);
+    assert_eq!(report["stats"]["frames_decoded"], 195);
+    assert!((report["stats"]["video_seconds"].as_f64().unwrap() - 7.8).abs() < 1e-6);
+
+    // The CSV holds the same rows; both charts exist.
+    let mut csv = csv::Reader::from_path(out.join("screentime.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap(),
+        vec!["name", "frames", "seconds", "percent", "first_seen", "last_seen"]
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][0], "Barack Obama");
+    for chart in ["screentime.png", "screentime.svg"] {
+        assert!(std::fs::metadata(out.join(chart)).unwrap().len() > 1000, "{chart}");
+    }
+
+    // The cast's embeddings were cached beside it and serve as a cast on their own.
+    let cache = cast.join(screentime::cast::CACHE_FILE);
+    assert!(cache.is_file());
+    let again = measure(&video, &cache, &tmp.path().join("again"));
+    assert_eq!(seconds(&again), seconds(&report));
+}
+
+/// The five BBT scenes, 2 s each, against the BBT cast's tight face crops: each actor gets
+/// exactly the scenes they are in (the data's README), stuart (in none) gets nothing.
+#[test]
+fn bbt_scenes_give_each_actor_their_scenes() {
+    let Some(bbt) = shared_data("bbt") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy, because the cast folder gets the embeddings cache and shared data is read-only.
+    let cast = tmp.path().join("cast");
+    for member in std::fs::read_dir(bbt.join("cast")).unwrap() {
+        let member = member.unwrap().path();
+        let target = cast.join(member.file_name().unwrap());
+        std::fs::create_dir_all(&target).unwrap();
+        for photo in std::fs::read_dir(&member).unwrap() {
+            let photo = photo.unwrap().path();
+            std::fs::copy(&photo, target.join(photo.file_name().unwrap())).unwrap();
+        }
+    }
+    let segments: Vec<Value> = (1..=5)
+        .map(|i| {
+            let scene = bbt.join(format!("scenes/bbt{i}.jpg"));
+            json!({"image": scene.display().to_string(), "seconds": 2.0, "motion": "still"})
+        })
+        .collect();
+    let video = make_video(
+        tmp.path(),
+        "bbt.mp4",
+        json!({"width": 1280, "height": 720, "fps": FPS, "segments": segments}),
+    );
+    let report = measure(&video, &cast, &tmp.path().join("out"));
+
+    let truth = [
+        ("leonard", 10.0),
+        ("sheldon", 10.0),
+        ("raj", 8.0),
+        ("howard", 6.0),
+        ("penny", 6.0),
+        ("amy", 2.0),
+        ("bernadette", 2.0),
+        ("stuart", 0.0),
+    ];
+    for (actor, want) in truth {
+        let got = seconds_of(&report, actor);
+        assert!((got - want).abs() < 0.5 / FPS, "{actor}: {got} s, truth {want} s\n{report:#}");
+    }
+}
+
+fn assert_fails_naming(args: &[&Path], named: &Path, reason: &str) {
+    let output = screentime(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("error: {}: ", named.display())), "{stderr}");
+    assert!(stderr.contains(reason), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_inputs_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = tmp.path().join("cast");
+    std::fs::create_dir_all(&cast).unwrap();
+    std::fs::copy(registry_photo("biden.jpg"), cast.join("Joe Biden.jpg")).unwrap();
+    let video = make_video(
+        tmp.path(),
+        "short.mp4",
+        json!({"width": 320, "height": 180, "fps": FPS, "segments": [{"blank": 0.2}]}),
+    );
+    let cast_flag: &Path = "--cast".as_ref();
+
+    let missing = tmp.path().join("missing.mp4");
+    assert_fails_naming(&[&missing, cast_flag, &cast], &missing, "");
+    let text = tmp.path().join("notes.mp4");
+    std::fs::write(&text, "not a video").unwrap();
+    assert_fails_naming(&[&text, cast_flag, &cast], &text, "");
+
+    let empty = tmp.path().join("empty-cast");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_fails_naming(&[&video, cast_flag, &empty], &empty, "no photos");
+
+    let faceless = tmp.path().join("faceless-cast");
+    std::fs::create_dir_all(&faceless).unwrap();
+    image::RgbImage::new(200, 200).save(faceless.join("Nobody.png")).unwrap();
+    assert_fails_naming(&[&video, cast_flag, &faceless], &faceless, "no face found in any cast photo");
+
+    let absent = tmp.path().join("absent-cast");
+    assert_fails_naming(&[&video, cast_flag, &absent], &absent, "no such folder or file");
+}

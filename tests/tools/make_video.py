@@ -1,0 +1,148 @@
+"""Make a test or demo video from real photos, with exactly known segments.
+
+Usage: make_video.py SPEC.json OUT.mp4
+
+SPEC is JSON:
+
+    {"width": 640, "height": 360, "fps": 25,
+     "segments": [{"image": "photos/a.jpg", "seconds": 2.0, "motion": "zoom"},
+                  {"image": "photos/b.jpg", "seconds": 1.5, "motion": "pan"},
+                  {"blank": 1.0},
+                  {"image": "photos/c.jpg", "seconds": 2.0, "motion": "still"}],
+     "vfr": false}
+
+- An image segment shows the photo scaled to fit inside the frame (aspect kept, letterboxed on
+  black) for exactly round(seconds * fps) frames. Image paths are relative to the spec file.
+- motion: "still" (default) none; "zoom" a slow zoom-in around the centre to 115% over the
+  segment; "pan" a slow left-to-right drift of 8% of the width, zoomed to 110% so no extra
+  border shows. Movement goes through ffmpeg's `perspective` filter, which samples bilinearly at
+  sub-pixel positions; `zoompan` rounds to whole pixels and visibly jitters.
+- {"blank": SECONDS} is that many frames of black (a segment without faces).
+- Cuts between segments are hard cuts.
+
+Output: H.264 (libx264, yuv420p, preset veryfast, CRF 20). Without "vfr" it is constant frame
+rate and frame i starts at i/fps; the frame count is the sum of the segments' frame counts.
+
+With "vfr": true the same frames are made, then inside each segment every third frame
+(offset 2, 5, 8, ...) is dropped, except a segment's first and last frames, and the file keeps
+the survivors' timestamps (-fps_mode passthrough). The frame before a dropped one lasts 2/fps,
+the others 1/fps, so every frame still starts on the i/fps grid, each segment still starts at
+the same time and lasts exactly its frames/fps seconds, and the video ends at the same time.
+
+The file is written to a temporary name next to OUT and renamed into place, so OUT is either
+complete or absent. Prints one summary line.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+MOTIONS = ("still", "zoom", "pan")
+
+
+def segment_frames(seg, fps):
+    seconds = seg["blank"] if "blank" in seg else seg["seconds"]
+    n = round(seconds * fps)
+    if n < 1:
+        sys.exit(f"segment {seg}: shorter than one frame at {fps} fps")
+    return n
+
+
+def kept_frames(n, vfr):
+    """Frame offsets kept inside a segment of n frames."""
+    if not vfr:
+        return list(range(n))
+    return [i for i in range(n) if not (i % 3 == 2 and i < n - 1)]
+
+
+def motion_filter(motion, n):
+    """A perspective filter for the movement, or None. `in` is the frame number in the segment."""
+    t = f"(in/{max(n - 1, 1)})"
+    if motion == "zoom":
+        z, dx = f"(1+0.15*{t})", "0"
+    elif motion == "pan":
+        z, dx = "1.1", f"(W*0.08*({t}-0.5))"
+    else:
+        return None
+    left, right = f"W/2+{dx}-W/2/{z}", f"W/2+{dx}+W/2/{z}"
+    top, bottom = f"H/2-H/2/{z}", f"H/2+H/2/{z}"
+    corners = dict(x0=left, y0=top, x1=right, y1=top, x2=left, y2=bottom, x3=right, y3=bottom)
+    return "perspective=" + ":".join(f"{k}='{v}'" for k, v in corners.items()) + ":eval=frame"
+
+
+def build(spec, spec_dir):
+    w, h, fps = int(spec["width"]), int(spec["height"]), spec["fps"]
+    if w % 2 or h % 2 or w <= 0 or h <= 0:
+        sys.exit("width and height must be positive and even (yuv420p)")
+    vfr = bool(spec.get("vfr", False))
+    inputs, chains, counts = [], [], []
+    for k, seg in enumerate(spec["segments"]):
+        n = segment_frames(seg, fps)
+        counts.append(n)
+        if "blank" in seg:
+            chain = [f"color=c=black:s={w}x{h}:r={fps}", "format=yuv420p", f"trim=end_frame={n}"]
+        else:
+            motion = seg.get("motion", "still")
+            if motion not in MOTIONS:
+                sys.exit(f"segment {k}: motion must be one of {', '.join(MOTIONS)}")
+            image = spec_dir / seg["image"]
+            if not image.is_file():
+                sys.exit(f"segment {k}: no such image: {image}")
+            inputs += ["-i", str(image)]
+            chain = [
+                f"[{len(inputs) // 2 - 1}:v]scale={w}:{h}:force_original_aspect_ratio=decrease"
+                ":force_divisible_by=2:flags=lanczos",
+                f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:black",
+                "format=yuv420p",
+                f"loop=loop={n - 1}:size=1:start=0",
+            ]
+            if (move := motion_filter(motion, n)) is not None:
+                chain.append(move)
+        chain += ["setsar=1", f"setpts=N/({fps}*TB)"]
+        chains.append(",".join(chain) + f"[s{k}]")
+    joined = "".join(f"[s{k}]" for k in range(len(chains)))
+    tail = f"{joined}concat=n={len(chains)}:v=1:a=0"
+    if vfr:
+        # Drop offsets 2, 5, 8, ... of each segment, never its last frame (see the docstring).
+        terms, start = [], 0
+        for n in counts:
+            terms.append(f"between(n,{start},{start + n - 2})*eq(mod(n-{start},3),2)")
+            start += n
+        tail += f",select='not({'+'.join(terms)})'"
+    graph = ";".join(chains + [tail + "[out]"])
+    timing = ["-fps_mode", "passthrough"] if vfr else ["-r", str(fps)]
+    frames = sum(len(kept_frames(n, vfr)) for n in counts)
+    return inputs, graph, timing, counts, frames
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.split("\n\n")[1])
+    spec_path, out = Path(sys.argv[1]), Path(sys.argv[2])
+    spec = json.loads(spec_path.read_text())
+    inputs, graph, timing, counts, frames = build(spec, spec_path.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix or ".mp4")
+    os.close(fd)
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph,
+           "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+           "-pix_fmt", "yuv420p", *timing, "-f", "mp4", tmp]
+    try:
+        if subprocess.run(cmd).returncode != 0:
+            sys.exit(f"ffmpeg failed making {out}")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    fps = spec["fps"]
+    print(f"{out}: {spec['width']}x{spec['height']} {fps} fps {'VFR' if spec.get('vfr') else 'CFR'}, "
+          f"{frames} frames, {sum(counts) / fps:.3f} s, segments of {'+'.join(map(str, counts))} frames")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+//! `screentime::video` on videos made from the registry photos by `tests/tools/make_video.py`,
+//! whose segments, frame count and timestamps are known exactly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{project, registry_photo};
+use screentime::Error;
+use screentime::video::{Frame, VideoReader};
+
+const FPS: f64 = 25.0;
+/// (photo or None for black, seconds, motion); at 25 fps: 25 + 10 + 20 + 15 = 70 frames.
+const SEGMENTS: [(Option<&str>, f64, &str); 4] = [
+    (Some("obama.jpg"), 1.0, "zoom"),
+    (None, 0.4, ""),
+    (Some("biden.jpg"), 0.8, "pan"),
+    (Some("obama2.jpg"), 0.6, "still"),
+];
+const FRAMES: u64 = 70;
+const SECONDS: f64 = 2.8;
+
+/// Makes the test video in `dir` and returns its path.
+fn make_video(dir: &Path, vfr: bool) -> PathBuf {
+    let segments: Vec<serde_json::Value> = SEGMENTS
+        .iter()
+        .map(|&(photo, seconds, motion)| match photo {
+            Some(name) => serde_json::json!({
+                "image": registry_photo(name), "seconds": seconds, "motion": motion
+            }),
+            None => serde_json::json!({ "blank": seconds }),
+        })
+        .collect();
+    let spec = serde_json::json!({
+        "width": 320, "height": 240, "fps": FPS, "vfr": vfr, "segments": segments
+    });
+    let spec_path = dir.join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    let out = dir.join(if vfr { "vfr.mp4" } else { "cfr.mp4" });
+    let python = project().join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup",
+        python.display()
+    );
+    let status = Command::new(python)
+        .arg(project().join("tests/tools/make_video.py"))
+        .args([&spec_path, &out])
+        .status()
+        .unwrap();
+    assert!(status.success(), "make_video.py failed");
+    out
+}
+
+fn read_all(path: &Path, threads: usize, rgb: bool) -> (VideoReader, Vec<Frame>) {
+    let mut reader = VideoReader::open(path, threads).unwrap();
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame(rgb).unwrap() {
+        frames.push(frame);
+    }
+    // The end stays the end.
+    assert!(reader.next_frame(rgb).unwrap().is_none());
+    (reader, frames)
+}
+
+fn mean_brightness(frame: &Frame) -> f64 {
+    let image = frame.image.as_ref().unwrap();
+    image.as_raw().iter().map(|&v| v as f64).sum::<f64>() / image.as_raw().len() as f64
+}
+
+#[test]
+fn constant_frame_rate_video_gives_every_frame_at_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = make_video(dir.path(), false);
+
+    let (reader, frames) = read_all(&path, 2, true);
+    let info = reader.info();
+    assert_eq!(
+        (info.width, info.height, info.codec.as_str()),
+        (320, 240, "h264")
+    );
+    assert_eq!(info.frames, Some(FRAMES));
+    assert!((info.frame_rate.unwrap() - FPS).abs() < 1e-9, "{info:?}");
+    assert!((info.duration.unwrap() - SECONDS).abs() < 1e-3, "{info:?}");
+    assert_eq!(reader.damaged_packets(), 0);
+
+    assert_eq!(frames.len() as u64, FRAMES);
+    for (i, frame) in frames.iter().enumerate() {
+        assert_eq!(frame.index, i as u64);
+        assert!((frame.time - i as f64 / FPS).abs() < 1e-3, "{frame:?}");
+        assert!((frame.duration - 1.0 / FPS).abs() < 1e-3, "{frame:?}");
+        let image = frame.image.as_ref().unwrap();
+        assert_eq!(image.dimensions(), (320, 240));
+    }
+    // The black segment is frames 25..35, cut hard on both sides.
+    for (i, frame) in frames.iter().enumerate() {
+        let black = mean_brightness(frame) < 3.0;
+        assert_eq!(
+            black,
+            (25..35).contains(&i),
+            "frame {i}: {}",
+            mean_brightness(frame)
+        );
+    }
+
+    // Without RGB: same frames and times, no pictures. 0 threads lets FFmpeg choose.
+    let (_, plain) = read_all(&path, 0, false);
+    assert_eq!(plain.len(), frames.len());
+    for (a, b) in plain.iter().zip(&frames) {
+        assert!(a.image.is_none());
+        assert_eq!((a.index, a.time, a.duration), (b.index, b.time, b.duration));
+    }
+}
+
+#[test]
+fn variable_frame_rate_video_is_timed_by_each_frames_timestamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = make_video(dir.path(), true);
+
+    // make_video.py drops offsets 2, 5, 8, ... of each segment except its last frame.
+    let mut expected = Vec::new();
+    let mut start = 0;
+    for (_, seconds, _) in SEGMENTS {
+        let n = (seconds * FPS).round() as usize;
+        expected.extend(
+            (0..n)
+                .filter(|i| !(i % 3 == 2 && *i < n - 1))
+                .map(|i| start + i),
+        );
+        start += n;
+    }
+
+    let (reader, frames) = read_all(&path, 0, false);
+    assert_eq!(reader.damaged_packets(), 0);
+    assert_eq!(frames.len(), expected.len());
+    for (frame, &slot) in frames.iter().zip(&expected) {
+        assert!(
+            (frame.time - slot as f64 / FPS).abs() < 1e-3,
+            "{frame:?} vs slot {slot}"
+        );
+    }
+    let gaps: Vec<f64> = frames.windows(2).map(|w| w[1].time - w[0].time).collect();
+    assert!(gaps.iter().any(|&g| (g - 1.0 / FPS).abs() < 1e-3));
+    assert!(gaps.iter().any(|&g| (g - 2.0 / FPS).abs() < 1e-3));
+    // Each frame lasts until the next one starts, and the last one until the end.
+    for (w, gap) in frames.windows(2).zip(&gaps) {
+        assert!(
+            (w[0].duration - gap).abs() < 1e-3,
+            "{:?} then {:?}",
+            w[0],
+            w[1]
+        );
+    }
+    let last = frames.last().unwrap();
+    assert!(
+        (last.time + last.duration - SECONDS).abs() < 1e-3,
+        "{last:?}"
+    );
+    let total: f64 = frames.iter().map(|f| f.duration).sum();
+    assert!((total - SECONDS).abs() < 1e-3, "{total}");
+}
+
+fn open_error(path: &Path) -> String {
+    match VideoReader::open(path, 0) {
+        Err(e @ Error::Video { .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.starts_with(&path.display().to_string()),
+                "{message}"
+            );
+            message
+        }
+        Err(e) => panic!("{}: not a video error: {e}", path.display()),
+        Ok(_) => panic!("{}: opened", path.display()),
+    }
+}
+
+#[test]
+fn unusable_inputs_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("x.mp4");
+    std::fs::write(&text, "not a video\n").unwrap();
+    open_error(&dir.path().join("missing.mp4"));
+    assert!(open_error(dir.path()).ends_with("not a file"));
+    open_error(&text);
+
+    let audio = dir.path().join("tone.m4a");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i", "sine=d=0.2"])
+        .arg(&audio)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(open_error(&audio).ends_with("no video stream"));
+}
+
+#[test]
+fn damaged_video_still_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = make_video(dir.path(), false);
+    // Overwrite a stretch in the middle of the picture data with noise.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    let mut x = 12345u32;
+    for b in &mut bytes[middle..middle + 4000] {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        *b = (x >> 16) as u8;
+    }
+    std::fs::write(&path, bytes).unwrap();
+
+    let (reader, frames) = read_all(&path, 0, true);
+    assert!(frames.len() as u64 + reader.damaged_packets() >= FRAMES / 2);
+    assert!(frames.windows(2).all(|w| w[0].time < w[1].time));
+}
