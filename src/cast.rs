@@ -76,7 +76,8 @@ pub fn load(path: &Path, runtime: &Runtime, engine: &mut Engine) -> Result<Cast>
     let cast = if path.is_dir() {
         load_folder(path, embedder, engine)?
     } else if path.is_file() {
-        let cache = read_cache(path)?.ok_or_else(|| cast_error(path, "not a screentime cast file"))?;
+        let cache =
+            read_cache(path)?.ok_or_else(|| cast_error(path, "not a screentime cast file"))?;
         if cache.embedder_sha256 != embedder {
             return Err(cast_error(
                 path,
@@ -220,13 +221,16 @@ fn read_cache(path: &Path) -> Result<Option<CacheFile>> {
     let cache: CacheFile = serde_json::from_str(&text)
         .map_err(|e| cast_error(path, &format!("not a screentime cast file: {e}")))?;
     if cache.format != FORMAT {
-        return Err(cast_error(path, &format!("unknown format {:?}", cache.format)));
+        return Err(cast_error(
+            path,
+            &format!("unknown format {:?}", cache.format),
+        ));
     }
-    if let Some(bad) = cache
-        .photos
-        .iter()
-        .find(|p| p.descriptor.as_ref().is_some_and(|d| d.len() != DESCRIPTOR_LEN))
-    {
+    if let Some(bad) = cache.photos.iter().find(|p| {
+        p.descriptor
+            .as_ref()
+            .is_some_and(|d| d.len() != DESCRIPTOR_LEN)
+    }) {
         return Err(cast_error(
             path,
             &format!("{}: descriptor is not {DESCRIPTOR_LEN} numbers", bad.photo),
@@ -270,7 +274,10 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn is_photo(path: &Path) -> bool {

@@ -110,7 +110,11 @@ struct Models<'a> {
 
 /// `screentime VIDEO --cast DIR`: screen time per actor, written to the output folder as CSV,
 /// JSON and a bar chart (PNG and SVG), and printed as a table (or as the JSON report).
-pub fn screentime(engine: &EngineOptions, options: &ScreenTimeOptions, out: &mut impl Write) -> Result<()> {
+pub fn screentime(
+    engine: &EngineOptions,
+    options: &ScreenTimeOptions,
+    out: &mut impl Write,
+) -> Result<()> {
     let runtime = Runtime::new(engine.runtime.clone())?;
     let video = VideoReader::open(&options.video, options.job.decoder_threads)?;
     let cast = {
@@ -156,7 +160,11 @@ pub fn screentime(engine: &EngineOptions, options: &ScreenTimeOptions, out: &mut
     };
     let title = format!(
         "Screen time in {}",
-        options.video.file_name().unwrap_or_default().to_string_lossy()
+        options
+            .video
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
     );
     report::write_csv(&dir.join("screentime.csv"), &result.screen_time)?;
     report::write_chart(&dir.join("screentime.png"), &title, &result.screen_time)?;
@@ -182,7 +190,11 @@ pub fn screentime(engine: &EngineOptions, options: &ScreenTimeOptions, out: &mut
 
 fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()> {
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-    writeln!(out, "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}", "name", "seconds", "percent", "first_seen", "last_seen")?;
+    writeln!(
+        out,
+        "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}",
+        "name", "seconds", "percent", "first_seen", "last_seen"
+    )?;
     for r in rows {
         writeln!(
             out,

@@ -284,7 +284,13 @@ mod tests {
     #[test]
     fn profile_is_not_frontal() {
         let mut f = face(0.0, 0.0, 100.0, 120.0, 0.9);
-        f.landmarks = [[30.0, 40.0], [70.0, 40.0], [50.0, 60.0], [35.0, 85.0], [65.0, 85.0]];
+        f.landmarks = [
+            [30.0, 40.0],
+            [70.0, 40.0],
+            [50.0, 60.0],
+            [35.0, 85.0],
+            [65.0, 85.0],
+        ];
         assert!(f.is_frontal());
         f.landmarks[2] = [75.0, 60.0]; // nose past the image-right eye
         assert!(!f.is_frontal());

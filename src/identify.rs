@@ -50,7 +50,11 @@ impl Gallery {
     /// (owner, mean distance to the owner's `k` closest descriptors) of the closest owner.
     fn nearest_owner(&self, query: &Descriptor, owners: usize, k: usize) -> Option<(usize, f32)> {
         let mut closest = vec![Vec::with_capacity(k + 1); owners];
-        for (d, &owner) in self.descriptors.chunks_exact(DESCRIPTOR_LEN).zip(&self.owners) {
+        for (d, &owner) in self
+            .descriptors
+            .chunks_exact(DESCRIPTOR_LEN)
+            .zip(&self.owners)
+        {
             let list: &mut Vec<f32> = &mut closest[owner];
             let distance = squared_distance(d, query).sqrt();
             let at = list.partition_point(|&x| x <= distance);
@@ -101,7 +105,9 @@ impl Identifier {
         let cast_names: Vec<String> = cast.names().into_iter().map(String::from).collect();
         let mut gallery = Gallery::default();
         for face in &cast.faces {
-            let owner = cast_names.binary_search(&face.name).expect("names come from the cast");
+            let owner = cast_names
+                .binary_search(&face.name)
+                .expect("names come from the cast");
             gallery.push(owner, &face.descriptor);
         }
         Identifier {
@@ -170,7 +176,10 @@ mod tests {
             descriptor: d,
         };
         Cast {
-            faces: vec![face("ann", descriptor(0, 1.0)), face("bob", descriptor(1, 1.0))],
+            faces: vec![
+                face("ann", descriptor(0, 1.0)),
+                face("bob", descriptor(1, 1.0)),
+            ],
             warnings: vec![],
         }
     }
@@ -184,6 +193,26 @@ mod tests {
     }
 
     #[test]
+    fn one_lookalike_photo_does_not_decide_alone() {
+        // Three photos of ann; the query is 0.5 from one of them and 0.7 from the others.
+        let photo = |d| CastFace {
+            name: "ann".into(),
+            photo: "ann.jpg".into(),
+            descriptor: d,
+        };
+        let mut near = descriptor(0, 1.0);
+        near[1] = 0.5;
+        let mut far = descriptor(0, 1.0);
+        far[1] = 0.7;
+        let cast = Cast {
+            faces: vec![photo(near), photo(far), photo(far)],
+            warnings: vec![],
+        };
+        let m = Identifier::new(&cast, 0.6).identify(&descriptor(0, 1.0));
+        assert_eq!((m.name.as_str(), m.known), ("unknown_1", false));
+    }
+
+    #[test]
     fn strangers_get_stable_labels_in_order_of_first_sight() {
         let mut id = Identifier::new(&cast(), 0.6);
         let names: Vec<String> = [(5, 1.0), (9, 1.0), (5, 1.2), (9, 0.9), (5, 1.0)]
@@ -192,7 +221,13 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["unknown_1", "unknown_2", "unknown_1", "unknown_2", "unknown_1"]
+            [
+                "unknown_1",
+                "unknown_2",
+                "unknown_1",
+                "unknown_2",
+                "unknown_1"
+            ]
         );
     }
 }

@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 
 use screentime::commands::ScreenTimeOptions;
 use screentime::detect::DetectOptions;
-use screentime::pipeline::{self, JobOptions};
 use screentime::engine::EngineOptions;
+use screentime::pipeline::{self, JobOptions};
 use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \

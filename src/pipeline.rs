@@ -81,7 +81,12 @@ pub fn split_threads(threads: usize) -> (usize, usize) {
 
 /// Measures the video `reader` opened; opening it first lets a bad video fail before the cast
 /// is embedded.
-pub fn run(reader: VideoReader, cast: &Cast, runtime: &Runtime, options: &JobOptions) -> Result<JobResult> {
+pub fn run(
+    reader: VideoReader,
+    cast: &Cast,
+    runtime: &Runtime,
+    options: &JobOptions,
+) -> Result<JobResult> {
     let started = Instant::now();
     let info = reader.info().clone();
     let workers = options.workers.max(1);
@@ -97,7 +102,11 @@ pub fn run(reader: VideoReader, cast: &Cast, runtime: &Runtime, options: &JobOpt
         drop((job_rx, result_tx));
 
         let progress = progress_bar(&info, options);
-        let tally = aggregate(result_rx, Identifier::new(cast, options.threshold), &progress);
+        let tally = aggregate(
+            result_rx,
+            Identifier::new(cast, options.threshold),
+            &progress,
+        );
         progress.finish_and_clear();
         // A worker's error ends the job first; the decoder then stops at its next send.
         let (mut tally, decoded) = (tally?, decoder.join().expect("decode thread")?);
@@ -142,7 +151,12 @@ fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<(u6
     Ok((decoded, reader.damaged_packets()))
 }
 
-fn analyse(runtime: &Runtime, detect: DetectOptions, jobs: Receiver<Job>, results: Sender<Result<Analysed>>) {
+fn analyse(
+    runtime: &Runtime,
+    detect: DetectOptions,
+    jobs: Receiver<Job>,
+    results: Sender<Result<Analysed>>,
+) {
     let mut engine = match Engine::new(runtime, detect) {
         Ok(engine) => engine,
         Err(err) => {
@@ -199,19 +213,31 @@ impl Tally {
                 name: name.clone(),
                 frames: s.frames,
                 seconds: s.seconds,
-                percent: if total > 0.0 { 100.0 * s.seconds / total } else { 0.0 },
+                percent: if total > 0.0 {
+                    100.0 * s.seconds / total
+                } else {
+                    0.0
+                },
                 first_seen: s.first,
                 last_seen: s.last,
             })
             .collect();
-        rows.sort_by(|a, b| b.seconds.total_cmp(&a.seconds).then_with(|| a.name.cmp(&b.name)));
+        rows.sort_by(|a, b| {
+            b.seconds
+                .total_cmp(&a.seconds)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         rows
     }
 }
 
 /// Takes results in any order and counts them in frame order, so unknown labels are numbered
 /// by first appearance whatever the worker timing.
-fn aggregate(results: Receiver<Result<Analysed>>, mut identifier: Identifier, progress: &ProgressBar) -> Result<Tally> {
+fn aggregate(
+    results: Receiver<Result<Analysed>>,
+    mut identifier: Identifier,
+    progress: &ProgressBar,
+) -> Result<Tally> {
     let mut tally = Tally {
         seen: BTreeMap::new(),
         stats: JobStats {
@@ -235,8 +261,11 @@ fn aggregate(results: Receiver<Result<Analysed>>, mut identifier: Identifier, pr
             tally.stats.faces_embedded += frame.faces.len() as u64;
             tally.stats.video_seconds += frame.span;
             // Two faces taken for the same person still make one frame of screen time.
-            let names: BTreeSet<String> =
-                frame.faces.iter().map(|d| identifier.identify(d).name).collect();
+            let names: BTreeSet<String> = frame
+                .faces
+                .iter()
+                .map(|d| identifier.identify(d).name)
+                .collect();
             for name in names {
                 tally.add(name, frame.time, frame.span);
             }

@@ -148,17 +148,15 @@ fn draw_chart<DB: DrawingBackend>(
     rows: &[ScreenTime],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
+    let root = root.margin(20, 20, 20, 20);
     if rows.is_empty() {
-        let (width, height) = root.dim_in_pixel();
         let area = root.titled(title, TITLE_FONT)?;
+        let (width, height) = area.dim_in_pixel();
         let centre = Pos::new(HPos::Center, VPos::Center);
-        let text_at = (width as i32 / 2, (height as i32 - 60) / 2);
-        area.draw(&Text::new(
-            "no faces found",
-            text_at,
-            ("sans-serif", 24).into_text_style(&area).pos(centre),
-        ))?;
-        return root.present();
+        let style = ("sans-serif", 24).into_text_style(&area).pos(centre);
+        let at = (width as i32 / 2, height as i32 / 2);
+        area.draw(&Text::new("no faces found", at, style))?;
+        return area.present();
     }
 
     let mut sorted: Vec<&ScreenTime> = rows.iter().collect();
@@ -168,20 +166,16 @@ fn draw_chart<DB: DrawingBackend>(
             .total_cmp(&a.seconds)
             .then_with(|| a.name.cmp(&b.name))
     });
+    // plotters' y axis grows upwards: the longest bar gets the top slot, `count - 1`.
     let count = sorted.len();
-    // plotters' y axis grows upwards, so the longest bar takes the highest segment.
-    let segment = |rank: usize| count - 1 - rank;
-    // The same mapping backwards; tick indexes past the last bar get no name.
-    let name_at = |index: usize| (index < count).then(|| sorted[segment(index)].name.clone());
+    let slot = |rank: usize| (count - 1 - rank) as f64;
 
     let label_font = LABEL_FONT.into_font();
-    let name_width = sorted
+    let names: Vec<String> = sorted
         .iter()
-        .filter_map(|row| label_font.box_size(&row.name).ok())
-        .map(|(width, _)| width)
-        .max()
-        .unwrap_or(0)
-        .min(CHART_WIDTH / 3);
+        .map(|row| fit(&row.name, &label_font))
+        .collect();
+    let name_width = names.iter().map(|name| text_width(name, &label_font)).max();
     let longest = sorted[0].seconds;
     // Headroom past the longest bar for its value label.
     let x_end = if longest.is_finite() && longest > 0.0 {
@@ -192,43 +186,69 @@ fn draw_chart<DB: DrawingBackend>(
 
     let mut chart = ChartBuilder::on(&root)
         .caption(title, TITLE_FONT)
-        .margin(20)
+        // Room for the last x tick label, which is centred on the plot's right edge.
+        .margin_right(24)
         .x_label_area_size(50)
-        .y_label_area_size(name_width + 16)
-        .build_cartesian_2d(0f64..x_end, (0..count).into_segmented())?;
+        .y_label_area_size(name_width.unwrap_or(0) + 16)
+        .build_cartesian_2d(0f64..x_end, 0f64..count as f64)?;
+    // Names are drawn by hand below: axis ticks would not fall on the bars' centres.
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(count + 1)
-        .y_label_formatter(&|value| match value {
-            SegmentValue::CenterOf(index) => name_at(*index).unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_labels(0)
+        .light_line_style(TRANSPARENT)
         .x_desc("seconds")
         .label_style(LABEL_FONT)
         .axis_desc_style(LABEL_FONT)
         .draw()?;
 
     chart.draw_series(sorted.iter().enumerate().map(|(rank, row)| {
-        let index = segment(rank);
-        let mut bar = Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(index)),
-                (row.seconds, SegmentValue::Exact(index + 1)),
-            ],
+        let y = slot(rank);
+        Rectangle::new(
+            [(0.0, y + 0.15), (row.seconds, y + 0.85)],
             BAR_COLOR.filled(),
-        );
-        bar.set_margin(6, 6, 0, 0);
-        bar
+        )
     }))?;
     let value_style = LABEL_FONT
         .into_text_style(&root)
         .pos(Pos::new(HPos::Left, VPos::Center));
     chart.draw_series(sorted.iter().enumerate().map(|(rank, row)| {
-        EmptyElement::at((row.seconds, SegmentValue::CenterOf(segment(rank))))
+        EmptyElement::at((row.seconds, slot(rank) + 0.5))
             + Text::new(format!("{:.1} s", row.seconds), (6, 0), value_style.clone())
     }))?;
+    // Names go left of the plotting area, so they are placed in whole-canvas pixels.
+    let name_style = LABEL_FONT
+        .into_text_style(&root)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    let (left, top) = root.get_base_pixel();
+    for (rank, name) in names.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(0.0, slot(rank) + 0.5));
+        let at = (x - left - 8, y - top);
+        root.draw(&Text::new(name.as_str(), at, name_style.clone()))?;
+    }
     root.present()
+}
+
+/// Widest name label in pixels; longer names are cut so the bars keep most of the width.
+const MAX_NAME_WIDTH: u32 = CHART_WIDTH / 3;
+
+fn text_width(text: &str, font: &FontDesc) -> u32 {
+    font.box_size(text).map_or(0, |(width, _)| width)
+}
+
+/// `name`, or as much of it as fits in [`MAX_NAME_WIDTH`] followed by an ellipsis.
+fn fit(name: &str, font: &FontDesc) -> String {
+    if text_width(name, font) <= MAX_NAME_WIDTH {
+        return name.to_string();
+    }
+    let mut cut: String = name.to_string();
+    while cut.pop().is_some() {
+        let shortened = format!("{}…", cut.trim_end());
+        if text_width(&shortened, font) <= MAX_NAME_WIDTH {
+            return shortened;
+        }
+    }
+    "…".to_string()
 }
 
 /// DejaVu Sans from Debian's fonts-dejavu-core; embedded so charts need no font at run time.

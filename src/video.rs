@@ -16,8 +16,10 @@
 //!   FFmpeg's MP4 muxer writes a constant one even for VFR video (measured on the files
 //!   `tests/tools/make_video.py` makes). Only the last frame takes the container's duration, else
 //!   1/average frame rate. Screen time is a sum of frame durations, so both must be right.
-//! - **Decoding is multithreaded** with FFmpeg's frame and slice threading together; frame
-//!   threading is what scales for H.264/HEVC, slice threading helps codecs and files that lack it.
+//! - **Decoding is multithreaded**: the decoder is offered frame and slice threading, and FFmpeg
+//!   uses frame threading where the codec has it (it is what scales for H.264/HEVC) and slice
+//!   threading otherwise. Frame threading delays output by a frame per thread, which only costs
+//!   a little memory here.
 //! - **RGB only on request**: a strided run skips most frames, and the YUV to RGB conversion
 //!   costs about as much as decoding, so `next_frame(false)` does none. The converter is made
 //!   once and reused; it is rebuilt only when the decoded size, pixel format or colour tagging

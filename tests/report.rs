@@ -142,6 +142,20 @@ fn png_chart_is_1200_wide_and_grows_with_the_rows() {
     assert!(colours.len() > 10, "{} colours", colours.len());
 }
 
+/// The text elements of an SVG as (y, text), in document order.
+fn svg_texts(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<text ")
+        .skip(1)
+        .map(|element| {
+            let y = &element[element.find(" y=\"").unwrap() + 4..];
+            let y = y[..y.find('"').unwrap()].parse().unwrap();
+            let text = &element[element.find('>').unwrap() + 1..element.find("</text>").unwrap()];
+            let text = text.trim().replace("&apos;", "'").replace("&amp;", "&");
+            (y, text)
+        })
+        .collect()
+}
+
 #[test]
 fn svg_chart_shows_title_every_name_and_value_longest_on_top() {
     let dir = tempfile::tempdir().unwrap();
@@ -150,24 +164,21 @@ fn svg_chart_shows_title_every_name_and_value_longest_on_top() {
 
     let svg = std::fs::read_to_string(&path).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
-    assert!(svg.contains(">Forrest Gump</text>"));
-    assert!(svg.contains(">seconds</text>"));
-    for value in ["55.0 s", "20.0 s", "9.0 s", "3.0 s"] {
-        assert!(svg.contains(&format!(">{value}</text>")), "no {value}");
-    }
-    // Names in the SVG, from the top of the chart down.
-    let y_of = |name: &str| -> f64 {
-        let end = svg
-            .find(&format!(">{name}</text>"))
-            .unwrap_or_else(|| panic!("no {name}"));
-        let start = svg[..end].rfind("<text").unwrap();
-        let y = &svg[start..end];
-        let y = &y[y.find(" y=\"").unwrap() + 4..];
-        y[..y.find('"').unwrap()].parse().unwrap()
+    let texts = svg_texts(&svg);
+    let y_of = |wanted: &str| {
+        let found = texts.iter().find(|(_, text)| text == wanted);
+        found
+            .unwrap_or_else(|| panic!("no {wanted:?} in {texts:?}"))
+            .0
     };
-    let order = ["Robin Wright", "Tom Hanks", "O&apos;Neil, Ed", "unknown_1"];
-    let ys: Vec<f64> = order.iter().map(|name| y_of(name)).collect();
-    assert!(ys.windows(2).all(|w| w[0] < w[1]), "{order:?} at {ys:?}");
+    y_of("Forrest Gump");
+    y_of("seconds");
+    for value in ["55.0 s", "20.0 s", "9.0 s", "3.0 s"] {
+        y_of(value);
+    }
+    let top_down = ["Robin Wright", "Tom Hanks", "O'Neil, Ed", "unknown_1"];
+    let ys: Vec<f64> = top_down.iter().map(|name| y_of(name)).collect();
+    assert!(ys.windows(2).all(|w| w[0] < w[1]), "{top_down:?} at {ys:?}");
 }
 
 #[test]
@@ -178,9 +189,11 @@ fn chart_with_no_rows_says_no_faces_found() {
     write_chart(&svg, "Silent film", &[]).unwrap();
     write_chart(&png, "Silent film", &[]).unwrap();
 
-    let svg = std::fs::read_to_string(&svg).unwrap();
-    assert!(svg.contains(">no faces found</text>"), "{svg}");
-    assert!(svg.contains(">Silent film</text>"), "{svg}");
+    let texts: Vec<String> = svg_texts(&std::fs::read_to_string(&svg).unwrap())
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    assert_eq!(texts, ["Silent film", "no faces found"]);
     assert_eq!(image::open(&png).unwrap().width(), 1200);
 }
 
@@ -266,4 +279,19 @@ fn result_files_get_the_same_permissions_as_any_new_file() {
     std::fs::write(&plain, "").unwrap();
     // Not the 0600 of a bare temporary file: others can read results if the umask allows.
     assert_eq!(mode(&path), mode(&plain));
+}
+
+#[test]
+fn a_very_long_name_is_shortened_with_an_ellipsis_not_clipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.svg");
+    let long = "Sir Anthony Hopkins the Very Long Named Actor of Many Films ".repeat(3);
+    write_chart(&path, "t", &[row(&long, 1, 1.0, 0.0, 1.0)]).unwrap();
+
+    let texts = svg_texts(&std::fs::read_to_string(&path).unwrap());
+    let name = texts
+        .iter()
+        .find(|(_, text)| text.starts_with("Sir Anthony"));
+    let (_, name) = name.unwrap_or_else(|| panic!("no name in {texts:?}"));
+    assert!(name.ends_with('…') && name.len() < long.len(), "{name}");
 }

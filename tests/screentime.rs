@@ -21,7 +21,11 @@ fn make_video(dir: &Path, name: &str, spec: Value) -> PathBuf {
         .arg(&video)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     video
 }
 
@@ -34,8 +38,19 @@ fn screentime(args: &[&Path]) -> Output {
 
 /// Runs the job and returns its report.json.
 fn measure(video: &Path, cast: &Path, out: &Path) -> Value {
-    let output = screentime(&[video, "--cast".as_ref(), cast, "--out".as_ref(), out, "--quiet".as_ref()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = screentime(&[
+        video,
+        "--cast".as_ref(),
+        cast,
+        "--out".as_ref(),
+        out,
+        "--quiet".as_ref(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = std::fs::read_to_string(out.join("report.json")).unwrap();
     serde_json::from_str(&report).unwrap()
 }
@@ -45,7 +60,12 @@ fn seconds(report: &Value) -> Vec<(String, f64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|row| (row["name"].as_str().unwrap().to_string(), row["seconds"].as_f64().unwrap()))
+        .map(|row| {
+            (
+                row["name"].as_str().unwrap().to_string(),
+                row["seconds"].as_f64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -63,7 +83,11 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = tmp.path().join("cast");
     std::fs::create_dir_all(cast.join("Barack Obama")).unwrap();
-    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama/official.jpg")).unwrap();
+    std::fs::copy(
+        registry_photo("obama.jpg"),
+        cast.join("Barack Obama/official.jpg"),
+    )
+    .unwrap();
 
     let photo = |name: &str| registry_photo(name).display().to_string();
     let video = make_video(
@@ -85,9 +109,15 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     assert_eq!(names, ["Barack Obama", "unknown_1"], "{report:#}");
     let frame = 1.0 / FPS;
     let obama = seconds_of(&report, "Barack Obama");
-    assert!((obama - 4.2).abs() <= 3.0 * frame, "Obama: {obama} s, truth 4.2 s");
+    assert!(
+        (obama - 4.2).abs() <= 3.0 * frame,
+        "Obama: {obama} s, truth 4.2 s"
+    );
     let biden = seconds_of(&report, "unknown_1");
-    assert!((biden - 2.6).abs() <= 2.0 * frame, "Biden as unknown_1: {biden} s, truth 2.6 s");
+    assert!(
+        (biden - 2.6).abs() <= 2.0 * frame,
+        "Biden as unknown_1: {biden} s, truth 2.6 s"
+    );
     let stranger = &report["screen_time"][1];
     assert!((stranger["first_seen"].as_f64().unwrap() - 3.0).abs() <= frame);
     assert!((stranger["last_seen"].as_f64().unwrap() - (5.8 + 1.0 - frame)).abs() <= frame);
@@ -98,13 +128,23 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     let mut csv = csv::Reader::from_path(out.join("screentime.csv")).unwrap();
     assert_eq!(
         csv.headers().unwrap(),
-        vec!["name", "frames", "seconds", "percent", "first_seen", "last_seen"]
+        vec![
+            "name",
+            "frames",
+            "seconds",
+            "percent",
+            "first_seen",
+            "last_seen"
+        ]
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], "Barack Obama");
     for chart in ["screentime.png", "screentime.svg"] {
-        assert!(std::fs::metadata(out.join(chart)).unwrap().len() > 1000, "{chart}");
+        assert!(
+            std::fs::metadata(out.join(chart)).unwrap().len() > 1000,
+            "{chart}"
+        );
     }
 
     // The cast's embeddings were cached beside it and serve as a cast on their own.
@@ -158,7 +198,10 @@ fn bbt_scenes_give_each_actor_their_scenes() {
     ];
     for (actor, want) in truth {
         let got = seconds_of(&report, actor);
-        assert!((got - want).abs() < 0.5 / FPS, "{actor}: {got} s, truth {want} s\n{report:#}");
+        assert!(
+            (got - want).abs() < 0.5 / FPS,
+            "{actor}: {got} s, truth {want} s\n{report:#}"
+        );
     }
 }
 
@@ -167,7 +210,10 @@ fn assert_fails_naming(args: &[&Path], named: &Path, reason: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with(&format!("error: {}: ", named.display())), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: {}: ", named.display())),
+        "{stderr}"
+    );
     assert!(stderr.contains(reason), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
@@ -197,9 +243,19 @@ fn bad_inputs_are_named() {
 
     let faceless = tmp.path().join("faceless-cast");
     std::fs::create_dir_all(&faceless).unwrap();
-    image::RgbImage::new(200, 200).save(faceless.join("Nobody.png")).unwrap();
-    assert_fails_naming(&[&video, cast_flag, &faceless], &faceless, "no face found in any cast photo");
+    image::RgbImage::new(200, 200)
+        .save(faceless.join("Nobody.png"))
+        .unwrap();
+    assert_fails_naming(
+        &[&video, cast_flag, &faceless],
+        &faceless,
+        "no face found in any cast photo",
+    );
 
     let absent = tmp.path().join("absent-cast");
-    assert_fails_naming(&[&video, cast_flag, &absent], &absent, "no such folder or file");
+    assert_fails_naming(
+        &[&video, cast_flag, &absent],
+        &absent,
+        "no such folder or file",
+    );
 }

@@ -213,3 +213,10 @@ fn damaged_video_still_decodes() {
     assert!(frames.len() as u64 + reader.damaged_packets() >= FRAMES / 2);
     assert!(frames.windows(2).all(|w| w[0].time < w[1].time));
 }
+
+/// A pipeline can open the file (and report a bad one) before handing the reader to a thread.
+#[test]
+fn reader_can_move_to_another_thread() {
+    fn send<T: Send>() {}
+    send::<VideoReader>();
+}

@@ -12,7 +12,8 @@ SPEC is JSON:
      "vfr": false}
 
 - An image segment shows the photo scaled to fit inside the frame (aspect kept, letterboxed on
-  black) for exactly round(seconds * fps) frames. Image paths are relative to the spec file.
+  black) for exactly round(seconds * fps) frames, halves rounding up. Image paths are relative
+  to the spec file.
 - motion: "still" (default) none; "zoom" a slow zoom-in around the centre to 115% over the
   segment; "pan" a slow left-to-right drift of 8% of the width, zoomed to 110% so no extra
   border shows. Movement goes through ffmpeg's `perspective` filter, which samples bilinearly at
@@ -34,6 +35,7 @@ complete or absent. Prints one summary line.
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -45,7 +47,7 @@ MOTIONS = ("still", "zoom", "pan")
 
 def segment_frames(seg, fps):
     seconds = seg["blank"] if "blank" in seg else seg["seconds"]
-    n = round(seconds * fps)
+    n = math.floor(seconds * fps + 0.5)  # halves round up, as in most languages (not round())
     if n < 1:
         sys.exit(f"segment {seg}: shorter than one frame at {fps} fps")
     return n
@@ -129,7 +131,7 @@ def main():
     os.close(fd)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph,
            "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-           "-pix_fmt", "yuv420p", *timing, "-f", "mp4", tmp]
+           "-pix_fmt", "yuv420p", *timing, tmp]
     try:
         if subprocess.run(cmd).returncode != 0:
             sys.exit(f"ffmpeg failed making {out}")
