@@ -1,10 +1,12 @@
 //! screentime: how long each actor is on screen in a video, from face detection and face
 //! embeddings run through ONNX Runtime.
 //!
-//! Stages, each a module, in the order data flows: [`detect`] finds faces and landmarks,
-//! [`align`] cuts each face to dlib's 150x150 chip, [`embed`] turns chips into 128-D
-//! descriptors. [`engine`] chains them for one image; [`runtime`] is the one place that loads
-//! ONNX Runtime and the models.
+//! Stages, each a module, in the order data flows: [`video`] decodes frames, [`detect`] finds
+//! faces and landmarks, [`align`] cuts each face to dlib's 150x150 chip, [`embed`] turns chips
+//! into 128-D descriptors, [`identify`] names them against the [`cast`], and [`report`] writes
+//! the results. [`engine`] chains detect, align and embed for one image; [`pipeline`] runs the
+//! whole video job on threads; [`runtime`] is the one place that loads ONNX Runtime and the
+//! models; [`commands`] holds what each CLI command does.
 
 pub mod align;
 pub mod cast;

@@ -38,14 +38,13 @@ fn screentime(args: &[&Path]) -> Output {
 
 /// Runs the job and returns its report.json.
 fn measure(video: &Path, cast: &Path, out: &Path) -> Value {
-    let output = screentime(&[
-        video,
-        "--cast".as_ref(),
-        cast,
-        "--out".as_ref(),
-        out,
-        "--quiet".as_ref(),
-    ]);
+    measure_with(video, cast, out, &[])
+}
+
+fn measure_with(video: &Path, cast: &Path, out: &Path, extra: &[&str]) -> Value {
+    let mut args: Vec<&Path> = vec![video, "--cast".as_ref(), cast, "--out".as_ref(), out];
+    args.extend(["--quiet"].iter().chain(extra).map(Path::new));
+    let output = screentime(&args);
     assert!(
         output.status.success(),
         "{}",
@@ -89,19 +88,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     )
     .unwrap();
 
-    let photo = |name: &str| registry_photo(name).display().to_string();
-    let video = make_video(
-        tmp.path(),
-        "registry.mp4",
-        json!({"width": 640, "height": 360, "fps": FPS, "segments": [
-            {"image": photo("obama2.jpg"), "seconds": 2.0, "motion": "zoom"},
-            {"blank": 1.0},
-            {"image": photo("biden.jpg"), "seconds": 1.6, "motion": "pan"},
-            {"image": photo("obama3.jpg"), "seconds": 1.2, "motion": "still"},
-            {"image": photo("biden.jpg"), "seconds": 1.0, "motion": "zoom"},
-            {"image": photo("obama2.jpg"), "seconds": 1.0, "motion": "pan"},
-        ]}),
-    );
+    let video = make_video(tmp.path(), "registry.mp4", registry_spec(false));
     let out = tmp.path().join("out");
     let report = measure(&video, &cast, &out);
 
@@ -152,6 +139,63 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     assert!(cache.is_file());
     let again = measure(&video, &cache, &tmp.path().join("again"));
     assert_eq!(seconds(&again), seconds(&report));
+}
+
+/// The same shots, with every third frame dropped inside each shot and the rest keeping their
+/// timestamps: seconds come from timestamps, so nothing changes.
+#[test]
+fn variable_frame_rate_counts_real_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = tmp.path().join("cast");
+    std::fs::create_dir_all(&cast).unwrap();
+    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
+    let video = make_video(tmp.path(), "vfr.mp4", registry_spec(true));
+    let report = measure(&video, &cast, &tmp.path().join("out"));
+    assert!(report["stats"]["frames_decoded"].as_u64().unwrap() < 195);
+    let frame = 1.0 / FPS;
+    assert!(
+        (seconds_of(&report, "Barack Obama") - 4.2).abs() <= 3.0 * frame,
+        "{report:#}"
+    );
+    assert!(
+        (seconds_of(&report, "unknown_1") - 2.6).abs() <= 2.0 * frame,
+        "{report:#}"
+    );
+}
+
+/// With --stride 5 each analysed frame stands for five: still right to a stride per shot.
+#[test]
+fn stride_keeps_seconds_within_a_stride_per_shot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = tmp.path().join("cast");
+    std::fs::create_dir_all(&cast).unwrap();
+    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
+    let video = make_video(tmp.path(), "registry.mp4", registry_spec(false));
+    let report = measure_with(&video, &cast, &tmp.path().join("out"), &["--stride", "5"]);
+    assert_eq!(report["stats"]["frames_analysed"], 39);
+    let stride = 5.0 / FPS;
+    assert!(
+        (seconds_of(&report, "Barack Obama") - 4.2).abs() <= 3.0 * stride,
+        "{report:#}"
+    );
+    assert!(
+        (seconds_of(&report, "unknown_1") - 2.6).abs() <= 2.0 * stride,
+        "{report:#}"
+    );
+}
+
+/// Obama in three shots (2.0 + 1.2 + 1.0 s), Biden in two (1.6 + 1.0 s), one second of black;
+/// 7.8 s, 195 frames at 25 fps.
+fn registry_spec(vfr: bool) -> Value {
+    let photo = |name: &str| registry_photo(name).display().to_string();
+    json!({"width": 640, "height": 360, "fps": FPS, "vfr": vfr, "segments": [
+        {"image": photo("obama2.jpg"), "seconds": 2.0, "motion": "zoom"},
+        {"blank": 1.0},
+        {"image": photo("biden.jpg"), "seconds": 1.6, "motion": "pan"},
+        {"image": photo("obama3.jpg"), "seconds": 1.2, "motion": "still"},
+        {"image": photo("biden.jpg"), "seconds": 1.0, "motion": "zoom"},
+        {"image": photo("obama2.jpg"), "seconds": 1.0, "motion": "pan"},
+    ]})
 }
 
 /// The five BBT scenes, 2 s each, against the BBT cast's tight face crops: each actor gets
