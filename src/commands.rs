@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cast;
+use crate::cast::{self, Cast};
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
@@ -78,34 +78,105 @@ pub struct ScreenTimeOptions {
     pub job: JobOptions,
 }
 
+/// A title's `report.json`.
 #[derive(Serialize)]
-struct Report<'a> {
-    video: &'a VideoInfo,
-    screen_time: &'a [ScreenTime],
-    settings: Settings<'a>,
-    models: Models<'a>,
-    stats: &'a JobStats,
-    cast_warnings: &'a [String],
+pub struct Report {
+    pub video: VideoInfo,
+    pub screen_time: Vec<ScreenTime>,
+    pub settings: Settings,
+    pub models: Models,
+    pub stats: JobStats,
+    pub cast_warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
-struct Settings<'a> {
-    cast: &'a Path,
-    cast_actors: usize,
-    cast_faces: usize,
-    threshold: f32,
-    stride: u64,
-    workers: usize,
-    threads_per_worker: usize,
-    device: Device,
-    detect_size: u32,
-    detect_threshold: f32,
+pub struct Settings {
+    pub cast: PathBuf,
+    pub cast_actors: usize,
+    pub cast_faces: usize,
+    pub threshold: f32,
+    pub stride: u64,
+    pub workers: usize,
+    pub threads_per_worker: usize,
+    pub device: Device,
+    pub detect_size: u32,
+    pub detect_threshold: f32,
 }
 
 #[derive(Serialize)]
-struct Models<'a> {
-    detector_sha256: &'a str,
-    embedder_sha256: &'a str,
+pub struct Models {
+    pub detector_sha256: String,
+    pub embedder_sha256: String,
+}
+
+/// Embeds (or reads from its cache) the cast at `path`, printing its warnings unless `quiet`.
+pub fn load_cast(
+    runtime: &Runtime,
+    engine: &EngineOptions,
+    path: &Path,
+    quiet: bool,
+) -> Result<Cast> {
+    let mut enrol = Engine::new(runtime, engine.detect)?;
+    let cast = cast::load(path, runtime, &mut enrol)?;
+    if !quiet {
+        for warning in &cast.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(cast)
+}
+
+/// Measures one video against one cast and writes its result files into `dir`, each
+/// atomically, `report.json` last: its presence means the title is complete.
+pub fn measure_title(
+    runtime: &Runtime,
+    engine: &EngineOptions,
+    job: &JobOptions,
+    video: VideoReader,
+    (cast, cast_path): (&Cast, &Path),
+    dir: &Path,
+) -> Result<Report> {
+    let result = pipeline::run(video, cast, runtime, engine.detect, job)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let title = format!(
+        "Screen time in {}",
+        result
+            .video
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+    );
+    report::write_csv(&dir.join("screentime.csv"), &result.screen_time)?;
+    report::write_chart(&dir.join("screentime.png"), &title, &result.screen_time)?;
+    report::write_chart(&dir.join("screentime.svg"), &title, &result.screen_time)?;
+    let report = Report {
+        video: result.video,
+        screen_time: result.screen_time,
+        settings: Settings {
+            cast: cast_path.to_path_buf(),
+            cast_actors: cast.names().len(),
+            cast_faces: cast.faces.len(),
+            threshold: job.threshold,
+            stride: job.stride,
+            workers: job.workers,
+            threads_per_worker: engine.runtime.threads,
+            device: engine.runtime.device,
+            detect_size: engine.detect.max_side,
+            detect_threshold: engine.detect.threshold,
+        },
+        models: Models {
+            detector_sha256: runtime.model_sha256(Model::Detector).into(),
+            embedder_sha256: runtime.model_sha256(Model::Embedder).into(),
+        },
+        stats: result.stats,
+        cast_warnings: cast.warnings.clone(),
+    };
+    report::write_json(&dir.join("report.json"), &report)?;
+    Ok(report)
 }
 
 /// `screentime VIDEO --cast DIR`: screen time per actor, written to the output folder as CSV,
@@ -116,61 +187,21 @@ pub fn screentime(
     out: &mut impl Write,
 ) -> Result<()> {
     let runtime = Runtime::new(engine.runtime.clone())?;
+    // Opened before the cast is embedded, so a bad video fails at once.
     let video = VideoReader::open(&options.video, options.job.decoder_threads)?;
-    let cast = {
-        let mut enrol = Engine::new(&runtime, engine.detect)?;
-        cast::load(&options.cast, &runtime, &mut enrol)?
-    };
-    if !options.quiet {
-        for warning in &cast.warnings {
-            eprintln!("warning: {warning}");
-        }
-    }
-    let result = pipeline::run(video, &cast, &runtime, &options.job)?;
-
+    let cast = load_cast(&runtime, engine, &options.cast, options.quiet)?;
     let dir = options.out.clone().unwrap_or_else(|| {
         let stem = options.video.file_stem().unwrap_or_default();
         Path::new("screentime-out").join(stem)
     });
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
-        path: dir.clone(),
-        reason: e.to_string(),
-    })?;
-    let report = Report {
-        video: &result.video,
-        screen_time: &result.screen_time,
-        settings: Settings {
-            cast: &options.cast,
-            cast_actors: cast.names().len(),
-            cast_faces: cast.faces.len(),
-            threshold: options.job.threshold,
-            stride: options.job.stride,
-            workers: options.job.workers,
-            threads_per_worker: engine.runtime.threads,
-            device: engine.runtime.device,
-            detect_size: engine.detect.max_side,
-            detect_threshold: engine.detect.threshold,
-        },
-        models: Models {
-            detector_sha256: runtime.model_sha256(Model::Detector),
-            embedder_sha256: runtime.model_sha256(Model::Embedder),
-        },
-        stats: &result.stats,
-        cast_warnings: &cast.warnings,
-    };
-    let title = format!(
-        "Screen time in {}",
-        options
-            .video
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-    );
-    report::write_csv(&dir.join("screentime.csv"), &result.screen_time)?;
-    report::write_chart(&dir.join("screentime.png"), &title, &result.screen_time)?;
-    report::write_chart(&dir.join("screentime.svg"), &title, &result.screen_time)?;
-    // Written last: its presence means the run completed.
-    report::write_json(&dir.join("report.json"), &report)?;
+    let report = measure_title(
+        &runtime,
+        engine,
+        &options.job,
+        video,
+        (&cast, &options.cast),
+        &dir,
+    )?;
 
     let written = |source| Error::Io {
         path: "<stdout>".into(),
@@ -180,7 +211,7 @@ pub fn screentime(
         serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| written(e.into()))?;
         writeln!(out).map_err(written)?;
     } else {
-        print_table(out, &result.screen_time).map_err(written)?;
+        print_table(out, &report.screen_time).map_err(written)?;
         if !options.quiet {
             eprintln!("results in {} (chart: screentime.png)", dir.display());
         }

@@ -38,6 +38,10 @@ pub enum Error {
     #[error("{path}: {reason}")]
     Cast { path: PathBuf, reason: String },
 
+    /// A batch catalog (folder or manifest) is unusable.
+    #[error("{path}: {reason}")]
+    Catalog { path: PathBuf, reason: String },
+
     /// A result file could not be written; files written before stay intact.
     #[error("{path}: cannot write: {reason}")]
     Output { path: PathBuf, reason: String },

@@ -9,6 +9,7 @@
 //! models; [`commands`] holds what each CLI command does.
 
 pub mod align;
+pub mod batch;
 pub mod cast;
 pub mod commands;
 pub mod detect;

@@ -1,9 +1,9 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use std::io::IsTerminal;
-
+use screentime::batch::{self, BatchOptions, Shard};
 use screentime::commands::ScreenTimeOptions;
 use screentime::detect::DetectOptions;
 use screentime::engine::EngineOptions;
@@ -46,7 +46,49 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// Measure every video of a catalog, each into its own result folder, then write the
+    /// catalog-wide catalog.csv and chart. Resumable: titles already done with the same input
+    /// and settings are skipped, so an interrupted batch just runs again. Shardable: N machines
+    /// sharing storage each run `--shard I/N`, then one runs `screentime summary OUT`.
+    #[command(after_help = BATCH_EXIT_CODES)]
+    Batch {
+        /// A folder (searched recursively for video files), or a manifest: one video path per
+        /// line, or CSV lines `video,cast` giving a title its own cast folder. Relative paths
+        /// are relative to the manifest.
+        catalog: PathBuf,
+        /// The cast for every title without its own (see `screentime --help`). Embedded once
+        /// for the whole batch.
+        #[arg(long, value_name = "DIR")]
+        cast: PathBuf,
+        /// Output folder: OUT/titles/<title>/ per title, catalog files in OUT.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Titles measured at once, sharing the CPU threads. More than 1 helps on many cores,
+        /// where one title's frames cannot keep every core busy.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        jobs: usize,
+        /// Take only shard I of N (0-based), chosen by a stable hash of each title's path, so
+        /// that N machines split the catalog without coordination (Kubernetes: the Indexed Job's
+        /// JOB_COMPLETION_INDEX; Slurm: SLURM_ARRAY_TASK_ID).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
+        /// Measure titles again even when they are done.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        measure: MeasureArgs,
+    },
+    /// Rebuild OUT's catalog.csv (title, actor, seconds, percent), failures.csv, catalog.json and
+    /// catalog chart from every finished title folder: after the shards of a batch finish.
+    #[command(after_help = EXIT_CODES)]
+    Summary {
+        /// The output folder of `screentime batch`.
+        out: PathBuf,
+    },
 }
+
+const BATCH_EXIT_CODES: &str = "Exit codes: 0 every title done; 1 a title failed (listed in \
+OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line.";
 
 #[derive(Args)]
 struct RunArgs {
@@ -63,6 +105,16 @@ struct RunArgs {
     /// Output folder [default: screentime-out/<video name>/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Print the full JSON report on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    measure: MeasureArgs,
+}
+
+/// How faces are counted: shared by the single-video job and batches.
+#[derive(Args)]
+struct MeasureArgs {
     /// Largest face-descriptor distance at which a face counts as a cast member. dlib's network
     /// was trained for 0.6; lower is stricter (fewer false matches, more unknowns).
     #[arg(long, value_name = "DISTANCE", default_value_t = 0.6)]
@@ -72,9 +124,6 @@ struct RunArgs {
     /// faster.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     stride: u64,
-    /// Print the full JSON report on stdout instead of the table.
-    #[arg(long)]
-    json: bool,
     /// No progress bar and no warnings on stderr (errors are still reported).
     #[arg(long)]
     quiet: bool,
@@ -124,6 +173,22 @@ impl EngineArgs {
     }
 }
 
+impl MeasureArgs {
+    fn options(self) -> (EngineOptions, JobOptions) {
+        let mut engine = self.engine.options();
+        let (workers, threads_per_worker) = pipeline::split_threads(engine.runtime.threads);
+        engine.runtime.threads = threads_per_worker;
+        let job = JobOptions {
+            threshold: self.threshold,
+            stride: self.stride,
+            workers,
+            decoder_threads: 0,
+            progress: !self.quiet && std::io::stderr().is_terminal(),
+        };
+        (engine, job)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = &mut std::io::stdout().lock();
@@ -131,25 +196,43 @@ fn main() -> ExitCode {
         Some(Command::Embed { images, engine }) => {
             screentime::commands::embed(&engine.options(), &images, stdout)
         }
+        Some(Command::Batch {
+            catalog,
+            cast,
+            out,
+            jobs,
+            shard,
+            force,
+            measure,
+        }) => {
+            let quiet = measure.quiet;
+            let (engine, job) = measure.options();
+            let options = BatchOptions {
+                catalog,
+                cast,
+                out,
+                jobs,
+                shard,
+                force,
+                quiet,
+            };
+            batch::run(&engine, &job, &options).map(|outcome| outcome.failed)
+        }
+        Some(Command::Summary { out }) => batch::summary(&out).map(|summary| {
+            batch::print_summary(&summary, &out);
+            summary.titles.iter().filter(|t| t.error.is_some()).count()
+        }),
         None => {
             let run = cli.run;
-            let mut engine = run.engine.options();
-            let (workers, threads_per_worker) = pipeline::split_threads(engine.runtime.threads);
-            engine.runtime.threads = threads_per_worker;
+            let quiet = run.measure.quiet;
+            let (engine, job) = run.measure.options();
             let options = ScreenTimeOptions {
                 video: run.video.expect("required by clap"),
                 cast: run.cast.expect("required by clap"),
                 out: run.out,
                 json: run.json,
-                quiet: run.quiet,
-                job: JobOptions {
-                    detect: engine.detect,
-                    threshold: run.threshold,
-                    stride: run.stride,
-                    workers,
-                    decoder_threads: 0,
-                    progress: !run.quiet && std::io::stderr().is_terminal(),
-                },
+                quiet,
+                job,
             };
             screentime::commands::screentime(&engine, &options, stdout).map(|()| 0)
         }

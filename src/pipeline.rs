@@ -28,7 +28,6 @@ use crate::video::{VideoInfo, VideoReader};
 
 #[derive(Debug, Clone)]
 pub struct JobOptions {
-    pub detect: DetectOptions,
     /// Largest descriptor distance at which a face is taken for a cast member.
     pub threshold: f32,
     /// Analyse every `stride`-th frame.
@@ -85,6 +84,7 @@ pub fn run(
     reader: VideoReader,
     cast: &Cast,
     runtime: &Runtime,
+    detect: DetectOptions,
     options: &JobOptions,
 ) -> Result<JobResult> {
     let started = Instant::now();
@@ -97,7 +97,7 @@ pub fn run(
         let decoder = scope.spawn(move || decode(reader, options.stride.max(1), job_tx));
         for _ in 0..workers {
             let (jobs, results) = (job_rx.clone(), result_tx.clone());
-            scope.spawn(move || analyse(runtime, options.detect, jobs, results));
+            scope.spawn(move || analyse(runtime, detect, jobs, results));
         }
         drop((job_rx, result_tx));
 

@@ -62,18 +62,29 @@ const CSV_HEADER: [&str; 6] = [
 /// Writes `rows` in the given order to `path` as CSV with header
 /// `name,frames,seconds,percent,first_seen,last_seen`; times and percentages with 3 decimals.
 pub fn write_csv(path: &Path, rows: &[ScreenTime]) -> Result<()> {
+    let records: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.name.clone(),
+                row.frames.to_string(),
+                format!("{:.3}", row.seconds),
+                format!("{:.3}", row.percent),
+                format!("{:.3}", row.first_seen),
+                format!("{:.3}", row.last_seen),
+            ]
+        })
+        .collect();
+    write_table(path, &CSV_HEADER, &records)
+}
+
+/// Writes a CSV file with this header and these records, atomically.
+pub fn write_table(path: &Path, header: &[&str], records: &[Vec<String>]) -> Result<()> {
     write_atomically(path, |out| {
         let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(CSV_HEADER)?;
-        for row in rows {
-            csv.write_record([
-                row.name.as_str(),
-                &row.frames.to_string(),
-                &format!("{:.3}", row.seconds),
-                &format!("{:.3}", row.percent),
-                &format!("{:.3}", row.first_seen),
-                &format!("{:.3}", row.last_seen),
-            ])?;
+        csv.write_record(header)?;
+        for record in records {
+            csv.write_record(record)?;
         }
         csv.flush()
     })
