@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{project, registry_photo};
+use common::{make_video, obama_cast, registry_photo};
 use serde_json::json;
 
 const TITLES: [&str; 4] = ["a.mp4", "b.mp4", "season 2/c.mp4", "season 2/d.mp4"];
@@ -29,25 +29,10 @@ fn catalog(dir: &Path) -> (PathBuf, PathBuf) {
             .iter()
             .map(|(p, s)| json!({"image": photo(p), "seconds": s, "motion": "zoom"}))
             .collect();
-        let spec = dir.join("spec.json");
-        let spec_text = json!({"width": 640, "height": 360, "fps": 25, "segments": segments});
-        std::fs::write(&spec, spec_text.to_string()).unwrap();
-        let made = Command::new(project().join(".venv/bin/python"))
-            .arg(project().join("tests/tools/make_video.py"))
-            .arg(&spec)
-            .arg(catalog.join(title))
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
+        let spec = json!({"width": 640, "height": 360, "fps": 25, "segments": segments});
+        make_video(&spec, &catalog.join(title));
     }
-    let cast = dir.join("cast");
-    std::fs::create_dir_all(&cast).unwrap();
-    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
-    (catalog, cast)
+    (catalog, obama_cast(dir))
 }
 
 fn batch(catalog: &Path, cast: &Path, out: &Path, extra: &[&str]) -> Command {

@@ -5,27 +5,15 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{project, registry_photo, shared_data};
+use common::{make_video, obama_cast, registry_photo, shared_data};
 use serde_json::{Value, json};
 
 const FPS: f64 = 25.0;
 
 /// Renders `spec` (see tests/tools/make_video.py) to `dir/name`.
-fn make_video(dir: &Path, name: &str, spec: Value) -> PathBuf {
-    let spec_path = dir.join(format!("{name}.json"));
-    std::fs::write(&spec_path, spec.to_string()).unwrap();
+fn video(dir: &Path, name: &str, spec: Value) -> PathBuf {
     let video = dir.join(name);
-    let run = Command::new(project().join(".venv/bin/python"))
-        .arg(project().join("tests/tools/make_video.py"))
-        .arg(&spec_path)
-        .arg(&video)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    make_video(&spec, &video);
     video
 }
 
@@ -88,7 +76,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     )
     .unwrap();
 
-    let video = make_video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
     let out = tmp.path().join("out");
     let report = measure(&video, &cast, &out);
 
@@ -146,10 +134,8 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
 #[test]
 fn variable_frame_rate_counts_real_time() {
     let tmp = tempfile::tempdir().unwrap();
-    let cast = tmp.path().join("cast");
-    std::fs::create_dir_all(&cast).unwrap();
-    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
-    let video = make_video(tmp.path(), "vfr.mp4", registry_spec(true));
+    let cast = obama_cast(tmp.path());
+    let video = video(tmp.path(), "vfr.mp4", registry_spec(true));
     let report = measure(&video, &cast, &tmp.path().join("out"));
     assert!(report["stats"]["frames_decoded"].as_u64().unwrap() < 195);
     let frame = 1.0 / FPS;
@@ -167,10 +153,8 @@ fn variable_frame_rate_counts_real_time() {
 #[test]
 fn stride_keeps_seconds_within_a_stride_per_shot() {
     let tmp = tempfile::tempdir().unwrap();
-    let cast = tmp.path().join("cast");
-    std::fs::create_dir_all(&cast).unwrap();
-    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
-    let video = make_video(tmp.path(), "registry.mp4", registry_spec(false));
+    let cast = obama_cast(tmp.path());
+    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
     let report = measure_with(&video, &cast, &tmp.path().join("out"), &["--stride", "5"]);
     assert_eq!(report["stats"]["frames_analysed"], 39);
     let stride = 5.0 / FPS;
@@ -223,7 +207,7 @@ fn bbt_scenes_give_each_actor_their_scenes() {
             json!({"image": scene.display().to_string(), "seconds": 2.0, "motion": "still"})
         })
         .collect();
-    let video = make_video(
+    let video = video(
         tmp.path(),
         "bbt.mp4",
         json!({"width": 1280, "height": 720, "fps": FPS, "segments": segments}),
@@ -268,7 +252,7 @@ fn bad_inputs_are_named() {
     let cast = tmp.path().join("cast");
     std::fs::create_dir_all(&cast).unwrap();
     std::fs::copy(registry_photo("biden.jpg"), cast.join("Joe Biden.jpg")).unwrap();
-    let video = make_video(
+    let video = video(
         tmp.path(),
         "short.mp4",
         json!({"width": 320, "height": 180, "fps": FPS, "segments": [{"blank": 0.2}]}),

@@ -39,6 +39,31 @@ pub fn shared_data(sub: &str) -> Option<PathBuf> {
     }
 }
 
+/// Renders a video from real photos with `tests/tools/make_video.py` (see its spec format).
+pub fn make_video(spec: &serde_json::Value, video: &Path) {
+    let spec_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(spec_file.path(), spec.to_string()).unwrap();
+    let run = std::process::Command::new(project().join(".venv/bin/python"))
+        .arg(project().join("tests/tools/make_video.py"))
+        .arg(spec_file.path())
+        .arg(video)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// A cast folder in `dir` that knows one person, Barack Obama, from one registry photo.
+pub fn obama_cast(dir: &Path) -> PathBuf {
+    let cast = dir.join("cast");
+    std::fs::create_dir_all(&cast).unwrap();
+    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
+    cast
+}
+
 pub fn runtime() -> Runtime {
     Runtime::new(RuntimeOptions::default()).expect("models installed by scripts/setup")
 }
