@@ -31,7 +31,7 @@ use crate::cast::Cast;
 use crate::commands::{load_cast, measure_title};
 use crate::engine::EngineOptions;
 use crate::error::{Error, Result};
-use crate::pipeline::{JobOptions, split_threads};
+use crate::pipeline::{self, JobOptions, split_threads};
 use crate::report::{self, ScreenTime};
 use crate::runtime::{Model, Runtime};
 use crate::video::VideoReader;
@@ -168,7 +168,7 @@ pub fn parse_manifest(text: &str, base: &Path) -> std::result::Result<Vec<Title>
         let fields: Vec<&str> = record.iter().collect();
         match fields.as_slice() {
             [] | [""] => continue,
-            [video, ..] if titles.is_empty() && video.eq_ignore_ascii_case("video") => continue,
+            [video, ..] if i == 0 && video.eq_ignore_ascii_case("video") => continue,
             [video] | [video, ""] => titles.push(Title {
                 name: video.to_string(),
                 video: base.join(video),
@@ -283,6 +283,9 @@ pub fn run(
         for _ in 0..jobs {
             scope.spawn(|| {
                 while let Some(title) = titles.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if pipeline::stopped() {
+                        break;
+                    }
                     let cast_path = title.cast.as_ref().unwrap_or(&options.cast);
                     let status = process(
                         &runtime,
@@ -302,6 +305,7 @@ pub fn run(
                             outcome.skipped += 1;
                             say(options, format!("skipped  {} (already done)", title.name));
                         }
+                        Status::Interrupted => {}
                         Status::Failed(error) => {
                             outcome.failed += 1;
                             eprintln!("failed   {}: {error}", title.name);
@@ -311,6 +315,11 @@ pub fn run(
             });
         }
     });
+    if pipeline::stopped() {
+        return Err(Error::Interrupted {
+            path: options.catalog.clone(),
+        });
+    }
     summary(&options.out)?;
     Ok(outcome.into_inner().expect("no thread panics holding it"))
 }
@@ -325,6 +334,8 @@ enum Status {
     /// Done now, in this many seconds.
     Done(f64),
     Skipped,
+    /// Stopped by Ctrl-C: not a failure of the title, and not recorded.
+    Interrupted,
     Failed(String),
 }
 
@@ -356,6 +367,9 @@ fn process(
         Ok(Status::Done(report.stats.elapsed_seconds))
     };
     attempt().unwrap_or_else(|error| {
+        if pipeline::stopped() {
+            return Status::Interrupted;
+        }
         let failure = Failure {
             title: title.name.clone(),
             error: error.clone(),

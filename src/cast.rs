@@ -76,15 +76,11 @@ pub fn load(path: &Path, runtime: &Runtime, engine: &mut Engine) -> Result<Cast>
     let cast = if path.is_dir() {
         load_folder(path, embedder, engine)?
     } else if path.is_file() {
-        let cache =
-            read_cache(path)?.ok_or_else(|| cast_error(path, "not a screentime cast file"))?;
-        if cache.embedder_sha256 != embedder {
-            return Err(cast_error(
-                path,
-                "embeddings were made by a different embedder model; give the photo folder instead",
-            ));
-        }
-        from_cached(path, &cache.photos)
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        parse_cast_file(path, &text, embedder)?
     } else {
         return Err(cast_error(path, "no such folder or file"));
     };
@@ -206,19 +202,36 @@ fn from_cached(dir: &Path, photos: &[CachedPhoto]) -> Cast {
     Cast { faces, warnings }
 }
 
+/// A cast embeddings file (the `screentime-cast.json` a cast folder gets) as a cast on its own.
+/// `path` names the file in errors; its embeddings must come from the embedder with this hash.
+pub fn parse_cast_file(path: &Path, text: &str, embedder_sha256: &str) -> Result<Cast> {
+    let cache = parse_cache(path, text)?;
+    if cache.embedder_sha256 != embedder_sha256 {
+        return Err(cast_error(
+            path,
+            "embeddings were made by a different embedder model; give the photo folder instead",
+        ));
+    }
+    Ok(from_cached(
+        path.parent().unwrap_or(Path::new("")),
+        &cache.photos,
+    ))
+}
+
 /// None when the file does not exist; an error when it exists but is not a valid cast file.
 fn read_cache(path: &Path) -> Result<Option<CacheFile>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let cache: CacheFile = serde_json::from_str(&text)
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_cache(path, &text).map(Some),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
+    let cache: CacheFile = serde_json::from_str(text)
         .map_err(|e| cast_error(path, &format!("not a screentime cast file: {e}")))?;
     if cache.format != FORMAT {
         return Err(cast_error(
@@ -226,17 +239,21 @@ fn read_cache(path: &Path) -> Result<Option<CacheFile>> {
             &format!("unknown format {:?}", cache.format),
         ));
     }
-    if let Some(bad) = cache.photos.iter().find(|p| {
-        p.descriptor
-            .as_ref()
-            .is_some_and(|d| d.len() != DESCRIPTOR_LEN)
-    }) {
+    let valid = |d: &Vec<f32>| d.len() == DESCRIPTOR_LEN && d.iter().all(|v| v.is_finite());
+    if let Some(bad) = cache
+        .photos
+        .iter()
+        .find(|p| p.descriptor.as_ref().is_some_and(|d| !valid(d)))
+    {
         return Err(cast_error(
             path,
-            &format!("{}: descriptor is not {DESCRIPTOR_LEN} numbers", bad.photo),
+            &format!(
+                "{}: descriptor is not {DESCRIPTOR_LEN} finite numbers",
+                bad.photo
+            ),
         ));
     }
-    Ok(Some(cache))
+    Ok(cache)
 }
 
 /// (actor name, photo) for every photo in the cast folder, sorted: sub-folder photos take the

@@ -137,10 +137,20 @@ pub fn measure_title(
     dir: &Path,
 ) -> Result<Report> {
     let result = pipeline::run(video, cast, runtime, engine.detect, job)?;
-    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
-        path: dir.to_path_buf(),
+    let output_error = |path: &Path, e: std::io::Error| Error::Output {
+        path: path.to_path_buf(),
         reason: e.to_string(),
-    })?;
+    };
+    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+    // An earlier run's report.json would vouch for a mix of old and new files if a write below
+    // failed: it goes first, and comes back last.
+    let report_path = dir.join("report.json");
+    match std::fs::remove_file(&report_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(output_error(&report_path, e));
+        }
+        _ => {}
+    }
     let title = format!(
         "Screen time in {}",
         result
@@ -175,7 +185,7 @@ pub fn measure_title(
         stats: result.stats,
         cast_warnings: cast.warnings.clone(),
     };
-    report::write_json(&dir.join("report.json"), &report)?;
+    report::write_json(&report_path, &report)?;
     Ok(report)
 }
 

@@ -46,6 +46,10 @@ pub enum Error {
     #[error("{path}: cannot write: {reason}")]
     Output { path: PathBuf, reason: String },
 
+    /// The user pressed Ctrl-C (SIGINT): the run stopped before writing any result for `path`.
+    #[error("{path}: interrupted; no results written for it")]
+    Interrupted { path: PathBuf },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

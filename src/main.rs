@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use screentime::Error;
 use screentime::batch::{self, BatchOptions, Shard};
 use screentime::commands::ScreenTimeOptions;
 use screentime::detect::DetectOptions;
@@ -11,7 +12,7 @@ use screentime::pipeline::{self, JobOptions};
 use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
-(the message names the file); 2 bad command line.";
+(the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
 
 /// Measures how long each actor is on screen in a video.
 ///
@@ -88,7 +89,8 @@ enum Command {
 }
 
 const BATCH_EXIT_CODES: &str = "Exit codes: 0 every title done; 1 a title failed (listed in \
-OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line.";
+OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; \
+130 interrupted (Ctrl-C): the titles done so far stay done, run the batch again to go on.";
 
 #[derive(Args)]
 struct RunArgs {
@@ -191,6 +193,7 @@ impl MeasureArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    pipeline::stop_on_ctrl_c();
     let stdout = &mut std::io::stdout().lock();
     let result = match cli.command {
         Some(Command::Embed { images, engine }) => {
@@ -240,6 +243,10 @@ fn main() -> ExitCode {
     match result {
         Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
+        Err(err @ Error::Interrupted { .. }) => {
+            eprintln!("error: {err}");
+            ExitCode::from(130)
+        }
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE

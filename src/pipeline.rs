@@ -10,6 +10,7 @@
 //!   the frame's span to every identity seen in it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -20,7 +21,7 @@ use crate::cast::Cast;
 use crate::detect::DetectOptions;
 use crate::embed::Descriptor;
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::identify::Identifier;
 use crate::report::ScreenTime;
 use crate::runtime::Runtime;
@@ -73,6 +74,26 @@ struct Analysed {
     faces: Vec<Descriptor>,
 }
 
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C (SIGINT) stop running jobs cleanly: the decoder stops at the next frame and
+/// the job fails with [`Error::Interrupted`], before any result file is written. A second
+/// Ctrl-C exits at once with code 130.
+pub fn stop_on_ctrl_c() {
+    let installed = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    // Without a handler (one already installed by an embedding program) Ctrl-C keeps its
+    // default effect, which also writes nothing.
+    drop(installed);
+}
+
+pub fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
 /// (workers, ONNX Runtime threads per worker) for a budget of `threads` CPU threads.
 pub fn split_threads(threads: usize) -> (usize, usize) {
     (threads.max(1), 1)
@@ -110,6 +131,12 @@ pub fn run(
         progress.finish_and_clear();
         // A worker's error ends the job first; the decoder then stops at its next send.
         let (mut tally, decoded) = (tally?, decoder.join().expect("decode thread")?);
+        if decoded.0 == 0 {
+            return Err(Error::Video {
+                path: info.path.clone(),
+                reason: "no video frame could be decoded".into(),
+            });
+        }
         tally.stats.frames_decoded = decoded.0;
         tally.stats.damaged_packets = decoded.1;
         tally.stats.elapsed_seconds = started.elapsed().as_secs_f64();
@@ -127,6 +154,11 @@ fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<(u6
     let mut end = 0.0f64;
     let mut pending: Option<Job> = None;
     while let Some(frame) = reader.next_frame(decoded % stride == 0)? {
+        if stopped() {
+            return Err(Error::Interrupted {
+                path: reader.info().path.clone(),
+            });
+        }
         decoded += 1;
         end = end.max(frame.time + frame.duration);
         let Some(image) = frame.image else { continue };

@@ -4,7 +4,7 @@
 //! attached pictures are never chosen); [`VideoReader::info`] describes it. [`VideoReader::next_frame`]
 //! then yields every frame of that stream once, in the order the decoder outputs them, which is
 //! presentation order, each with its presentation time and its own duration in seconds and,
-//! when asked for, its picture as an [`image::RgbImage`] at the stream's own size.
+//! when asked for, its picture as an [`image::RgbImage`], upright at the stream's own size.
 //!
 //! Choices, and why:
 //!
@@ -25,8 +25,13 @@
 //!   once and reused; it is rebuilt only when the decoded size, pixel format or colour tagging
 //!   changes mid-stream. It honours the stream's colour matrix (BT.709 for most HD video) and
 //!   range when tagged, else assumes BT.601 limited range as FFmpeg does. Frames are not resized
-//!   here (the detector picks its own input size) and sample aspect ratio and rotation metadata
-//!   are not applied: pictures are the decoded, stored size.
+//!   here (the detector picks its own input size) and sample aspect ratio is not applied.
+//! - **Pictures are turned upright**, as `ffplay` and the `ffmpeg` tool show them: phones store
+//!   video as the sensor sees it and record how to turn it in the stream's display matrix (or, in
+//!   older files, a `rotate` tag, used only when there is no matrix). Quarter turns are applied
+//!   to the RGB picture and [`VideoInfo`] reports the turned size and [`VideoInfo::rotation`];
+//!   other angles (more than 1° off a quarter turn, as FFmpeg judges it) and mirroring are
+//!   ignored, so faces are found upright.
 //! - **Damage does not stop a run**: a packet that fails to read or decode is counted
 //!   ([`VideoReader::damaged_packets`]) and skipped, as the `ffmpeg` tool does. Only errors that
 //!   make further decoding impossible (an I/O error, out of memory, or a long unbroken run of
@@ -41,6 +46,7 @@ use std::ffi::c_int;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use ff::codec::packet::side_data;
 use ff::software::scaling;
 use ff::util::{color, format::Pixel};
 use ff::{Dictionary, Packet, Rational, codec, format, frame, media};
@@ -56,9 +62,13 @@ const MAX_FAILURES_IN_A_ROW: u64 = 1000;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VideoInfo {
     pub path: PathBuf,
-    /// Size of the decoded pictures, in pixels (sample aspect ratio and rotation not applied).
+    /// Size of the pictures as shown, in pixels: rotation applied (the stored size with width and
+    /// height swapped when `rotation` is 90 or 270), sample aspect ratio not.
     pub width: u32,
     pub height: u32,
+    /// Degrees clockwise (0, 90, 180 or 270) the stored pictures are turned to show them upright;
+    /// [`VideoReader::next_frame`] has done it already.
+    pub rotation: u32,
     /// Codec short name, e.g. "h264".
     pub codec: String,
     /// Average frame rate, if known.
@@ -200,6 +210,7 @@ impl VideoReader {
             },
         };
         let frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
+        let rotation = rotation(&stream);
 
         let context = codec::Context::from_parameters(stream.parameters())
             .map_err(|e| fail(format!("cannot read the stream parameters: {e}")))?;
@@ -222,10 +233,15 @@ impl VideoReader {
             .and_then(|d| d.video())
             .map_err(|e| fail(format!("cannot open the {codec_name} decoder: {e}")))?;
 
+        let (width, height) = match rotation {
+            90 | 270 => (decoder.height(), decoder.width()),
+            _ => (decoder.width(), decoder.height()),
+        };
         let info = VideoInfo {
             path: path.to_path_buf(),
-            width: decoder.width(),
-            height: decoder.height(),
+            width,
+            height,
+            rotation,
             codec: codec_name,
             frame_rate,
             duration,
@@ -397,7 +413,7 @@ impl VideoReader {
         }
     }
 
-    /// The picture of `self.current` in RGB.
+    /// The picture of `self.current` in RGB, turned upright.
     fn convert_to_rgb(&mut self) -> Result<image::RgbImage> {
         let f = &self.current;
         let key = ConverterKey {
@@ -431,7 +447,13 @@ impl VideoReader {
         for y in 0..h {
             pixels.extend_from_slice(&data[y * stride..y * stride + row]);
         }
-        Ok(image::RgbImage::from_raw(key.width, key.height, pixels).expect("exact size"))
+        let image = image::RgbImage::from_raw(key.width, key.height, pixels).expect("exact size");
+        Ok(match self.info.rotation {
+            90 => image::imageops::rotate90(&image),
+            180 => image::imageops::rotate180(&image),
+            270 => image::imageops::rotate270(&image),
+            _ => image,
+        })
     }
 }
 
@@ -498,5 +520,36 @@ fn pick_stream(input: &format::context::Input) -> Option<format::stream::Stream<
     match input.streams().best(media::Type::Video) {
         Some(s) if is_video(&s) => Some(s),
         _ => input.streams().find(is_video),
+    }
+}
+
+/// Degrees clockwise (0, 90, 180 or 270) to turn the stream's pictures upright: from its display
+/// matrix, else its legacy `rotate` tag (degrees clockwise); 0 for other angles (see the module
+/// documentation).
+fn rotation(stream: &format::stream::Stream) -> u32 {
+    let matrix = stream
+        .side_data()
+        .find(|d| d.kind() == side_data::Type::DisplayMatrix && d.data().len() >= 36);
+    let clockwise = match matrix {
+        Some(d) => {
+            let mut m = [0i32; 9];
+            for (v, b) in m.iter_mut().zip(d.data().chunks_exact(4)) {
+                *v = i32::from_ne_bytes(b.try_into().expect("4 bytes"));
+            }
+            // SAFETY: reads the 9 values of `m`. It returns the counterclockwise angle (NaN for a
+            // degenerate matrix); the `ffmpeg` tool turns by its negation, and so do we.
+            -unsafe { ff::ffi::av_display_rotation_get(m.as_ptr()) }
+        }
+        None => stream
+            .metadata()
+            .get("rotate")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0),
+    };
+    let quarters = (clockwise / 90.0).round();
+    if (clockwise - quarters * 90.0).abs() < 1.0 {
+        (quarters as i64).rem_euclid(4) as u32 * 90
+    } else {
+        0
     }
 }

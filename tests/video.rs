@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{project, registry_photo};
+use image::{RgbImage, imageops};
 use screentime::Error;
 use screentime::video::{Frame, VideoReader};
 
@@ -212,6 +213,94 @@ fn damaged_video_still_decodes() {
     let (reader, frames) = read_all(&path, 0, true);
     assert!(frames.len() as u64 + reader.damaged_packets() >= FRAMES / 2);
     assert!(frames.windows(2).all(|w| w[0].time < w[1].time));
+}
+
+/// Mean absolute difference per channel value of two pictures of the same size.
+fn mean_difference(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// The photo as make_video.py shows it in a `width` x `height` frame: scaled to fit, centred on
+/// black.
+fn letterboxed(photo: &Path, width: u32, height: u32) -> RgbImage {
+    let photo = image::open(photo).unwrap().to_rgb8();
+    let scale = f64::min(
+        f64::from(width) / f64::from(photo.width()),
+        f64::from(height) / f64::from(photo.height()),
+    );
+    let (w, h) = (
+        (f64::from(photo.width()) * scale).round() as u32,
+        (f64::from(photo.height()) * scale).round() as u32,
+    );
+    let scaled = imageops::resize(&photo, w, h, imageops::FilterType::Lanczos3);
+    let mut frame = RgbImage::new(width, height);
+    imageops::replace(
+        &mut frame,
+        &scaled,
+        i64::from((width - w) / 2),
+        i64::from((height - h) / 2),
+    );
+    frame
+}
+
+/// Phones store video sideways and say in the display matrix how to turn it. The reader turns
+/// every picture upright, as `ffmpeg` shows it, and reports the upright size.
+#[test]
+fn rotated_video_is_turned_upright() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = registry_photo("obama.jpg");
+    let upright = letterboxed(&photo, 320, 240);
+    let first_frame = |path: &Path| {
+        let mut reader = VideoReader::open(path, 0).unwrap();
+        let frame = reader.next_frame(true).unwrap().unwrap();
+        (reader.info().clone(), frame.image.unwrap())
+    };
+
+    for rotation in [0, 90, 180, 270] {
+        let path = dir.path().join(format!("rotate{rotation}.mp4"));
+        let spec = serde_json::json!({
+            "width": 320, "height": 240, "fps": FPS, "rotate": rotation,
+            "segments": [{ "image": photo, "seconds": 0.12 }]
+        });
+        common::make_video(&spec, &path);
+
+        let (info, image) = first_frame(&path);
+        assert_eq!(
+            (info.rotation, info.width, info.height),
+            (rotation, 320, 240)
+        );
+        assert_eq!(image.dimensions(), (320, 240));
+        eprintln!("R{rotation}: right {} wrong {}", mean_difference(&image, &upright), mean_difference(&image, &imageops::rotate180(&upright)));
+        // Turned the wrong way (or, at 180, not at all) the picture would be upside down.
+        let right = mean_difference(&image, &upright);
+        let wrong = mean_difference(&image, &imageops::rotate180(&upright));
+        assert!(
+            right < 6.0 && wrong > 5.0 * right,
+            "rotation {rotation}: {right} from upright, {wrong} from upside down"
+        );
+    }
+
+    // Older files say it with a `rotate` tag (degrees clockwise) instead. Matroska keeps no
+    // display matrix, and a tag named ROTATE passes the `ffmpeg` tool (which takes `rotate`).
+    let tagged = dir.path().join("tagged.mkv");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(dir.path().join("rotate90.mp4"))
+        .args(["-c", "copy", "-metadata:s:v:0", "ROTATE=90"])
+        .arg(&tagged)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (info, image) = first_frame(&tagged);
+    assert_eq!((info.rotation, info.width, info.height), (90, 320, 240));
+    assert!(mean_difference(&image, &upright) < 6.0);
 }
 
 /// A pipeline can open the file (and report a bad one) before handing the reader to a thread.

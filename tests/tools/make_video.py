@@ -9,7 +9,7 @@ SPEC is JSON:
                   {"image": "photos/b.jpg", "seconds": 1.5, "motion": "pan"},
                   {"blank": 1.0},
                   {"image": "photos/c.jpg", "seconds": 2.0, "motion": "still"}],
-     "vfr": false}
+     "vfr": false, "rotate": 0}
 
 - An image segment shows the photo scaled to fit inside the frame (aspect kept, letterboxed on
   black) for exactly round(seconds * fps) frames, halves rounding up. Image paths are relative
@@ -30,6 +30,12 @@ the survivors' timestamps (-fps_mode passthrough). The frame before a dropped on
 the others 1/fps, so every frame still starts on the i/fps grid, each segment still starts at
 the same time and lasts exactly its frames/fps seconds, and the video ends at the same time.
 
+With "rotate": R (90, 180 or 270; default 0) players show the same video, but the file stores
+it as a phone filming sideways does: each picture turned R degrees counterclockwise (width and
+height swap for 90 and 270), with a display matrix telling players to turn it R degrees clockwise.
+The matrix is set by remuxing with the `ffmpeg` tool's `rotate` metadata, which FFmpeg 5.1 takes
+as counterclockwise degrees; the result is checked with ffprobe.
+
 The file is written to a temporary name next to OUT and renamed into place, so OUT is either
 complete or absent. Prints one summary line.
 """
@@ -43,6 +49,8 @@ import tempfile
 from pathlib import Path
 
 MOTIONS = ("still", "zoom", "pan")
+# Filters that turn a picture counterclockwise by the key's degrees.
+TURN_COUNTERCLOCKWISE = {0: None, 90: "transpose=cclock", 180: "hflip,vflip", 270: "transpose=clock"}
 
 
 def segment_frames(seg, fps):
@@ -114,10 +122,31 @@ def build(spec, spec_dir):
             terms.append(f"between(n,{start},{start + n - 2})*eq(mod(n-{start},3),2)")
             start += n
         tail += f",select='not({'+'.join(terms)})'"
+    rotate = spec.get("rotate", 0)
+    if rotate not in TURN_COUNTERCLOCKWISE:
+        sys.exit("rotate must be 0, 90, 180 or 270")
+    if (turn := TURN_COUNTERCLOCKWISE[rotate]) is not None:
+        tail += "," + turn
     graph = ";".join(chains + [tail + "[out]"])
     timing = ["-fps_mode", "passthrough"] if vfr else ["-r", str(fps)]
     frames = sum(len(kept_frames(n, vfr)) for n in counts)
-    return inputs, graph, timing, counts, frames
+    return inputs, graph, timing, counts, frames, rotate
+
+
+def set_rotation(src, dst, rotate):
+    """Remux src to dst with a display matrix telling players to turn it `rotate` degrees
+    clockwise, and check that it reads back so."""
+    # FFmpeg 5.1's `ffmpeg` writes `rotate` metadata as a counterclockwise turn.
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src, "-map", "0", "-c", "copy",
+           "-metadata:s:v:0", f"rotate={-rotate}", dst]
+    if subprocess.run(cmd).returncode != 0:
+        sys.exit(f"ffmpeg failed setting the rotation of {dst}")
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                            "stream_side_data=rotation", "-of", "csv=p=0", dst],
+                           capture_output=True, text=True).stdout.split()
+    # ffprobe shows the counterclockwise angle.
+    if len(probe) != 1 or round(-float(probe[0])) % 360 != rotate:
+        sys.exit(f"this ffmpeg did not set a rotation of {rotate} (ffprobe: {probe})")
 
 
 def main():
@@ -125,24 +154,30 @@ def main():
         sys.exit(__doc__.split("\n\n")[1])
     spec_path, out = Path(sys.argv[1]), Path(sys.argv[2])
     spec = json.loads(spec_path.read_text())
-    inputs, graph, timing, counts, frames = build(spec, spec_path.parent)
+    inputs, graph, timing, counts, frames, rotate = build(spec, spec_path.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix or ".mp4")
     os.close(fd)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph,
            "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
            "-pix_fmt", "yuv420p", *timing, tmp]
+    stored = Path(tmp).with_name(Path(tmp).stem + ".stored" + Path(tmp).suffix)
     try:
         if subprocess.run(cmd).returncode != 0:
             sys.exit(f"ffmpeg failed making {out}")
+        if rotate:
+            os.replace(tmp, stored)
+            set_rotation(stored, tmp, rotate)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)
+        stored.unlink(missing_ok=True)
     fps = spec["fps"]
     print(f"{out}: {spec['width']}x{spec['height']} {fps} fps {'VFR' if spec.get('vfr') else 'CFR'}, "
+          f"{f'rotated {rotate}, ' if rotate else ''}"
           f"{frames} frames, {sum(counts) / fps:.3f} s, segments of {'+'.join(map(str, counts))} frames")
 
 
