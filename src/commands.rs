@@ -212,6 +212,15 @@ pub fn screentime(
         (&cast, &options.cast),
         &dir,
     )?;
+    let stats = &report.stats;
+    if !options.quiet && stats.damaged_packets + stats.damaged_frames > 0 {
+        eprintln!(
+            "warning: {}: damaged video: {} packets skipped, {} frames decoded with errors concealed",
+            options.video.display(),
+            stats.damaged_packets,
+            stats.damaged_frames
+        );
+    }
 
     let written = |source| Error::Io {
         path: "<stdout>".into(),

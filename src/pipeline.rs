@@ -46,6 +46,7 @@ pub struct JobStats {
     pub frames_analysed: u64,
     pub faces_embedded: u64,
     pub damaged_packets: u64,
+    pub damaged_frames: u64,
     /// Seconds of video covered by the analysed frames.
     pub video_seconds: f64,
     pub elapsed_seconds: f64,
@@ -131,14 +132,15 @@ pub fn run(
         progress.finish_and_clear();
         // A worker's error ends the job first; the decoder then stops at its next send.
         let (mut tally, decoded) = (tally?, decoder.join().expect("decode thread")?);
-        if decoded.0 == 0 {
+        if decoded.frames_decoded == 0 {
             return Err(Error::Video {
                 path: info.path.clone(),
                 reason: "no video frame could be decoded".into(),
             });
         }
-        tally.stats.frames_decoded = decoded.0;
-        tally.stats.damaged_packets = decoded.1;
+        tally.stats.frames_decoded = decoded.frames_decoded;
+        tally.stats.damaged_packets = decoded.damaged_packets;
+        tally.stats.damaged_frames = decoded.damaged_frames;
         tally.stats.elapsed_seconds = started.elapsed().as_secs_f64();
         Ok(JobResult {
             video: info,
@@ -148,8 +150,15 @@ pub fn run(
     })
 }
 
-/// Returns (frames decoded, damaged packets). Stops quietly when the workers hang up.
-fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<(u64, u64)> {
+/// What the decode thread saw.
+struct Decoded {
+    frames_decoded: u64,
+    damaged_packets: u64,
+    damaged_frames: u64,
+}
+
+/// Stops quietly when the workers hang up.
+fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<Decoded> {
     let (mut decoded, mut analysed) = (0, 0);
     let mut end = 0.0f64;
     let mut pending: Option<Job> = None;
@@ -165,7 +174,7 @@ fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<(u6
         if let Some(mut job) = pending.take() {
             job.span = (frame.time - job.time).max(0.0);
             if jobs.send(job).is_err() {
-                return Ok((decoded, reader.damaged_packets()));
+                break;
             }
         }
         analysed += 1;
@@ -180,7 +189,11 @@ fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<(u6
         job.span = (end - job.time).max(0.0);
         let _ = jobs.send(job); // nobody listening means the job already failed elsewhere
     }
-    Ok((decoded, reader.damaged_packets()))
+    Ok(Decoded {
+        frames_decoded: decoded,
+        damaged_packets: reader.damaged_packets(),
+        damaged_frames: reader.damaged_frames(),
+    })
 }
 
 fn analyse(
@@ -277,6 +290,7 @@ fn aggregate(
             frames_analysed: 0,
             faces_embedded: 0,
             damaged_packets: 0,
+            damaged_frames: 0,
             video_seconds: 0.0,
             elapsed_seconds: 0.0,
         },

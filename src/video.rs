@@ -127,6 +127,7 @@ pub struct VideoReader {
     previous_end: f64,
     draining: bool,
     damaged: u64,
+    damaged_frames: u64,
     failures_in_a_row: u64,
 }
 
@@ -263,6 +264,7 @@ impl VideoReader {
             previous_end: 0.0,
             draining: false,
             damaged: 0,
+            damaged_frames: 0,
             failures_in_a_row: 0,
         })
     }
@@ -274,6 +276,11 @@ impl VideoReader {
     /// Packets that failed to read or decode and were skipped so far.
     pub fn damaged_packets(&self) -> u64 {
         self.damaged
+    }
+
+    /// Frames the decoder flagged as damaged (it conceals the errors, so they still come out).
+    pub fn damaged_frames(&self) -> u64 {
+        self.damaged_frames
     }
 
     /// The next frame, with its picture in RGB only when `rgb` is true. `Ok(None)` at the end of
@@ -322,6 +329,10 @@ impl VideoReader {
             match self.decoder.receive_frame(&mut self.ahead) {
                 Ok(()) => {
                     self.failures_in_a_row = 0;
+                    // The decoder conceals errors in a damaged frame instead of failing it.
+                    if self.ahead.is_corrupt() || self.ahead.has_decode_errors() {
+                        self.damaged_frames += 1;
+                    }
                     return Ok(Some(self.timing()));
                 }
                 Err(ff::Error::Eof) => return Ok(None),

@@ -277,7 +277,6 @@ fn rotated_video_is_turned_upright() {
             (rotation, 320, 240)
         );
         assert_eq!(image.dimensions(), (320, 240));
-        eprintln!("R{rotation}: right {} wrong {}", mean_difference(&image, &upright), mean_difference(&image, &imageops::rotate180(&upright)));
         // Turned the wrong way (or, at 180, not at all) the picture would be upside down.
         let right = mean_difference(&image, &upright);
         let wrong = mean_difference(&image, &imageops::rotate180(&upright));
