@@ -464,33 +464,7 @@ pub struct TitleSummary {
 /// under `OUT/titles`. Titles come in name order, so the files depend only on the results, not
 /// on which machine or shard made them or when.
 pub fn summary(out: &Path) -> Result<CatalogSummary> {
-    #[derive(Deserialize)]
-    struct Rows {
-        screen_time: Vec<ScreenTime>,
-    }
-    let mut markers = Vec::new();
-    find_markers(&out.join("titles"), &mut markers)?;
-    let mut titles = Vec::new();
-    for dir in markers {
-        if let Some(done) = read_json::<Completion>(&dir.join(DONE))
-            && let Some(rows) = read_json::<Rows>(&dir.join("report.json"))
-        {
-            titles.push(TitleSummary {
-                title: done.title,
-                status: "done",
-                error: None,
-                screen_time: rows.screen_time,
-            });
-        } else if let Some(failure) = read_json::<Failure>(&dir.join(FAILED)) {
-            titles.push(TitleSummary {
-                title: failure.title,
-                status: "failed",
-                error: Some(failure.error),
-                screen_time: Vec::new(),
-            });
-        }
-    }
-    titles.sort_by(|a, b| a.title.cmp(&b.title));
+    let titles = titles(out)?;
 
     let mut totals: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     for row in titles.iter().flat_map(|t| &t.screen_time) {
@@ -551,6 +525,38 @@ pub fn summary(out: &Path) -> Result<CatalogSummary> {
     report::write_chart(&out.join("catalog.png"), chart_title, &summary.actors)?;
     report::write_chart(&out.join("catalog.svg"), chart_title, &summary.actors)?;
     Ok(summary)
+}
+
+/// Every finished (done or failed) title under `OUT/titles`, in title order; writes nothing.
+pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
+    #[derive(Deserialize)]
+    struct Rows {
+        screen_time: Vec<ScreenTime>,
+    }
+    let mut markers = Vec::new();
+    find_markers(&out.join("titles"), &mut markers)?;
+    let mut titles = Vec::new();
+    for dir in markers {
+        if let Some(done) = read_json::<Completion>(&dir.join(DONE))
+            && let Some(rows) = read_json::<Rows>(&dir.join("report.json"))
+        {
+            titles.push(TitleSummary {
+                title: done.title,
+                status: "done",
+                error: None,
+                screen_time: rows.screen_time,
+            });
+        } else if let Some(failure) = read_json::<Failure>(&dir.join(FAILED)) {
+            titles.push(TitleSummary {
+                title: failure.title,
+                status: "failed",
+                error: Some(failure.error),
+                screen_time: Vec::new(),
+            });
+        }
+    }
+    titles.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(titles)
 }
 
 /// Folders under `dir` holding a done or failed marker.

@@ -276,7 +276,8 @@ fn list_photos(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(photos)
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+/// The entries of `dir`, sorted by path.
+pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let io = |source| Error::Io {
         path: dir.to_path_buf(),
         source,
@@ -297,7 +298,8 @@ fn file_name(path: &Path) -> String {
         .into_owned()
 }
 
-fn is_photo(path: &Path) -> bool {
+/// A visible file with a photo extension (jpg, jpeg, png, webp, bmp; any case).
+pub fn is_photo(path: &Path) -> bool {
     path.is_file()
         && !file_name(path).starts_with('.')
         && path.extension().is_some_and(|ext| {

@@ -42,6 +42,11 @@ pub enum Error {
     #[error("{path}: {reason}")]
     Catalog { path: PathBuf, reason: String },
 
+    /// An input of the photo commands (a photo without a face, a folder without results) is
+    /// unusable.
+    #[error("{path}: {reason}")]
+    Input { path: PathBuf, reason: String },
+
     /// A result file could not be written; files written before stay intact.
     #[error("{path}: cannot write: {reason}")]
     Output { path: PathBuf, reason: String },

@@ -15,7 +15,7 @@
 //! memory stays small however long the video is.
 
 use crate::cast::Cast;
-use crate::embed::{DESCRIPTOR_LEN, Descriptor, squared_distance};
+use crate::embed::{DESCRIPTOR_LEN, Descriptor, distance, squared_distance};
 
 /// How many of a cast member's closest photos their distance averages.
 pub const CAST_NEIGHBOURS: usize = 3;
@@ -81,6 +81,22 @@ impl Gallery {
             .fold(f32::INFINITY, f32::min)
             .sqrt()
     }
+}
+
+/// Every cast identity with its distance from `query`: the distance to that identity's closest
+/// photo, nearest first (ties by name). For ranking lookalikes; [`Identifier`] decides who a face
+/// is with the stricter mean over [`CAST_NEIGHBOURS`] photos.
+pub fn ranked_identities<'a>(cast: &'a Cast, query: &Descriptor) -> Vec<(&'a str, f32)> {
+    let mut nearest: Vec<(&str, f32)> = Vec::new();
+    for face in &cast.faces {
+        let d = distance(&face.descriptor, query);
+        match nearest.iter_mut().find(|(name, _)| *name == face.name) {
+            Some(entry) => entry.1 = entry.1.min(d),
+            None => nearest.push((&face.name, d)),
+        }
+    }
+    nearest.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)));
+    nearest
 }
 
 /// The answer for one face.

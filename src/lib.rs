@@ -6,7 +6,8 @@
 //! into 128-D descriptors, [`identify`] names them against the [`cast`], and [`report`] writes
 //! the results. [`engine`] chains detect, align and embed for one image; [`pipeline`] runs the
 //! whole video job on threads; [`runtime`] is the one place that loads ONNX Runtime and the
-//! models; [`commands`] holds what each CLI command does.
+//! models; [`commands`] holds what each CLI command does, and [`photos`] the commands on still
+//! photos and finished results (lookalike, similarity, group, search).
 
 pub mod align;
 pub mod batch;
@@ -17,6 +18,7 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod identify;
+pub mod photos;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;

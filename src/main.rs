@@ -8,6 +8,7 @@ use screentime::batch::{self, BatchOptions, Shard};
 use screentime::commands::ScreenTimeOptions;
 use screentime::detect::DetectOptions;
 use screentime::engine::EngineOptions;
+use screentime::photos;
 use screentime::pipeline::{self, JobOptions};
 use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
 
@@ -46,6 +47,84 @@ enum Command {
         images: Vec<PathBuf>,
         #[command(flatten)]
         engine: EngineArgs,
+    },
+    /// For each face in a photo, left to right, the cast members who look most like it: to
+    /// check whom a face will be taken for before measuring a video, or to find an actor's
+    /// lookalikes. An identity's distance is that of its closest cast photo; similarity is
+    /// max(0, 1 - distance / (2 * threshold)): 1 for identical faces, 0.5 at the threshold.
+    #[command(after_help = EXIT_CODES)]
+    Lookalike {
+        /// The photo whose faces to look up.
+        photo: PathBuf,
+        /// The cast to compare with (see `screentime --help`).
+        #[arg(long, value_name = "DIR")]
+        cast: PathBuf,
+        /// Identities to list per face.
+        #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+        top: u64,
+        /// Identities farther than this distance are not listed; a face with none within it
+        /// says so.
+        #[arg(long, value_name = "DISTANCE", default_value_t = 0.6)]
+        threshold: f32,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Whether two photos show the same person: the distance between their largest faces, with
+    /// the verdict "same person" below 0.6 (the threshold dlib's network was trained for), else
+    /// "different people". A quick check of a cast photo, or of two people who look alike.
+    #[command(after_help = EXIT_CODES)]
+    Similarity {
+        /// The first photo.
+        a: PathBuf,
+        /// The second photo.
+        b: PathBuf,
+        /// Print one JSON line instead of the sentence.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Sort a folder of photos by who is in them, without knowing anyone in advance: faces
+    /// closer than 0.55 are linked, linked faces form a person. Writes OUT/groups.csv (photo,
+    /// box, group per face); a good start for a cast folder (`--link` gives a folder per person).
+    #[command(after_help = EXIT_CODES)]
+    Group {
+        /// Folder searched recursively for photos (jpg, jpeg, png, webp, bmp).
+        photos: PathBuf,
+        /// Output folder for groups.csv and, with --link, the group folders.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Name a group after the cast member its faces are on average within 0.6 of; other
+        /// groups are person_1, person_2, ... in photo order.
+        #[arg(long, value_name = "DIR")]
+        cast: Option<PathBuf>,
+        /// Print only the photos of this group (a cast name or person_N).
+        #[arg(long, value_name = "NAME")]
+        person: Option<String>,
+        /// Make OUT/<group>/ folders of symbolic links to each group's photos (existing links
+        /// are replaced, so running again is safe).
+        #[arg(long)]
+        link: bool,
+        /// A group needs faces in at least this many photos to count as a person; smaller ones
+        /// (a stranger in one photo) are left "ungrouped".
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        min_photos: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Where a person appears in finished results: each title with their first and last
+    /// sighting and screen time. Start and end are the first and last sighting, not one
+    /// continuous appearance.
+    #[command(after_help = EXIT_CODES)]
+    Search {
+        /// The name as in the results (a cast member or unknown_N).
+        name: String,
+        /// Output folders of `screentime VIDEO` (holding report.json) or of `screentime batch`.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
     },
     /// Measure every video of a catalog, each into its own result folder, then write the
     /// catalog-wide catalog.csv and chart. Resumable: titles already done with the same input
@@ -198,6 +277,54 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Embed { images, engine }) => {
             screentime::commands::embed(&engine.options(), &images, stdout)
+        }
+        Some(Command::Lookalike {
+            photo,
+            cast,
+            top,
+            threshold,
+            json,
+            engine,
+        }) => {
+            let options = photos::LookalikeOptions {
+                photo,
+                cast,
+                top: usize::try_from(top).unwrap_or(usize::MAX),
+                threshold,
+                json,
+            };
+            photos::lookalike(&engine.options(), &options, stdout).map(|_| 0)
+        }
+        Some(Command::Similarity { a, b, json, engine }) => {
+            photos::similarity(&engine.options(), (&a, &b), json, stdout).map(|_| 0)
+        }
+        Some(Command::Group {
+            photos: dir,
+            out,
+            cast,
+            person,
+            link,
+            min_photos,
+            engine,
+        }) => {
+            let options = photos::GroupOptions {
+                photos: dir,
+                out,
+                cast,
+                person,
+                link,
+                min_photos,
+            };
+            photos::group(&engine.options(), &options, stdout).map(|grouping| {
+                let missing = options
+                    .person
+                    .as_ref()
+                    .is_some_and(|p| grouping.photos_of(p).is_empty());
+                grouping.failed + usize::from(missing)
+            })
+        }
+        Some(Command::Search { name, results }) => {
+            photos::search(&name, &results, stdout).map(|_| 0)
         }
         Some(Command::Batch {
             catalog,
