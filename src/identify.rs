@@ -47,28 +47,31 @@ impl Gallery {
             .map(|(owner, squared)| (owner, squared.sqrt()))
     }
 
-    /// (owner, mean distance to the owner's `k` closest descriptors) of the closest owner.
-    fn nearest_owner(&self, query: &Descriptor, owners: usize, k: usize) -> Option<(usize, f32)> {
-        let mut closest = vec![Vec::with_capacity(k + 1); owners];
-        for (d, &owner) in self
-            .descriptors
-            .chunks_exact(DESCRIPTOR_LEN)
-            .zip(&self.owners)
-        {
-            let list: &mut Vec<f32> = &mut closest[owner];
-            let distance = squared_distance(d, query).sqrt();
-            let at = list.partition_point(|&x| x <= distance);
-            if at < k {
-                list.insert(at, distance);
-                list.truncate(k);
+    /// (owner, mean distance to the owner's [`CAST_NEIGHBOURS`] closest descriptors) of the
+    /// closest owner. Each owner's descriptors must be stored together, as
+    /// [`Identifier::new`] stores the cast's: the scan then needs no allocation per face, which
+    /// matters with a cast of many thousands of photos.
+    fn nearest_owner(&self, query: &Descriptor) -> Option<(usize, f32)> {
+        let mut best: Option<(usize, f32)> = None;
+        let mut descriptors = self.descriptors.chunks_exact(DESCRIPTOR_LEN);
+        for run in self.owners.chunk_by(|a, b| a == b) {
+            // The owner's closest distances so far, ascending.
+            let mut closest = [f32::INFINITY; CAST_NEIGHBOURS];
+            for d in descriptors.by_ref().take(run.len()) {
+                let mut d = squared_distance(d, query).sqrt();
+                for slot in &mut closest {
+                    if d < *slot {
+                        std::mem::swap(slot, &mut d);
+                    }
+                }
+            }
+            let n = run.len().min(CAST_NEIGHBOURS);
+            let mean = closest[..n].iter().sum::<f32>() / n as f32;
+            if best.is_none_or(|(_, b)| mean < b) {
+                best = Some((run[0], mean));
             }
         }
-        closest
-            .iter()
-            .enumerate()
-            .filter(|(_, list)| !list.is_empty())
-            .map(|(owner, list)| (owner, list.iter().sum::<f32>() / list.len() as f32))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
+        best
     }
 
     /// Distance from `query` to the closest descriptor of `owner`.
@@ -119,12 +122,21 @@ pub struct Identifier {
 impl Identifier {
     pub fn new(cast: &Cast, threshold: f32) -> Identifier {
         let cast_names: Vec<String> = cast.names().into_iter().map(String::from).collect();
+        let mut faces: Vec<(usize, &Descriptor)> = cast
+            .faces
+            .iter()
+            .map(|face| {
+                let owner = cast_names
+                    .binary_search(&face.name)
+                    .expect("names come from the cast");
+                (owner, &face.descriptor)
+            })
+            .collect();
+        // Each actor's photos together, for Gallery::nearest_owner.
+        faces.sort_by_key(|(owner, _)| *owner);
         let mut gallery = Gallery::default();
-        for face in &cast.faces {
-            let owner = cast_names
-                .binary_search(&face.name)
-                .expect("names come from the cast");
-            gallery.push(owner, &face.descriptor);
+        for (owner, descriptor) in faces {
+            gallery.push(owner, descriptor);
         }
         Identifier {
             threshold,
@@ -137,9 +149,7 @@ impl Identifier {
 
     /// Identifies one face. Call in frame order: unknown labels are numbered by first sight.
     pub fn identify(&mut self, descriptor: &Descriptor) -> Match {
-        if let Some((owner, distance)) =
-            self.cast
-                .nearest_owner(descriptor, self.cast_names.len(), CAST_NEIGHBOURS)
+        if let Some((owner, distance)) = self.cast.nearest_owner(descriptor)
             && distance <= self.threshold
         {
             return Match {
