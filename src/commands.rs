@@ -57,10 +57,7 @@ pub fn embed(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) 
             serde_json::to_writer(&mut *out, &line)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
-                .map_err(|source| Error::Io {
-                    path: "<stdout>".into(),
-                    source,
-                })?;
+                .map_err(Error::stdout)?;
         }
     }
     Ok(failed)
@@ -137,17 +134,13 @@ pub fn measure_title(
     dir: &Path,
 ) -> Result<Report> {
     let result = pipeline::run(video, cast, runtime, engine.detect, job)?;
-    let output_error = |path: &Path, e: std::io::Error| Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     // An earlier run's report.json would vouch for a mix of old and new files if a write below
     // failed: it goes first, and comes back last.
     let report_path = dir.join("report.json");
     match std::fs::remove_file(&report_path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(output_error(&report_path, e));
+            return Err(Error::output(&report_path, e));
         }
         _ => {}
     }
@@ -222,15 +215,11 @@ pub fn screentime(
         );
     }
 
-    let written = |source| Error::Io {
-        path: "<stdout>".into(),
-        source,
-    };
     if options.json {
-        serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| written(e.into()))?;
-        writeln!(out).map_err(written)?;
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Error::stdout(e.into()))?;
+        writeln!(out).map_err(Error::stdout)?;
     } else {
-        print_table(out, &report.screen_time).map_err(written)?;
+        print_table(out, &report.screen_time).map_err(Error::stdout)?;
         if !options.quiet {
             eprintln!("results in {} (chart: screentime.png)", dir.display());
         }

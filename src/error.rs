@@ -63,6 +63,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// Writing a command's answer to standard output failed (a closed pipe, a full disk).
+    pub fn stdout(source: std::io::Error) -> Error {
+        Error::Io {
+            path: "<stdout>".into(),
+            source,
+        }
+    }
+
+    /// A result file or folder at `path` could not be written.
+    pub fn output(path: &std::path::Path, reason: impl std::fmt::Display) -> Error {
+        Error::Output {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+
     /// For `map_err`: ONNX Runtime failed at `stage` of using the model at `path`.
     pub fn onnx(path: impl Into<PathBuf>, stage: &'static str) -> impl FnOnce(ort::Error) -> Error {
         let path = path.into();

@@ -370,13 +370,12 @@ fn main() -> ExitCode {
     match result {
         Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
-        Err(err @ Error::Interrupted { .. }) => {
-            eprintln!("error: {err}");
-            ExitCode::from(130)
-        }
         Err(err) => {
             eprintln!("error: {err}");
-            ExitCode::FAILURE
+            match err {
+                Error::Interrupted { .. } => ExitCode::from(130),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -39,13 +39,6 @@ pub const GROUP_DISTANCE: f32 = 0.55;
 /// The group label of faces that belong to no group of at least `--min-photos` photos.
 pub const UNGROUPED: &str = "ungrouped";
 
-fn stdout_error(source: std::io::Error) -> Error {
-    Error::Io {
-        path: "<stdout>".into(),
-        source,
-    }
-}
-
 fn input_error(path: &Path, reason: impl Into<String>) -> Error {
     Error::Input {
         path: path.to_path_buf(),
@@ -136,9 +129,9 @@ pub fn lookalike(
         serde_json::to_writer_pretty(&mut *out, &results)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
-            .map_err(stdout_error)?;
+            .map_err(Error::stdout)?;
     } else {
-        print_lookalikes(out, &results, options.threshold).map_err(stdout_error)?;
+        print_lookalikes(out, &results, options.threshold).map_err(Error::stdout)?;
     }
     Ok(results)
 }
@@ -227,14 +220,14 @@ pub fn similarity(
         serde_json::to_writer(&mut *out, &result)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
-            .map_err(stdout_error)?;
+            .map_err(Error::stdout)?;
     } else {
         writeln!(
             out,
             "distance {:.3} (same person below {SAME_PERSON}): {}",
             d, result.verdict
         )
-        .map_err(stdout_error)?;
+        .map_err(Error::stdout)?;
     }
     Ok(result)
 }
@@ -361,11 +354,7 @@ pub fn group(
         failed,
     };
 
-    let output_error = |path: &Path, e: std::io::Error| Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(&options.out).map_err(|e| output_error(&options.out, e))?;
+    std::fs::create_dir_all(&options.out).map_err(|e| Error::output(&options.out, e))?;
     let records: Vec<Vec<String>> = grouping
         .faces
         .iter()
@@ -417,7 +406,7 @@ pub fn group(
         }
         writeln!(out, "faces: {}", options.out.join("groups.csv").display())
     };
-    report_groups().map_err(stdout_error)?;
+    report_groups().map_err(Error::stdout)?;
     if let Some(person) = &options.person
         && grouping.photos_of(person).is_empty()
     {
@@ -518,26 +507,22 @@ fn cast_name<'a>(cast: &Cast, faces: impl Iterator<Item = &'a EmbeddedFace>) -> 
 /// `OUT/<group>/<photo path under PHOTOS, '/' as '_'>` -> the photo, for every group and
 /// [`UNGROUPED`]; existing links of those names are replaced.
 fn link_groups(grouping: &Grouping, options: &GroupOptions) -> Result<()> {
-    let output_error = |path: &Path, e: std::io::Error| Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
     for group in grouping.groups().into_iter().chain([UNGROUPED]) {
         let photos = grouping.photos_of(group);
         if photos.is_empty() {
             continue;
         }
         let dir = options.out.join(group);
-        std::fs::create_dir_all(&dir).map_err(|e| output_error(&dir, e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
         for photo in photos {
-            let target = std::path::absolute(photo).map_err(|e| output_error(photo, e))?;
+            let target = std::path::absolute(photo).map_err(|e| Error::output(photo, e))?;
             let relative = photo.strip_prefix(&options.photos).unwrap_or(photo);
             let name = relative.to_string_lossy().replace(['/', '\\'], "_");
             let link = dir.join(name);
             if link.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
-                std::fs::remove_file(&link).map_err(|e| output_error(&link, e))?;
+                std::fs::remove_file(&link).map_err(|e| Error::output(&link, e))?;
             }
-            symlink(&target, &link).map_err(|e| output_error(&link, e))?;
+            symlink(&target, &link).map_err(|e| Error::output(&link, e))?;
         }
     }
     Ok(())
@@ -644,7 +629,7 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
         }
         Ok(())
     };
-    print().map_err(stdout_error)?;
+    print().map_err(Error::stdout)?;
     if sightings.is_empty() {
         eprintln!("{name} appears in none of these results");
     }

@@ -40,7 +40,7 @@ pub struct JobOptions {
     pub progress: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct JobStats {
     pub frames_decoded: u64,
     pub frames_analysed: u64,
@@ -285,15 +285,7 @@ fn aggregate(
 ) -> Result<Tally> {
     let mut tally = Tally {
         seen: BTreeMap::new(),
-        stats: JobStats {
-            frames_decoded: 0,
-            frames_analysed: 0,
-            faces_embedded: 0,
-            damaged_packets: 0,
-            damaged_frames: 0,
-            video_seconds: 0.0,
-            elapsed_seconds: 0.0,
-        },
+        stats: JobStats::default(),
     };
     let mut waiting = BTreeMap::new();
     let mut next = 0;

@@ -102,14 +102,14 @@ pub fn write_chart(path: &Path, title: &str, rows: &[ScreenTime]) -> Result<()> 
     let svg = match extension.as_deref() {
         Some("png") => false,
         Some("svg") => true,
-        _ => return Err(output_error(path, "a chart must end in .png or .svg")),
+        _ => return Err(Error::output(path, "a chart must end in .png or .svg")),
     };
     // SVG leaves glyphs to the viewer but plotters still measures text to lay out the chart.
     if !font_registered() {
-        return Err(output_error(path, "the embedded chart font is unreadable"));
+        return Err(Error::output(path, "the embedded chart font is unreadable"));
     }
     let size = chart_size(rows.len());
-    let draw_failed = |e: String| output_error(path, format!("cannot draw chart: {e}"));
+    let draw_failed = |e: String| Error::output(path, format!("cannot draw chart: {e}"));
 
     if svg {
         let mut text = String::new();
@@ -273,13 +273,6 @@ fn font_registered() -> bool {
     })
 }
 
-fn output_error(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
 /// Runs `write` on a temporary file next to `path`, then renames it over `path`. The temporary
 /// file sits in the same folder so the rename stays on one filesystem and is atomic; it is
 /// synced first so a crash right after the rename cannot expose an empty file.
@@ -287,7 +280,7 @@ fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let fail = |e: io::Error| output_error(path, e.to_string());
+    let fail = |e: io::Error| Error::output(path, e);
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
