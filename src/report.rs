@@ -41,6 +41,18 @@ pub struct ScreenTime {
     pub last_seen: f64,
 }
 
+/// One continuous stretch of an identity on screen.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Segment {
+    pub name: String,
+    /// Seconds from the start of the video to the first frame of the stretch.
+    pub start: f64,
+    /// Seconds from the start of the video to the end of the stretch's last frame.
+    pub end: f64,
+    /// `end - start`.
+    pub seconds: f64,
+}
+
 /// Writes `value` as pretty JSON (trailing newline) to `path`, atomically.
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     write_atomically(path, |out| {
