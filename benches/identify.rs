@@ -41,10 +41,10 @@ fn identify(c: &mut Criterion) {
     assert_eq!(query.len(), DESCRIPTOR_LEN);
     let mut group = c.benchmark_group("identify one face");
     for photos in [10, 1_000, 100_000] {
-        let mut identifier = Identifier::new(&cast(photos), 0.6);
+        let identifier = Identifier::new(&cast(photos), 0.6);
         group.throughput(Throughput::Elements(photos as u64));
         group.bench_with_input(BenchmarkId::from_parameter(photos), &query, |b, query| {
-            b.iter(|| identifier.identify(black_box(query)))
+            b.iter(|| identifier.nearest(black_box(query)))
         });
     }
     group.finish();

@@ -32,7 +32,7 @@ use crate::commands::{load_cast, measure_title};
 use crate::engine::EngineOptions;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, JobOptions, split_threads};
-use crate::report::{self, ScreenTime};
+use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Model, Runtime};
 use crate::video::VideoReader;
 
@@ -213,6 +213,10 @@ struct Completion {
 struct ResultSettings {
     threshold: f32,
     stride: u64,
+    detect_every: u64,
+    embed_every: u64,
+    min_screen_time: f64,
+    thumbnails: bool,
     detect_size: u32,
     detect_threshold: f32,
     detector_sha256: String,
@@ -428,6 +432,10 @@ fn completion(
         settings: ResultSettings {
             threshold: job.threshold,
             stride: job.stride,
+            detect_every: job.track.detect_every,
+            embed_every: job.track.embed_every,
+            min_screen_time: job.min_screen_time,
+            thumbnails: job.track.pictures,
             detect_size: engine.detect.max_side,
             detect_threshold: engine.detect.threshold,
             detector_sha256: runtime.model_sha256(Model::Detector).into(),
@@ -457,6 +465,7 @@ pub struct TitleSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub screen_time: Vec<ScreenTime>,
+    pub segments: Vec<Segment>,
 }
 
 /// `screentime summary OUT`: rebuilds `catalog.csv` (title, actor, seconds, percent),
@@ -532,6 +541,7 @@ pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
     #[derive(Deserialize)]
     struct Rows {
         screen_time: Vec<ScreenTime>,
+        segments: Vec<Segment>,
     }
     let mut markers = Vec::new();
     find_markers(&out.join("titles"), &mut markers)?;
@@ -545,6 +555,7 @@ pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
                 status: "done",
                 error: None,
                 screen_time: rows.screen_time,
+                segments: rows.segments,
             });
         } else if let Some(failure) = read_json::<Failure>(&dir.join(FAILED)) {
             titles.push(TitleSummary {
@@ -552,6 +563,7 @@ pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
                 status: "failed",
                 error: Some(failure.error),
                 screen_time: Vec::new(),
+                segments: Vec::new(),
             });
         }
     }

@@ -90,6 +90,58 @@ pub fn load(path: &Path, runtime: &Runtime, engine: &mut Engine) -> Result<Cast>
     Ok(cast)
 }
 
+/// Adds `photos` to actor `name` in the cast folder `dir`, as `dir/<name>/<prefix>-<file name>`,
+/// and returns the paths written. A photo already there is left as it is, so adding the same
+/// photos twice changes nothing. An actor given by a single photo (`dir/<name>.jpg`) is moved
+/// into their new folder first, because an actor is either a folder or a photo.
+pub fn add_photos(
+    dir: &Path,
+    name: &str,
+    photos: &[PathBuf],
+    prefix: &str,
+) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Err(cast_error(
+            dir,
+            "not a cast folder (photos can only be added to a folder, not to an embeddings file)",
+        ));
+    }
+    let unusable = name.trim().is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\'])
+        || name.starts_with("unknown_");
+    if unusable {
+        return Err(cast_error(
+            &dir.join(name),
+            "not a usable actor name (it names a folder: no slashes, no leading dot, and \
+             unknown_N is kept for strangers)",
+        ));
+    }
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
+    for extension in PHOTO_EXTENSIONS {
+        let single = dir.join(format!("{name}.{extension}"));
+        if single.is_file() {
+            let moved = folder.join(single.file_name().expect("a file name"));
+            std::fs::rename(&single, &moved).map_err(|e| Error::output(&moved, e))?;
+        }
+    }
+    let mut added = Vec::new();
+    for photo in photos {
+        let file = photo.file_name().unwrap_or_default().to_string_lossy();
+        let target = folder.join(format!("{prefix}-{file}"));
+        if !target.exists() {
+            let bytes = std::fs::read(photo).map_err(|source| Error::Io {
+                path: photo.clone(),
+                source,
+            })?;
+            crate::report::write_bytes(&target, &bytes)?;
+        }
+        added.push(target);
+    }
+    Ok(added)
+}
+
 fn cast_error(path: &Path, reason: &str) -> Error {
     Error::Cast {
         path: path.to_path_buf(),

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::aggregate::Summary;
 use crate::cast::{self, Cast};
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, JobOptions, JobStats};
-use crate::report::{self, ScreenTime};
+use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Device, Model, Runtime};
 use crate::video::{VideoInfo, VideoReader};
 
@@ -80,6 +81,7 @@ pub struct ScreenTimeOptions {
 pub struct Report {
     pub video: VideoInfo,
     pub screen_time: Vec<ScreenTime>,
+    pub segments: Vec<Segment>,
     pub settings: Settings,
     pub models: Models,
     pub stats: JobStats,
@@ -98,6 +100,10 @@ pub struct Settings {
     pub device: Device,
     pub detect_size: u32,
     pub detect_threshold: f32,
+    pub detect_every: u64,
+    pub embed_every: u64,
+    pub min_screen_time: f64,
+    pub thumbnails: bool,
 }
 
 #[derive(Serialize)]
@@ -138,27 +144,42 @@ pub fn measure_title(
     // An earlier run's report.json would vouch for a mix of old and new files if a write below
     // failed: it goes first, and comes back last.
     let report_path = dir.join("report.json");
-    match std::fs::remove_file(&report_path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Error::output(&report_path, e));
-        }
-        _ => {}
+    remove_stale(&report_path)?;
+    // Face pictures of an earlier run must not outlive it, least of all under --no-thumbnails.
+    remove_stale(&dir.join("faces"))?;
+    remove_stale(&dir.join("faces.jpg"))?;
+    let video_name = result
+        .video
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let summary = &result.summary;
+    // Identities on screen less than --min-screen-time stay in the data files only.
+    let shown: Vec<ScreenTime> = summary
+        .screen_time
+        .iter()
+        .filter(|row| row.seconds >= job.min_screen_time)
+        .cloned()
+        .collect();
+    report::write_csv(&dir.join("screentime.csv"), &summary.screen_time)?;
+    report::write_segments(&dir.join("segments.csv"), &summary.segments)?;
+    for extension in ["png", "svg"] {
+        let chart = dir.join(format!("screentime.{extension}"));
+        report::write_chart(&chart, &format!("Screen time in {video_name}"), &shown)?;
+        let timeline = dir.join(format!("timeline.{extension}"));
+        let title = format!("Who is on screen when in {video_name}");
+        let seconds = result.stats.video_seconds;
+        report::write_timeline(&timeline, &title, &shown, &summary.segments, seconds)?;
     }
-    let title = format!(
-        "Screen time in {}",
-        result
-            .video
-            .path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-    );
-    report::write_csv(&dir.join("screentime.csv"), &result.screen_time)?;
-    report::write_chart(&dir.join("screentime.png"), &title, &result.screen_time)?;
-    report::write_chart(&dir.join("screentime.svg"), &title, &result.screen_time)?;
+    if job.track.pictures {
+        write_faces(dir, summary, &shown)?;
+    }
     let report = Report {
         video: result.video,
-        screen_time: result.screen_time,
+        screen_time: result.summary.screen_time,
+        segments: result.summary.segments,
         settings: Settings {
             cast: cast_path.to_path_buf(),
             cast_actors: cast.names().len(),
@@ -170,6 +191,10 @@ pub fn measure_title(
             device: engine.runtime.device,
             detect_size: engine.detect.max_side,
             detect_threshold: engine.detect.threshold,
+            detect_every: job.track.detect_every,
+            embed_every: job.track.embed_every,
+            min_screen_time: job.min_screen_time,
+            thumbnails: job.track.pictures,
         },
         models: Models {
             detector_sha256: runtime.model_sha256(Model::Detector).into(),
@@ -180,6 +205,40 @@ pub fn measure_title(
     };
     report::write_json(&report_path, &report)?;
     Ok(report)
+}
+
+/// Removes a file or folder an earlier run left; one that is not there is fine.
+fn remove_stale(path: &Path) -> Result<()> {
+    let removed = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    match removed {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::output(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ..., and a
+/// contact sheet `faces.jpg` of the best face of each identity in `shown`.
+fn write_faces(dir: &Path, summary: &Summary, shown: &[ScreenTime]) -> Result<()> {
+    for (name, pictures) in &summary.pictures {
+        let folder = dir.join("faces").join(name);
+        std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
+        for (i, picture) in pictures.iter().enumerate() {
+            report::write_bytes(&folder.join(format!("{}.jpg", i + 1)), &picture.jpeg)?;
+        }
+    }
+    let mut sheet = Vec::new();
+    for row in shown {
+        if let Some(best) = summary.pictures.get(&row.name).and_then(|p| p.first()) {
+            let image = image::load_from_memory(&best.jpeg)
+                .map_err(|e| Error::output(&dir.join("faces.jpg"), e))?;
+            sheet.push((row.name.clone(), image.into_rgb8()));
+        }
+    }
+    report::write_contact_sheet(&dir.join("faces.jpg"), &sheet)
 }
 
 /// `screentime VIDEO --cast DIR`: screen time per actor, written to the output folder as CSV,
@@ -242,4 +301,36 @@ fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()>
         )?;
     }
     Ok(())
+}
+
+/// `screentime name RESULTS IDENTITY NAME --cast DIR`: copies the face pictures a run saved for
+/// `identity` (usually an `unknown_N`) into the cast as actor `name`, so the next run recognises
+/// them by name. Returns the cast photos, as written or already there.
+pub fn name(results: &Path, identity: &str, name: &str, cast_dir: &Path) -> Result<Vec<PathBuf>> {
+    let faces = results.join("faces").join(identity);
+    let mut photos: Vec<PathBuf> = std::fs::read_dir(&faces)
+        .map_err(|_| Error::Input {
+            path: faces.clone(),
+            reason: format!(
+                "no saved faces of {identity} (is it in this run's report.json, and was the run \
+                 made without --no-thumbnails?)"
+            ),
+        })?
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    photos.sort();
+    if photos.is_empty() {
+        return Err(Error::Input {
+            path: faces,
+            reason: format!("no saved faces of {identity}"),
+        });
+    }
+    // Named after the run and the identity, so faces of several runs can sit side by side.
+    let run = results
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "run".into());
+    cast::add_photos(cast_dir, name, &photos, &format!("{run}-{identity}"))
 }

@@ -60,6 +60,18 @@ impl BBox {
         self.width().max(0.0) * self.height().max(0.0)
     }
 
+    /// The box grown (or shrunk) about its centre to `factor` times its width and height.
+    pub fn scaled(&self, factor: f32) -> BBox {
+        let (cx, cy) = ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0);
+        let (half_w, half_h) = (self.width() * factor / 2.0, self.height() * factor / 2.0);
+        BBox {
+            x1: cx - half_w,
+            y1: cy - half_h,
+            x2: cx + half_w,
+            y2: cy + half_h,
+        }
+    }
+
     pub fn iou(&self, other: &BBox) -> f32 {
         let overlap = BBox {
             x1: self.x1.max(other.x1),
@@ -124,11 +136,46 @@ impl Detector {
     }
 
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>> {
+        self.detect_at(image, self.options.max_side)
+    }
+
+    /// Faces inside `region` of `image`, in `image`'s coordinates, with the region scaled to at
+    /// most `max_side`. Following a known face needs only the area around it: a 160 px region
+    /// costs about a tenth of a 640 px frame.
+    pub fn detect_in(
+        &mut self,
+        image: &RgbImage,
+        region: &BBox,
+        max_side: u32,
+    ) -> Result<Vec<Face>> {
+        let (width, height) = image.dimensions();
+        let x1 = region.x1.clamp(0.0, width as f32) as u32;
+        let y1 = region.y1.clamp(0.0, height as f32) as u32;
+        let x2 = (region.x2.clamp(0.0, width as f32).ceil() as u32).max(x1);
+        let y2 = (region.y2.clamp(0.0, height as f32).ceil() as u32).max(y1);
+        let crop = imageops::crop_imm(image, x1, y1, x2 - x1, y2 - y1).to_image();
+        let mut faces = self.detect_at(&crop, max_side)?;
+        let (dx, dy) = (x1 as f32, y1 as f32);
+        for face in &mut faces {
+            face.bbox = BBox {
+                x1: face.bbox.x1 + dx,
+                y1: face.bbox.y1 + dy,
+                x2: face.bbox.x2 + dx,
+                y2: face.bbox.y2 + dy,
+            };
+            for point in &mut face.landmarks {
+                *point = [point[0] + dx, point[1] + dy];
+            }
+        }
+        Ok(faces)
+    }
+
+    fn detect_at(&mut self, image: &RgbImage, max_side: u32) -> Result<Vec<Face>> {
         let (width, height) = image.dimensions();
         if width == 0 || height == 0 {
             return Ok(Vec::new());
         }
-        let scale = (self.options.max_side as f32 / width.max(height) as f32).min(1.0);
+        let scale = (max_side as f32 / width.max(height) as f32).min(1.0);
         let scaled_w = ((width as f32 * scale).round() as u32).max(1);
         let scaled_h = ((height as f32 * scale).round() as u32).max(1);
         let input = if (scaled_w, scaled_h) == (width, height) {

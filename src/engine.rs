@@ -10,7 +10,7 @@ use std::path::Path;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use crate::align::align;
-use crate::detect::{DetectOptions, Detector, Face};
+use crate::detect::{BBox, DetectOptions, Detector, Face};
 use crate::embed::{Descriptor, Embedder};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, RuntimeOptions};
@@ -51,15 +51,41 @@ impl Engine {
         image: &RgbImage,
         keep: impl Fn(&Face) -> bool,
     ) -> Result<Vec<EmbeddedFace>> {
-        let mut faces = self.detector.detect(image)?;
+        let mut faces = self.detect(image)?;
         faces.retain(keep);
-        let chips: Vec<RgbImage> = faces.iter().map(|f| align(image, &f.landmarks)).collect();
-        let descriptors = self.embedder.embed(&chips)?;
+        let descriptors = self.embed(image, faces.iter())?;
         Ok(faces
             .into_iter()
             .zip(descriptors)
             .map(|(face, descriptor)| EmbeddedFace { face, descriptor })
             .collect())
+    }
+
+    pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>> {
+        self.detector.detect(image)
+    }
+
+    /// See [`Detector::detect_in`].
+    pub fn detect_in(
+        &mut self,
+        image: &RgbImage,
+        region: &BBox,
+        max_side: u32,
+    ) -> Result<Vec<Face>> {
+        self.detector.detect_in(image, region, max_side)
+    }
+
+    /// Aligns and embeds faces found in `image`, in one batch.
+    pub fn embed<'a>(
+        &mut self,
+        image: &RgbImage,
+        faces: impl IntoIterator<Item = &'a Face>,
+    ) -> Result<Vec<Descriptor>> {
+        let chips: Vec<RgbImage> = faces
+            .into_iter()
+            .map(|f| align(image, &f.landmarks))
+            .collect();
+        self.embedder.embed(&chips)
     }
 }
 

@@ -1,28 +1,19 @@
 //! Identity: who a face is.
 //!
-//! In: a face's 128-D descriptor. Out: the closest cast member when they are at most
-//! `threshold` away, otherwise a stable `unknown_N` label.
+//! In: 128-D descriptors. Out: the closest cast member and their distance ([`Identifier`]), and
+//! for faces that matched no one, groups of the same stranger ([`cluster_strangers`]).
 //!
 //! A cast member's distance is the mean Euclidean distance to their [`CAST_NEIGHBOURS`] closest
 //! photos (fewer if they have fewer): one photo that happens to resemble a stranger then no
 //! longer decides alone. On the BBT test scenes a background extra came within 0.57 of one
 //! actor's closest photo but 0.62 of his three closest, while every true match stayed below
 //! 0.57 on three.
-//!
-//! Unknown faces are remembered as they come, in frame order: a new unknown face within the
-//! threshold of one already seen gets that face's label, so the same stranger keeps the same
-//! label across the video. Each unknown keeps a few varied descriptors (not every face) so
-//! memory stays small however long the video is.
 
 use crate::cast::Cast;
 use crate::embed::{DESCRIPTOR_LEN, Descriptor, distance, squared_distance};
 
 /// How many of a cast member's closest photos their distance averages.
 pub const CAST_NEIGHBOURS: usize = 3;
-
-/// Descriptors closer than this to one an unknown already has add nothing new.
-const UNKNOWN_NOVELTY: f32 = 0.25;
-const UNKNOWN_MAX_DESCRIPTORS: usize = 16;
 
 /// Descriptors with the identity each belongs to, stored contiguously for a tight scan.
 #[derive(Default)]
@@ -35,16 +26,6 @@ impl Gallery {
     fn push(&mut self, owner: usize, descriptor: &Descriptor) {
         self.descriptors.extend_from_slice(descriptor);
         self.owners.push(owner);
-    }
-
-    /// (owner, distance) of the closest descriptor, if any.
-    fn nearest(&self, query: &Descriptor) -> Option<(usize, f32)> {
-        self.descriptors
-            .chunks_exact(DESCRIPTOR_LEN)
-            .zip(&self.owners)
-            .map(|(d, &owner)| (owner, squared_distance(d, query)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(owner, squared)| (owner, squared.sqrt()))
     }
 
     /// (owner, mean distance to the owner's [`CAST_NEIGHBOURS`] closest descriptors) of the
@@ -73,17 +54,6 @@ impl Gallery {
         }
         best
     }
-
-    /// Distance from `query` to the closest descriptor of `owner`.
-    fn nearest_of(&self, owner: usize, query: &Descriptor) -> f32 {
-        self.descriptors
-            .chunks_exact(DESCRIPTOR_LEN)
-            .zip(&self.owners)
-            .filter(|(_, o)| **o == owner)
-            .map(|(d, _)| squared_distance(d, query))
-            .fold(f32::INFINITY, f32::min)
-            .sqrt()
-    }
 }
 
 /// Every cast identity with its distance from `query`: the distance to that identity's closest
@@ -102,31 +72,30 @@ pub fn ranked_identities<'a>(cast: &'a Cast, query: &Descriptor) -> Vec<(&'a str
     nearest
 }
 
-/// The answer for one face.
-#[derive(Debug, Clone, PartialEq)]
+/// The closest cast member to a face, however far.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Match {
-    pub name: String,
-    /// Mean distance to that identity's closest faces.
+    /// Index into [`Identifier::actors`].
+    pub actor: usize,
+    /// Mean distance to that actor's closest photos.
     pub distance: f32,
-    pub known: bool,
 }
 
+/// The cast, ready for matching; read-only, so every worker thread can share one.
 pub struct Identifier {
     threshold: f32,
-    cast_names: Vec<String>,
+    actors: Vec<String>,
     cast: Gallery,
-    unknowns: Gallery,
-    unknown_count: usize,
 }
 
 impl Identifier {
     pub fn new(cast: &Cast, threshold: f32) -> Identifier {
-        let cast_names: Vec<String> = cast.names().into_iter().map(String::from).collect();
+        let actors: Vec<String> = cast.names().into_iter().map(String::from).collect();
         let mut faces: Vec<(usize, &Descriptor)> = cast
             .faces
             .iter()
             .map(|face| {
-                let owner = cast_names
+                let owner = actors
                     .binary_search(&face.name)
                     .expect("names come from the cast");
                 (owner, &face.descriptor)
@@ -140,48 +109,71 @@ impl Identifier {
         }
         Identifier {
             threshold,
-            cast_names,
+            actors,
             cast: gallery,
-            unknowns: Gallery::default(),
-            unknown_count: 0,
         }
     }
 
-    /// Identifies one face. Call in frame order: unknown labels are numbered by first sight.
-    pub fn identify(&mut self, descriptor: &Descriptor) -> Match {
-        if let Some((owner, distance)) = self.cast.nearest_owner(descriptor)
-            && distance <= self.threshold
-        {
-            return Match {
-                name: self.cast_names[owner].clone(),
-                distance,
-                known: true,
-            };
+    /// Largest distance at which a face is taken for a cast member.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Actor names, sorted.
+    pub fn actors(&self) -> &[String] {
+        &self.actors
+    }
+
+    /// The closest cast member, or None for an empty cast.
+    pub fn nearest(&self, descriptor: &Descriptor) -> Option<Match> {
+        self.cast
+            .nearest_owner(descriptor)
+            .map(|(actor, distance)| Match { actor, distance })
+    }
+
+    /// The cast member a face is, if any is within the threshold.
+    pub fn identify(&self, descriptor: &Descriptor) -> Option<Match> {
+        self.nearest(descriptor)
+            .filter(|m| m.distance <= self.threshold)
+    }
+}
+
+/// Groups faces of strangers (one descriptor each, e.g. a face track's mean) into people:
+/// two are the same person when their descriptors are at most `threshold` apart, and so are
+/// faces linked through others (single linkage). Returns each face's group number; groups are
+/// numbered 0, 1, ... in the order of their first face, so callers that pass faces in order of
+/// appearance get strangers numbered by first appearance.
+pub fn cluster_strangers(faces: &[Descriptor], threshold: f32) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..faces.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
         }
-        let (owner, distance) = match self.unknowns.nearest(descriptor) {
-            Some((owner, distance)) if distance <= self.threshold => (owner, distance),
-            _ => {
-                self.unknown_count += 1;
-                (self.unknown_count, 0.0)
+        i
+    }
+    let limit = threshold * threshold;
+    for i in 0..faces.len() {
+        for j in 0..i {
+            if squared_distance(&faces[i], &faces[j]) <= limit {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                // The earlier face stays the root, so a group's root is its first face.
+                parent[a.max(b)] = a.min(b);
             }
-        };
-        self.remember_unknown(owner, descriptor);
-        Match {
-            name: format!("unknown_{owner}"),
-            distance,
-            known: false,
         }
     }
-
-    fn remember_unknown(&mut self, owner: usize, descriptor: &Descriptor) {
-        let kept = self.unknowns.owners.iter().filter(|&&o| o == owner).count();
-        if kept == 0
-            || (kept < UNKNOWN_MAX_DESCRIPTORS
-                && self.unknowns.nearest_of(owner, descriptor) > UNKNOWN_NOVELTY)
-        {
-            self.unknowns.push(owner, descriptor);
-        }
-    }
+    let mut numbers = vec![usize::MAX; faces.len()];
+    let mut next = 0;
+    (0..faces.len())
+        .map(|i| {
+            let r = root(&mut parent, i);
+            if numbers[r] == usize::MAX {
+                numbers[r] = next;
+                next += 1;
+            }
+            numbers[r]
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -212,10 +204,15 @@ mod tests {
 
     #[test]
     fn nearest_cast_member_within_threshold() {
-        let mut id = Identifier::new(&cast(), 0.6);
-        let m = id.identify(&descriptor(0, 1.3));
-        assert_eq!((m.name.as_str(), m.known), ("ann", true));
+        let id = Identifier::new(&cast(), 0.6);
+        let m = id.identify(&descriptor(0, 1.3)).unwrap();
+        assert_eq!(id.actors()[m.actor], "ann");
         assert!((m.distance - 0.3).abs() < 1e-6);
+        assert_eq!(id.identify(&descriptor(5, 1.0)), None);
+        assert_eq!(
+            id.actors()[id.nearest(&descriptor(5, 1.0)).unwrap().actor],
+            "ann"
+        );
     }
 
     #[test]
@@ -234,26 +231,18 @@ mod tests {
             faces: vec![photo(near), photo(far), photo(far)],
             warnings: vec![],
         };
-        let m = Identifier::new(&cast, 0.6).identify(&descriptor(0, 1.0));
-        assert_eq!((m.name.as_str(), m.known), ("unknown_1", false));
+        let id = Identifier::new(&cast, 0.6);
+        assert_eq!(id.identify(&descriptor(0, 1.0)), None);
+        assert!((id.nearest(&descriptor(0, 1.0)).unwrap().distance - 0.6333).abs() < 1e-3);
     }
 
     #[test]
-    fn strangers_get_stable_labels_in_order_of_first_sight() {
-        let mut id = Identifier::new(&cast(), 0.6);
-        let names: Vec<String> = [(5, 1.0), (9, 1.0), (5, 1.2), (9, 0.9), (5, 1.0)]
-            .iter()
-            .map(|&(dir, len)| id.identify(&descriptor(dir, len)).name)
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "unknown_1",
-                "unknown_2",
-                "unknown_1",
-                "unknown_2",
-                "unknown_1"
-            ]
-        );
+    fn strangers_are_numbered_by_first_appearance() {
+        let faces = [(5, 1.0), (9, 1.0), (5, 1.2), (9, 0.9), (7, 1.0), (5, 1.0)]
+            .map(|(dir, len)| descriptor(dir, len));
+        assert_eq!(cluster_strangers(&faces, 0.6), [0, 1, 0, 1, 2, 0]);
+        // A chain of close faces is one person (single linkage), even when its ends are far.
+        let chain = [1.0, 1.5, 2.0, 2.5].map(|len| descriptor(3, len));
+        assert_eq!(cluster_strangers(&chain, 0.6), [0, 0, 0, 0]);
     }
 }

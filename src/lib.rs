@@ -9,6 +9,7 @@
 //! models; [`commands`] holds what each CLI command does, and [`photos`] the commands on still
 //! photos and finished results (lookalike, similarity, group, search).
 
+pub mod aggregate;
 pub mod align;
 pub mod batch;
 pub mod cast;
@@ -22,6 +23,7 @@ pub mod photos;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod track;
 pub mod video;
 
 pub use error::{Error, Result};

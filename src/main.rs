@@ -11,6 +11,7 @@ use screentime::engine::EngineOptions;
 use screentime::photos;
 use screentime::pipeline::{self, JobOptions};
 use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
+use screentime::track::TrackOptions;
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
 (the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
@@ -115,9 +116,23 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
-    /// Where a person appears in finished results: each title with their first and last
-    /// sighting and screen time. Start and end are the first and last sighting, not one
-    /// continuous appearance.
+    /// Name a face once: add the best faces a run saved for one of its identities (an unknown_N)
+    /// to the cast as a new or existing actor, so the next run recognises that person by name.
+    /// The pictures are copied from RESULTS/faces/IDENTITY/ to CAST/NAME/.
+    #[command(after_help = EXIT_CODES)]
+    Name {
+        /// The output folder of a run (the one holding report.json and faces/).
+        results: PathBuf,
+        /// The identity as that run reported it, e.g. unknown_3.
+        identity: String,
+        /// Who it is: the actor's name in the cast.
+        name: String,
+        /// The cast folder to add the faces to.
+        #[arg(long, value_name = "DIR")]
+        cast: PathBuf,
+    },
+    /// Where a person appears in finished results: every continuous appearance (a segment of
+    /// segments.csv), with its title, start, end and length in seconds.
     #[command(after_help = EXIT_CODES)]
     Search {
         /// The name as in the results (a cast member or unknown_N).
@@ -205,6 +220,26 @@ struct MeasureArgs {
     /// faster.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     stride: u64,
+    /// Look for new faces in the whole frame every Nth analysed frame (and at every shot cut);
+    /// in between, faces already found are only followed, in a small region around each, at a
+    /// tenth of the cost. A face entering mid-shot is found up to N-1 frames late; 1 searches
+    /// every frame.
+    #[arg(long, value_name = "N", default_value_t = TrackOptions::default().detect_every, value_parser = clap::value_parser!(u64).range(1..))]
+    detect_every: u64,
+    /// Embed a followed face every Nth analysed frame (and on every frame while its match is
+    /// close to the threshold); its identity is a vote over these. 1 embeds every face of every
+    /// frame: slower, and on the test videos no more accurate.
+    #[arg(long, value_name = "N", default_value_t = TrackOptions::default().embed_every, value_parser = clap::value_parser!(u64).range(1..))]
+    embed_every: u64,
+    /// Identities on screen for less than this many seconds are left out of the charts and the
+    /// contact sheet (they stay in report.json and the CSV files): a face seen for under a
+    /// second is mostly a passer-by or a false detection, and would crowd the charts.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    min_screen_time: f64,
+    /// Write no face pictures at all (no faces/ folder, no faces.jpg contact sheet): for
+    /// footage whose faces must not be copied. `screentime name` then has nothing to add.
+    #[arg(long)]
+    no_thumbnails: bool,
     /// No progress bar and no warnings on stderr (errors are still reported).
     #[arg(long)]
     quiet: bool,
@@ -264,6 +299,12 @@ impl MeasureArgs {
             stride: self.stride,
             workers,
             decoder_threads: 0,
+            track: TrackOptions {
+                detect_every: self.detect_every,
+                embed_every: self.embed_every,
+                pictures: !self.no_thumbnails,
+            },
+            min_screen_time: self.min_screen_time,
             progress: !self.quiet && std::io::stderr().is_terminal(),
         };
         (engine, job)
@@ -323,6 +364,20 @@ fn main() -> ExitCode {
                 grouping.failed + usize::from(missing)
             })
         }
+        Some(Command::Name {
+            results,
+            identity,
+            name,
+            cast,
+        }) => screentime::commands::name(&results, &identity, &name, &cast).map(|added| {
+            eprintln!(
+                "{} faces of {identity} are in {} now: the next run with --cast {} names them {name}",
+                added.len(),
+                cast.join(&name).display(),
+                cast.display()
+            );
+            0
+        }),
         Some(Command::Search { name, results }) => {
             photos::search(&name, &results, stdout).map(|_| 0)
         }

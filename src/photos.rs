@@ -26,7 +26,7 @@ use crate::embed::{SAME_PERSON, distance};
 use crate::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
 use crate::identify::ranked_identities;
-use crate::report::{self, ScreenTime};
+use crate::report::{self, Segment};
 use crate::runtime::Runtime;
 
 /// Faces closer than this are linked into one group by [`group`] (single linkage). On the knn
@@ -538,23 +538,19 @@ fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
     Err(std::io::Error::other("symbolic links need a Unix system"))
 }
 
-/// One title a person appears in.
+/// One appearance of a person: a continuous stretch on screen in one title.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Sighting {
     pub title: String,
-    /// First sighting, seconds from the start.
+    /// Seconds from the start of the title.
     pub start: f64,
-    /// Last sighting, seconds from the start.
     pub end: f64,
-    /// Screen time in the title.
     pub seconds: f64,
 }
 
-/// `screentime search NAME RESULTS...`: every title of these result folders in which `name` has
-/// screen time. A folder is a single-video output (has `report.json`) or a batch output (done
-/// titles under `titles/`); one that holds neither is an error. `start` and `end` are the first
-/// and last sighting, not one continuous appearance: the person may leave and come back between
-/// them (per-appearance segments need face tracks).
+/// `screentime search NAME RESULTS...`: every appearance of `name` in these result folders, by
+/// title and then time. A folder is a single-video output (has `report.json`) or a batch output
+/// (done titles under `titles/`); one that holds neither is an error.
 pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<Vec<Sighting>> {
     #[derive(Deserialize)]
     struct Video {
@@ -563,9 +559,9 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
     #[derive(Deserialize)]
     struct SingleReport {
         video: Video,
-        screen_time: Vec<ScreenTime>,
+        segments: Vec<Segment>,
     }
-    let mut titles: Vec<(String, Vec<ScreenTime>)> = Vec::new();
+    let mut titles: Vec<(String, Vec<Segment>)> = Vec::new();
     for dir in results {
         let report = dir.join("report.json");
         if report.is_file() {
@@ -580,7 +576,7 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
                 .path
                 .file_name()
                 .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
-            titles.push((title, single.screen_time));
+            titles.push((title, single.segments));
             continue;
         }
         let done: Vec<_> = batch::titles(dir)?
@@ -594,18 +590,20 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
                  titles/ (a batch)",
             ));
         }
-        titles.extend(done.into_iter().map(|t| (t.title, t.screen_time)));
+        titles.extend(done.into_iter().map(|t| (t.title, t.segments)));
     }
     let sightings: Vec<Sighting> = titles
         .into_iter()
-        .filter_map(|(title, rows)| {
-            let row = rows.into_iter().find(|r| r.name == name)?;
-            Some(Sighting {
-                title,
-                start: row.first_seen,
-                end: row.last_seen,
-                seconds: row.seconds,
-            })
+        .flat_map(|(title, segments)| {
+            segments
+                .into_iter()
+                .filter(|s| s.name == name)
+                .map(move |s| Sighting {
+                    title: title.clone(),
+                    start: s.start,
+                    end: s.end,
+                    seconds: s.seconds,
+                })
         })
         .collect();
     let mut print = || -> std::io::Result<()> {

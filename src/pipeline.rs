@@ -1,30 +1,33 @@
 //! The screen-time job: a video and a cast in, screen time per identity out.
 //!
 //! Three stages joined by bounded channels, so memory stays the same whatever the video's length:
-//! - one decode thread reads every frame's timestamp and converts every `stride`-th frame to RGB;
-//!   each analysed frame stands for the time until the next analysed one (its span), taken from
-//!   timestamps, so variable frame rates count right;
-//! - worker threads, each with its own detector and embedder sessions, find the frontal faces
-//!   and embed them;
-//! - this thread puts results back in frame order, names each face ([`crate::identify`]) and adds
-//!   the frame's span to every identity seen in it.
+//! - one decode thread reads every frame's timestamp, converts every `stride`-th frame to RGB
+//!   and cuts the analysed frames into clips ([`crate::track`]): a new clip at each shot cut and
+//!   every [`CLIP_FRAMES`] frames. Each analysed frame stands for the time until the next
+//!   analysed one (its span), taken from timestamps, so variable frame rates count right. A
+//!   clip goes whole to the worker with the shortest queue;
+//! - worker threads, each with its own detector and embedder sessions, follow the faces through
+//!   their clips and embed them;
+//! - this thread takes clips back in video order, joins their track pieces into tracks and
+//!   tallies each finished track under its identity ([`crate::aggregate`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
-use image::RgbImage;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::aggregate::{Summary, Tally};
 use crate::cast::Cast;
 use crate::detect::DetectOptions;
-use crate::embed::Descriptor;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::identify::Identifier;
-use crate::report::ScreenTime;
 use crate::runtime::Runtime;
+use crate::track::{
+    CLIP_FRAMES, Clip, ClipTracker, CutDetector, Frame, Linker, TrackOptions, TrackStats,
+};
 use crate::video::{VideoInfo, VideoReader};
 
 #[derive(Debug, Clone)]
@@ -37,6 +40,9 @@ pub struct JobOptions {
     pub workers: usize,
     /// FFmpeg decoder threads (0: FFmpeg decides).
     pub decoder_threads: usize,
+    pub track: TrackOptions,
+    /// Identities on screen for less than this many seconds are left out of the charts.
+    pub min_screen_time: f64,
     pub progress: bool,
 }
 
@@ -44,7 +50,10 @@ pub struct JobOptions {
 pub struct JobStats {
     pub frames_decoded: u64,
     pub frames_analysed: u64,
-    pub faces_embedded: u64,
+    pub shot_cuts: u64,
+    pub tracks: u64,
+    #[serde(flatten)]
+    pub work: TrackStats,
     pub damaged_packets: u64,
     pub damaged_frames: u64,
     /// Seconds of video covered by the analysed frames.
@@ -54,25 +63,15 @@ pub struct JobStats {
 
 pub struct JobResult {
     pub video: VideoInfo,
-    /// Longest screen time first.
-    pub screen_time: Vec<ScreenTime>,
+    pub summary: Summary,
     pub stats: JobStats,
 }
 
-/// One analysed frame on its way to a worker.
-struct Job {
-    seq: u64,
-    time: f64,
-    span: f64,
-    image: RgbImage,
-}
-
-/// One analysed frame on its way back.
-struct Analysed {
-    seq: u64,
-    time: f64,
-    span: f64,
-    faces: Vec<Descriptor>,
+/// What the decode thread sends a worker: a clip's start, its frames, its end.
+enum Work {
+    Start { clip: u64, after_cut: bool },
+    Frame(Frame),
+    End,
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -111,41 +110,45 @@ pub fn run(
 ) -> Result<JobResult> {
     let started = Instant::now();
     let info = reader.info().clone();
+    let identifier = Identifier::new(cast, options.threshold);
     let workers = options.workers.max(1);
-    let (job_tx, job_rx) = bounded::<Job>(2 * workers);
-    let (result_tx, result_rx) = bounded::<Result<Analysed>>(2 * workers);
+    // Half a clip queued per worker keeps every worker busy while the decoder fills another's
+    // queue (measured), and bounds the frames held in memory.
+    let (work_tx, work_rx): (Vec<_>, Vec<_>) = (0..workers)
+        .map(|_| bounded::<Work>(CLIP_FRAMES as usize / 2 + 2))
+        .unzip();
+    let (result_tx, result_rx) = bounded::<Result<Clip>>(2 * workers);
 
     std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || decode(reader, options.stride.max(1), job_tx));
-        for _ in 0..workers {
-            let (jobs, results) = (job_rx.clone(), result_tx.clone());
-            scope.spawn(move || analyse(runtime, detect, jobs, results));
+        let decoder = scope.spawn(move || decode(reader, options.stride.max(1), work_tx));
+        for work in work_rx {
+            let (results, identifier) = (result_tx.clone(), &identifier);
+            scope.spawn(move || analyse(runtime, detect, identifier, options.track, work, results));
         }
-        drop((job_rx, result_tx));
+        drop(result_tx);
 
         let progress = progress_bar(&info, options);
-        let tally = aggregate(
-            result_rx,
-            Identifier::new(cast, options.threshold),
-            &progress,
-        );
+        let tallied = aggregate(result_rx, &identifier, &progress);
         progress.finish_and_clear();
         // A worker's error ends the job first; the decoder then stops at its next send.
-        let (mut tally, decoded) = (tally?, decoder.join().expect("decode thread")?);
+        let ((tally, mut stats), decoded) = (tallied?, decoder.join().expect("decode thread")?);
         if decoded.frames_decoded == 0 {
             return Err(Error::Video {
                 path: info.path.clone(),
                 reason: "no video frame could be decoded".into(),
             });
         }
-        tally.stats.frames_decoded = decoded.frames_decoded;
-        tally.stats.damaged_packets = decoded.damaged_packets;
-        tally.stats.damaged_frames = decoded.damaged_frames;
-        tally.stats.elapsed_seconds = started.elapsed().as_secs_f64();
+        stats.frames_decoded = decoded.frames_decoded;
+        stats.shot_cuts = decoded.shot_cuts;
+        stats.damaged_packets = decoded.damaged_packets;
+        stats.damaged_frames = decoded.damaged_frames;
+        let summary = tally.finish(stats.video_seconds);
+        stats.tracks = summary.tracks;
+        stats.elapsed_seconds = started.elapsed().as_secs_f64();
         Ok(JobResult {
             video: info,
-            screen_time: tally.rows(),
-            stats: tally.stats,
+            summary,
+            stats,
         })
     })
 }
@@ -153,15 +156,21 @@ pub fn run(
 /// What the decode thread saw.
 struct Decoded {
     frames_decoded: u64,
+    shot_cuts: u64,
     damaged_packets: u64,
     damaged_frames: u64,
 }
 
-/// Stops quietly when the workers hang up.
-fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<Decoded> {
-    let (mut decoded, mut analysed) = (0, 0);
+/// Sends each analysed frame once the next one gives it its span. Stops quietly when the
+/// workers hang up.
+fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> Result<Decoded> {
+    let (mut decoded, mut analysed, mut shot_cuts, mut clips) = (0, 0, 0, 0);
     let mut end = 0.0f64;
-    let mut pending: Option<Job> = None;
+    let mut cuts = CutDetector::default();
+    let mut pending: Option<Frame> = None;
+    // The current clip's worker and how many frames it has.
+    let mut clip: Option<(&Sender<Work>, u64)> = None;
+    let send = |to: &Sender<Work>, work: Work| to.send(work).is_ok();
     while let Some(frame) = reader.next_frame(decoded % stride == 0)? {
         if stopped() {
             return Err(Error::Interrupted {
@@ -171,26 +180,55 @@ fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<Dec
         decoded += 1;
         end = end.max(frame.time + frame.duration);
         let Some(image) = frame.image else { continue };
-        if let Some(mut job) = pending.take() {
-            job.span = (frame.time - job.time).max(0.0);
-            if jobs.send(job).is_err() {
+        let cut = cuts.is_cut(&image);
+        shot_cuts += u64::from(cut);
+        if let (Some(mut previous), Some((worker, _))) = (pending.take(), clip) {
+            previous.span = (frame.time - previous.time).max(0.0);
+            if !send(worker, Work::Frame(previous)) {
                 break;
             }
         }
-        analysed += 1;
-        pending = Some(Job {
-            seq: analysed - 1,
+        if clip.is_none_or(|(_, frames)| cut || frames == CLIP_FRAMES) {
+            if let Some((worker, _)) = clip
+                && !send(worker, Work::End)
+            {
+                break;
+            }
+            let worker = workers
+                .iter()
+                .min_by_key(|w| w.len())
+                .expect("at least one worker");
+            if !send(
+                worker,
+                Work::Start {
+                    clip: clips,
+                    after_cut: cut,
+                },
+            ) {
+                break;
+            }
+            clips += 1;
+            clip = Some((worker, 0));
+        }
+        if let Some((_, frames)) = &mut clip {
+            *frames += 1;
+        }
+        pending = Some(Frame {
+            seq: analysed,
             time: frame.time,
             span: 0.0,
             image,
         });
+        analysed += 1;
     }
-    if let Some(mut job) = pending {
-        job.span = (end - job.time).max(0.0);
-        let _ = jobs.send(job); // nobody listening means the job already failed elsewhere
+    if let (Some(mut last), Some((worker, _))) = (pending, clip) {
+        last.span = (end - last.time).max(0.0);
+        // Nobody listening means the job already failed elsewhere.
+        let _ = send(worker, Work::Frame(last)) && send(worker, Work::End);
     }
     Ok(Decoded {
         frames_decoded: decoded,
+        shot_cuts,
         damaged_packets: reader.damaged_packets(),
         damaged_frames: reader.damaged_frames(),
     })
@@ -199,8 +237,10 @@ fn decode(mut reader: VideoReader, stride: u64, jobs: Sender<Job>) -> Result<Dec
 fn analyse(
     runtime: &Runtime,
     detect: DetectOptions,
-    jobs: Receiver<Job>,
-    results: Sender<Result<Analysed>>,
+    identifier: &Identifier,
+    options: TrackOptions,
+    work: Receiver<Work>,
+    results: Sender<Result<Clip>>,
 ) {
     let mut engine = match Engine::new(runtime, detect) {
         Ok(engine) => engine,
@@ -209,107 +249,59 @@ fn analyse(
             return;
         }
     };
-    for job in jobs {
-        let analysed = engine
-            .faces_where(&job.image, |face| face.is_frontal())
-            .map(|faces| Analysed {
-                seq: job.seq,
-                time: job.time,
-                span: job.span,
-                faces: faces.into_iter().map(|f| f.descriptor).collect(),
-            });
-        let failed = analysed.is_err();
-        if results.send(analysed).is_err() || failed {
-            return;
-        }
-    }
-}
-
-#[derive(Default)]
-struct Seen {
-    frames: u64,
-    seconds: f64,
-    first: f64,
-    last: f64,
-}
-
-struct Tally {
-    seen: BTreeMap<String, Seen>,
-    stats: JobStats,
-}
-
-impl Tally {
-    fn add(&mut self, name: String, time: f64, span: f64) {
-        let seen = self.seen.entry(name).or_insert(Seen {
-            first: time,
-            ..Seen::default()
-        });
-        seen.frames += 1;
-        seen.seconds += span;
-        seen.last = time;
-    }
-
-    fn rows(&self) -> Vec<ScreenTime> {
-        let total = self.stats.video_seconds;
-        let mut rows: Vec<ScreenTime> = self
-            .seen
-            .iter()
-            .map(|(name, s)| ScreenTime {
-                name: name.clone(),
-                frames: s.frames,
-                seconds: s.seconds,
-                percent: if total > 0.0 {
-                    100.0 * s.seconds / total
-                } else {
-                    0.0
-                },
-                first_seen: s.first,
-                last_seen: s.last,
-            })
-            .collect();
-        rows.sort_by(|a, b| {
-            b.seconds
-                .total_cmp(&a.seconds)
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        rows
-    }
-}
-
-/// Takes results in any order and counts them in frame order, so unknown labels are numbered
-/// by first appearance whatever the worker timing.
-fn aggregate(
-    results: Receiver<Result<Analysed>>,
-    mut identifier: Identifier,
-    progress: &ProgressBar,
-) -> Result<Tally> {
-    let mut tally = Tally {
-        seen: BTreeMap::new(),
-        stats: JobStats::default(),
-    };
-    let mut waiting = BTreeMap::new();
-    let mut next = 0;
-    for result in results {
-        let analysed = result?;
-        waiting.insert(analysed.seq, analysed);
-        while let Some(frame) = waiting.remove(&next) {
-            next += 1;
-            progress.inc(1);
-            tally.stats.frames_analysed += 1;
-            tally.stats.faces_embedded += frame.faces.len() as u64;
-            tally.stats.video_seconds += frame.span;
-            // Two faces taken for the same person still make one frame of screen time.
-            let names: BTreeSet<String> = frame
-                .faces
-                .iter()
-                .map(|d| identifier.identify(d).name)
-                .collect();
-            for name in names {
-                tally.add(name, frame.time, frame.span);
+    let mut tracker = None;
+    for work in work {
+        match work {
+            Work::Start { clip, after_cut } => {
+                tracker = Some(ClipTracker::new(identifier, options, clip, after_cut));
+            }
+            Work::Frame(frame) => {
+                let tracker = tracker.as_mut().expect("a clip starts before its frames");
+                if let Err(err) = tracker.step(&mut engine, &frame) {
+                    let _ = results.send(Err(err));
+                    return;
+                }
+            }
+            Work::End => {
+                let clip = tracker.take().expect("a clip starts before it ends");
+                if results.send(Ok(clip.finish())).is_err() {
+                    return;
+                }
             }
         }
     }
-    Ok(tally)
+}
+
+/// Takes clips in any order and links them in video order, so tracks join up and strangers are
+/// numbered by first appearance whatever the worker timing.
+fn aggregate(
+    results: Receiver<Result<Clip>>,
+    identifier: &Identifier,
+    progress: &ProgressBar,
+) -> Result<(Tally, JobStats)> {
+    let mut tally = Tally::new(identifier);
+    let mut stats = JobStats::default();
+    let mut linker = Linker::new(identifier.threshold());
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    for result in results {
+        let clip = result?;
+        waiting.insert(clip.number, clip);
+        while let Some(clip) = waiting.remove(&next) {
+            next += 1;
+            progress.inc(clip.frames);
+            stats.frames_analysed += clip.frames;
+            stats.video_seconds += clip.seconds;
+            stats.work += clip.stats;
+            for track in linker.push(clip) {
+                tally.add(track);
+            }
+        }
+    }
+    for track in linker.finish() {
+        tally.add(track);
+    }
+    Ok((tally, stats))
 }
 
 fn progress_bar(info: &VideoInfo, options: &JobOptions) -> ProgressBar {

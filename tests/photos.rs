@@ -289,6 +289,8 @@ fn search_finds_a_person_in_finished_results() {
     let spec = json!({"width": 640, "height": 360, "fps": 25.0, "segments": [
         {"blank": 1.0},
         {"image": registry_photo("obama2.jpg").display().to_string(), "seconds": 1.0, "motion": "still"},
+        {"blank": 0.5},
+        {"image": registry_photo("obama3.jpg").display().to_string(), "seconds": 0.5, "motion": "still"},
     ]});
     make_video(&spec, &video);
     let out = tmp.path().join("out");
@@ -306,16 +308,19 @@ fn search_finds_a_person_in_finished_results() {
         "Barack Obama".as_ref(),
         out.as_os_str(),
     ]));
+    // One row per appearance: two here.
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 2, "{table}");
+    assert_eq!(lines.len(), 3, "{table}");
     assert!(lines[0].starts_with("title"), "{table}");
-    let fields: Vec<&str> = lines[1].split_whitespace().collect();
-    assert_eq!(fields[0], "short.mp4", "{table}");
-    let numbers: Vec<f64> = fields[1..].iter().map(|f| f.parse().unwrap()).collect();
-    let (start, end, seconds) = (numbers[0], numbers[1], numbers[2]);
-    assert!((start - 1.0).abs() <= 0.08, "{table}");
-    assert!((end - 1.96).abs() <= 0.08, "{table}");
-    assert!((seconds - 1.0).abs() <= 0.12, "{table}");
+    for (line, truth) in lines[1..].iter().zip([(1.0, 2.0), (2.5, 3.0)]) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields[0], "short.mp4", "{table}");
+        let numbers: Vec<f64> = fields[1..].iter().map(|f| f.parse().unwrap()).collect();
+        let (start, end, seconds) = (numbers[0], numbers[1], numbers[2]);
+        assert!((start - truth.0).abs() <= 0.08, "{table}");
+        assert!((end - truth.1).abs() <= 0.08, "{table}");
+        assert!((seconds - (truth.1 - truth.0)).abs() <= 0.12, "{table}");
+    }
 
     // Someone who is not there: no rows. A folder without results: exit 1, naming it.
     let none = succeeded(screentime(&[

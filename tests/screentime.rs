@@ -95,7 +95,37 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     );
     let stranger = &report["screen_time"][1];
     assert!((stranger["first_seen"].as_f64().unwrap() - 3.0).abs() <= frame);
-    assert!((stranger["last_seen"].as_f64().unwrap() - (5.8 + 1.0 - frame)).abs() <= frame);
+    assert!((stranger["last_seen"].as_f64().unwrap() - 6.8).abs() <= frame);
+    // One segment per shot, each within 2 frames of the truth, for the cast member and for the
+    // stranger, who keeps one label over both of his shots.
+    assert_segments(
+        &report,
+        "Barack Obama",
+        &[(0.0, 2.0), (4.6, 5.8), (6.8, 7.8)],
+    );
+    assert_segments(&report, "unknown_1", &[(3.0, 4.6), (5.8, 6.8)]);
+    assert_eq!(segments(&report).len(), 5, "{report:#}");
+    let mut csv = csv::Reader::from_path(out.join("segments.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap(),
+        vec!["name", "start", "end", "seconds"]
+    );
+    let rows: Vec<(String, f64, f64)> = csv
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    let from_report: Vec<(String, f64, f64)> = segments(&report)
+        .into_iter()
+        .map(|(name, start, end)| (name, round3(start), round3(end)))
+        .collect();
+    assert_eq!(rows, from_report);
     assert_eq!(report["stats"]["frames_decoded"], 195);
     assert!((report["stats"]["video_seconds"].as_f64().unwrap() - 7.8).abs() < 1e-6);
 
@@ -115,7 +145,15 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], "Barack Obama");
-    for chart in ["screentime.png", "screentime.svg"] {
+    for chart in [
+        "screentime.png",
+        "screentime.svg",
+        "timeline.png",
+        "timeline.svg",
+        "faces.jpg",
+        "faces/Barack Obama/1.jpg",
+        "faces/unknown_1/1.jpg",
+    ] {
         assert!(
             std::fs::metadata(out.join(chart)).unwrap().len() > 1000,
             "{chart}"
@@ -127,6 +165,146 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     assert!(cache.is_file());
     let again = measure(&video, &cache, &tmp.path().join("again"));
     assert_eq!(seconds(&again), seconds(&report));
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// report.json's segments as (name, start, end), in its order (by start).
+fn segments(report: &Value) -> Vec<(String, f64, f64)> {
+    report["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["start"].as_f64().unwrap(),
+                s["end"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `name` has exactly these segments, each end within 2 frames.
+fn assert_segments(report: &Value, name: &str, truth: &[(f64, f64)]) {
+    let got: Vec<(f64, f64)> = segments(report)
+        .into_iter()
+        .filter(|(n, _, _)| n == name)
+        .map(|(_, start, end)| (start, end))
+        .collect();
+    assert_eq!(got.len(), truth.len(), "{name}: {got:?}, truth {truth:?}");
+    for (&(start, end), &(true_start, true_end)) in got.iter().zip(truth) {
+        assert!(
+            (start - true_start).abs() <= 2.0 / FPS && (end - true_end).abs() <= 2.0 / FPS,
+            "{name}: {got:?}, truth {truth:?}"
+        );
+    }
+}
+
+/// "Name a face once": the stranger's saved faces become a cast member, and the next run names
+/// him in both of his shots.
+#[test]
+fn a_named_stranger_is_recognised_next_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = obama_cast(tmp.path());
+    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let first = tmp.path().join("first");
+    let report = measure(&video, &cast, &first);
+    assert_segments(&report, "unknown_1", &[(3.0, 4.6), (5.8, 6.8)]);
+
+    let name = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_screentime"))
+            .args(["name".as_ref(), first.as_os_str(), "unknown_1".as_ref()])
+            .arg(name)
+            .args(["--cast".as_ref(), cast.as_os_str()])
+            .output()
+            .unwrap()
+    };
+    let output = name("Joe Biden");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let added = std::fs::read_dir(cast.join("Joe Biden")).unwrap().count();
+    assert!(added >= 1);
+    // Naming again adds nothing new.
+    assert!(name("Joe Biden").status.success());
+    assert_eq!(
+        std::fs::read_dir(cast.join("Joe Biden")).unwrap().count(),
+        added
+    );
+
+    let again = measure(&video, &cast, &tmp.path().join("second"));
+    assert_segments(&again, "Joe Biden", &[(3.0, 4.6), (5.8, 6.8)]);
+    assert_segments(
+        &again,
+        "Barack Obama",
+        &[(0.0, 2.0), (4.6, 5.8), (6.8, 7.8)],
+    );
+    assert_eq!(segments(&again).len(), 5, "{again:#}");
+
+    // An identity the run did not save: exit 1, naming the folder it looked in.
+    let output = Command::new(env!("CARGO_BIN_EXE_screentime"))
+        .args([
+            "name".as_ref(),
+            first.as_os_str(),
+            "unknown_9".as_ref(),
+            "X".as_ref(),
+        ])
+        .args(["--cast".as_ref(), cast.as_os_str()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("faces/unknown_9") && stderr.contains("no saved faces"),
+        "{stderr}"
+    );
+}
+
+/// Following faces between full detections and embedding them only now and then changes no
+/// result: the same segments as detecting and embedding every face of every frame.
+#[test]
+fn tracking_shortcuts_keep_the_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = obama_cast(tmp.path());
+    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let fast = measure(&video, &cast, &tmp.path().join("fast"));
+    let every = ["--detect-every", "1", "--embed-every", "1"];
+    let exhaustive = measure_with(&video, &cast, &tmp.path().join("every"), &every);
+    assert_eq!(segments(&fast), segments(&exhaustive));
+    let work = |report: &Value, key: &str| report["stats"][key].as_u64().unwrap();
+    assert_eq!(work(&exhaustive, "region_detections"), 0);
+    assert!(work(&fast, "full_detections") * 2 < work(&exhaustive, "full_detections"));
+    assert!(work(&fast, "faces_embedded") * 4 < work(&exhaustive, "faces_embedded"));
+}
+
+/// --min-screen-time leaves short identities out of the charts and the contact sheet, not out
+/// of the data; --no-thumbnails writes no face pictures and removes an earlier run's.
+#[test]
+fn short_identities_and_face_pictures_are_the_users_choice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = obama_cast(tmp.path());
+    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let out = tmp.path().join("out");
+    let report = measure_with(&video, &cast, &out, &["--min-screen-time", "3"]);
+    assert_eq!(seconds(&report).len(), 2, "{report:#}");
+    for chart in ["screentime.svg", "timeline.svg"] {
+        let svg = std::fs::read_to_string(out.join(chart)).unwrap();
+        assert!(
+            svg.contains("Barack Obama") && !svg.contains("unknown_1"),
+            "{chart}"
+        );
+    }
+    assert!(out.join("faces/unknown_1/1.jpg").is_file());
+
+    measure_with(&video, &cast, &out, &["--no-thumbnails"]);
+    assert!(!out.join("faces").exists() && !out.join("faces.jpg").exists());
+    let svg = std::fs::read_to_string(out.join("timeline.svg")).unwrap();
+    assert!(svg.contains("unknown_1"));
 }
 
 /// The same shots, with every third frame dropped inside each shot and the rest keeping their
