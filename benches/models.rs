@@ -1,5 +1,7 @@
-//! Speed of each model stage on a real face: detection on a 640x384 frame, alignment, and
-//! embedding at batch 1 and 16 (per-chip cost falls with batch size).
+//! Speed of each model stage on a real face: full-frame detection on a 640x384 and a 1920x1080
+//! frame (scaled to 640 first), following the face in its region (what face tracks do between
+//! full detections), alignment, and embedding at batch 1, 4 and 16 (per-chip cost falls with
+//! batch size).
 //!
 //!     cargo bench --bench models
 
@@ -20,9 +22,18 @@ fn models(c: &mut Criterion) {
         .expect("data/photos/obama.jpg: run scripts/setup");
     let frame = imageops::resize(&photo, 640, 384, FilterType::Triangle);
 
+    let hd = imageops::resize(&photo, 1920, 1080, FilterType::Triangle);
+
     let mut detector = Detector::new(&runtime, DetectOptions::default()).unwrap();
     c.bench_function("detect 640x384", |b| {
         b.iter(|| detector.detect(black_box(&frame)).unwrap())
+    });
+    c.bench_function("detect 1920x1080", |b| {
+        b.iter(|| detector.detect(black_box(&hd)).unwrap())
+    });
+    let tracked = detector.detect(&hd).unwrap().remove(0).bbox.scaled(2.0);
+    c.bench_function("detect region of a 1920x1080 face, 160 px", |b| {
+        b.iter(|| detector.detect_in(black_box(&hd), &tracked, 160).unwrap())
     });
 
     let face = detector.detect(&photo).unwrap().remove(0);
@@ -33,7 +44,7 @@ fn models(c: &mut Criterion) {
     let chip = align(&photo, &face.landmarks);
     let mut embedder = Embedder::new(&runtime).unwrap();
     let mut group = c.benchmark_group("embed");
-    for batch in [1, 16] {
+    for batch in [1, 4, 16] {
         let chips = vec![chip.clone(); batch];
         group.throughput(Throughput::Elements(batch as u64));
         group.bench_function(format!("batch {batch}"), |b| {

@@ -212,7 +212,8 @@ struct Completion {
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct ResultSettings {
     threshold: f32,
-    stride: u64,
+    /// "auto" or a number: auto gives the same frames for the same video.
+    stride: String,
     detect_every: u64,
     embed_every: u64,
     min_screen_time: f64,
@@ -431,7 +432,7 @@ fn completion(
         video_modified_ns: modified,
         settings: ResultSettings {
             threshold: job.threshold,
-            stride: job.stride,
+            stride: job.stride.to_string(),
             detect_every: job.track.detect_every,
             embed_every: job.track.embed_every,
             min_screen_time: job.min_screen_time,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+use crate::detect::DetectOptions;
 use crate::embed::{DESCRIPTOR_LEN, Descriptor};
 use crate::engine::{EmbeddedFace, Engine, load_image, padded};
 use crate::error::{Error, Result};
@@ -71,16 +72,15 @@ struct CachedPhoto {
 }
 
 /// Loads the cast at `path`: a folder of photos (embedding what the cache lacks) or a cache file.
-pub fn load(path: &Path, runtime: &Runtime, engine: &mut Engine) -> Result<Cast> {
-    let embedder = runtime.model_sha256(Model::Embedder);
+pub fn load(path: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cast> {
     let cast = if path.is_dir() {
-        load_folder(path, embedder, engine)?
+        load_folder(path, runtime, detect)?
     } else if path.is_file() {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        parse_cast_file(path, &text, embedder)?
+        parse_cast_file(path, &text, runtime.model_sha256(Model::Embedder))?
     } else {
         return Err(cast_error(path, "no such folder or file"));
     };
@@ -149,7 +149,11 @@ fn cast_error(path: &Path, reason: &str) -> Error {
     }
 }
 
-fn load_folder(dir: &Path, embedder: &str, engine: &mut Engine) -> Result<Cast> {
+fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cast> {
+    let embedder = runtime.model_sha256(Model::Embedder);
+    // Made only for a photo the cache lacks: its sessions cost time and memory for the rest
+    // of the run.
+    let mut engine: Option<Engine> = None;
     let photos = list_photos(dir)?;
     if photos.is_empty() {
         return Err(cast_error(
@@ -184,6 +188,10 @@ fn load_folder(dir: &Path, embedder: &str, engine: &mut Engine) -> Result<Cast> 
         }
         // One damaged photo should not stop the run: it is left out (and not cached, so a
         // repaired file is picked up next time).
+        let engine = match &mut engine {
+            Some(engine) => engine,
+            None => engine.insert(Engine::new(runtime, detect)?),
+        };
         match load_image(&photo).and_then(|image| enrol(engine, &image)) {
             Ok(faces) => {
                 let largest = faces

@@ -119,8 +119,7 @@ pub fn load_cast(
     path: &Path,
     quiet: bool,
 ) -> Result<Cast> {
-    let mut enrol = Engine::new(runtime, engine.detect)?;
-    let cast = cast::load(path, runtime, &mut enrol)?;
+    let cast = cast::load(path, runtime, engine.detect)?;
     if !quiet {
         for warning in &cast.warnings {
             eprintln!("warning: {warning}");
@@ -185,7 +184,7 @@ pub fn measure_title(
             cast_actors: cast.names().len(),
             cast_faces: cast.faces.len(),
             threshold: job.threshold,
-            stride: job.stride,
+            stride: result.stride,
             workers: job.workers,
             threads_per_worker: engine.runtime.threads,
             device: engine.runtime.device,

@@ -9,9 +9,9 @@
 //! faces) and answers, on a grid 4x coarser than its input, a face-centre heatmap and per-cell
 //! box size, centre offset and landmark offsets.
 
+use fast_image_resize::{self as fr, Resizer};
 use image::RgbImage;
-use image::imageops::{self, FilterType};
-use ndarray::{Array4, ArrayViewD};
+use ndarray::{ArrayView4, ArrayViewD};
 use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Serialize;
@@ -125,18 +125,29 @@ impl Face {
 pub struct Detector {
     session: Session,
     options: DetectOptions,
+    resizer: Resizer,
+    /// The scaled picture and the network input, kept between calls: no allocation per frame.
+    pixels: Vec<u8>,
+    input: Vec<f32>,
 }
+
+/// A rectangle of whole pixels: (left, top, width, height).
+type Rect = (u32, u32, u32, u32);
 
 impl Detector {
     pub fn new(runtime: &Runtime, options: DetectOptions) -> Result<Detector> {
         Ok(Detector {
             session: runtime.session(Model::Detector)?,
             options,
+            resizer: Resizer::new(),
+            pixels: Vec::new(),
+            input: Vec::new(),
         })
     }
 
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>> {
-        self.detect_at(image, self.options.max_side)
+        let (width, height) = image.dimensions();
+        self.detect_at(image, (0, 0, width, height), self.options.max_side)
     }
 
     /// Faces inside `region` of `image`, in `image`'s coordinates, with the region scaled to at
@@ -153,44 +164,40 @@ impl Detector {
         let y1 = region.y1.clamp(0.0, height as f32) as u32;
         let x2 = (region.x2.clamp(0.0, width as f32).ceil() as u32).max(x1);
         let y2 = (region.y2.clamp(0.0, height as f32).ceil() as u32).max(y1);
-        let crop = imageops::crop_imm(image, x1, y1, x2 - x1, y2 - y1).to_image();
-        let mut faces = self.detect_at(&crop, max_side)?;
-        let (dx, dy) = (x1 as f32, y1 as f32);
-        for face in &mut faces {
-            face.bbox = BBox {
-                x1: face.bbox.x1 + dx,
-                y1: face.bbox.y1 + dy,
-                x2: face.bbox.x2 + dx,
-                y2: face.bbox.y2 + dy,
-            };
-            for point in &mut face.landmarks {
-                *point = [point[0] + dx, point[1] + dy];
-            }
-        }
-        Ok(faces)
+        self.detect_at(image, (x1, y1, x2 - x1, y2 - y1), max_side)
     }
 
-    fn detect_at(&mut self, image: &RgbImage, max_side: u32) -> Result<Vec<Face>> {
-        let (width, height) = image.dimensions();
+    /// Faces in `rect` of `image` (which must lie inside it), scaled to at most `max_side`.
+    fn detect_at(&mut self, image: &RgbImage, rect: Rect, max_side: u32) -> Result<Vec<Face>> {
+        let (left, top, width, height) = rect;
         if width == 0 || height == 0 {
             return Ok(Vec::new());
         }
         let scale = (max_side as f32 / width.max(height) as f32).min(1.0);
         let scaled_w = ((width as f32 * scale).round() as u32).max(1);
         let scaled_h = ((height as f32 * scale).round() as u32).max(1);
-        let input = if (scaled_w, scaled_h) == (width, height) {
-            to_input(image)
-        } else {
-            to_input(&imageops::resize(
-                image,
-                scaled_w,
-                scaled_h,
-                FilterType::Triangle,
-            ))
-        };
+        self.pixels
+            .resize(scaled_w as usize * scaled_h as usize * 3, 0);
+        let mut scaled = fr::images::Image::from_slice_u8(
+            scaled_w,
+            scaled_h,
+            &mut self.pixels,
+            fr::PixelType::U8x3,
+        )
+        .expect("the buffer was sized for the picture");
+        // Bilinear with a support that widens as the picture shrinks: every source pixel counts,
+        // as with image's Triangle filter, at a fraction of the cost (SIMD).
+        let options = fr::ResizeOptions::new()
+            .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Bilinear))
+            .crop(left as f64, top as f64, width as f64, height as f64);
+        self.resizer
+            .resize(image, &mut scaled, &options)
+            .expect("an RGB8 crop inside the image into an RGB8 picture");
+        let shape = fill_input(&mut self.input, &self.pixels, scaled_w, scaled_h);
+        let input = ArrayView4::from_shape(shape, &self.input).expect("fill_input's shape");
 
         let onnx = |stage| Error::onnx(Model::Detector.file_name(), stage);
-        let tensor = TensorRef::from_array_view(&input).map_err(onnx("input"))?;
+        let tensor = TensorRef::from_array_view(input).map_err(onnx("input"))?;
         let outputs = self
             .session
             .run(ort::inputs!["input.1" => tensor])
@@ -202,39 +209,50 @@ impl Detector {
             offset: output("539").map_err(onnx("reading box offsets"))?,
             landmarks: output("540").map_err(onnx("reading landmarks"))?,
         };
-        let mut faces = maps.decode(self.options.threshold, input.dim());
+        let mut faces = maps.decode(self.options.threshold, shape);
         faces = non_maximum_suppression(faces, self.options.nms_iou);
 
         let (sx, sy) = (
             scaled_w as f32 / width as f32,
             scaled_h as f32 / height as f32,
         );
+        let (dx, dy) = (left as f32, top as f32);
         for face in &mut faces {
             face.bbox = BBox {
-                x1: (face.bbox.x1 / sx).clamp(0.0, width as f32),
-                y1: (face.bbox.y1 / sy).clamp(0.0, height as f32),
-                x2: (face.bbox.x2 / sx).clamp(0.0, width as f32),
-                y2: (face.bbox.y2 / sy).clamp(0.0, height as f32),
+                x1: (face.bbox.x1 / sx).clamp(0.0, width as f32) + dx,
+                y1: (face.bbox.y1 / sy).clamp(0.0, height as f32) + dy,
+                x2: (face.bbox.x2 / sx).clamp(0.0, width as f32) + dx,
+                y2: (face.bbox.y2 / sy).clamp(0.0, height as f32) + dy,
             };
             for point in &mut face.landmarks {
-                *point = [point[0] / sx, point[1] / sy];
+                *point = [point[0] / sx + dx, point[1] / sy + dy];
             }
         }
         Ok(faces)
     }
 }
 
-/// NCHW float RGB, padded with zeros to multiples of 32.
-fn to_input(image: &RgbImage) -> Array4<f32> {
-    let (width, height) = image.dimensions();
-    let pad = |n: u32| n.div_ceil(32) as usize * 32;
-    let mut input = Array4::<f32>::zeros((1, 3, pad(height), pad(width)));
-    for (x, y, pixel) in image.enumerate_pixels() {
-        for c in 0..3 {
-            input[[0, c, y as usize, x as usize]] = pixel[c] as f32;
+/// Fills `input` with packed RGB `pixels` as NCHW floats, zero-padded right and bottom to
+/// multiples of 32; returns the shape.
+fn fill_input(
+    input: &mut Vec<f32>,
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+) -> (usize, usize, usize, usize) {
+    let (width, height) = (width as usize, height as usize);
+    let pad = |n: usize| n.div_ceil(32) * 32;
+    let (rows, cols) = (pad(height), pad(width));
+    input.clear();
+    input.resize(3 * rows * cols, 0.0);
+    for (y, row) in pixels.chunks_exact(3 * width).enumerate() {
+        for (x, pixel) in row.chunks_exact(3).enumerate() {
+            for (c, &value) in pixel.iter().enumerate() {
+                input[(c * rows + y) * cols + x] = value as f32;
+            }
         }
     }
-    input
+    (1, 3, rows, cols)
 }
 
 /// The network's four outputs, each [1, C, H/4, W/4].

@@ -34,8 +34,8 @@ use crate::video::{VideoInfo, VideoReader};
 pub struct JobOptions {
     /// Largest descriptor distance at which a face is taken for a cast member.
     pub threshold: f32,
-    /// Analyse every `stride`-th frame.
-    pub stride: u64,
+    /// Which frames are analysed.
+    pub stride: Stride,
     /// Threads that detect and embed, each with its own sessions.
     pub workers: usize,
     /// FFmpeg decoder threads (0: FFmpeg decides).
@@ -63,8 +63,103 @@ pub struct JobStats {
 
 pub struct JobResult {
     pub video: VideoInfo,
+    /// Every this many frames were analysed (`Stride::Auto` resolved).
+    pub stride: u64,
     pub summary: Summary,
     pub stats: JobStats,
+}
+
+/// Which frames a job analyses: every Nth, or [`Stride::Auto`]'s choice from the frame rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stride {
+    Auto,
+    Frames(u64),
+}
+
+impl Stride {
+    /// Frames analysed per second of video under [`Stride::Auto`]: few enough that a 1080p run
+    /// keeps up with half of FFmpeg's decode-only speed on two cores, and with face tracks
+    /// still enough to place every appearance's start and end to a fifth of a second.
+    pub const AUTO_PER_SECOND: f64 = 5.0;
+
+    /// N: every Nth frame, for a video with this frame rate (25 when unknown).
+    pub fn frames(self, frame_rate: Option<f64>) -> u64 {
+        match self {
+            Stride::Frames(n) => n.max(1),
+            Stride::Auto => {
+                let fps = frame_rate
+                    .filter(|r| r.is_finite() && *r > 0.0)
+                    .unwrap_or(25.0);
+                (fps / Self::AUTO_PER_SECOND).round().max(1.0) as u64
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Stride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stride::Auto => f.write_str("auto"),
+            Stride::Frames(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Stride {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Stride, String> {
+        match text {
+            "auto" => Ok(Stride::Auto),
+            n => match n.parse::<u64>() {
+                Ok(n) if n >= 1 => Ok(Stride::Frames(n)),
+                _ => Err(format!("expected auto or a whole number from 1, not {n:?}")),
+            },
+        }
+    }
+}
+
+/// Picks frames on a grid of one every `stride` frame intervals from the first frame, by
+/// timestamp: a frame the decoder skipped (see [`VideoReader::skip_non_reference_frames`]) is
+/// replaced by the next one, and the grid does not drift.
+struct Sampler {
+    stride: u64,
+    step: f64,
+    /// Half a frame interval: how early a frame may come and still take its grid point.
+    early: f64,
+    due: Option<f64>,
+}
+
+impl Sampler {
+    fn new(stride: u64, frame_rate: Option<f64>) -> Sampler {
+        let interval = 1.0
+            / frame_rate
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .unwrap_or(25.0);
+        Sampler {
+            stride,
+            step: stride as f64 * interval,
+            early: interval / 2.0,
+            due: None,
+        }
+    }
+
+    fn take(&mut self, time: f64) -> bool {
+        // Stride 1 is every frame, however irregular the timestamps.
+        if self.stride == 1 {
+            return true;
+        }
+        let due = *self.due.get_or_insert(time);
+        if time < due - self.early {
+            return false;
+        }
+        let mut next = due + self.step;
+        while next <= time + self.early {
+            next += self.step;
+        }
+        self.due = Some(next);
+        true
+    }
 }
 
 /// What the decode thread sends a worker: a clip's start, its frames, its end.
@@ -111,6 +206,7 @@ pub fn run(
     let started = Instant::now();
     let info = reader.info().clone();
     let identifier = Identifier::new(cast, options.threshold);
+    let stride = options.stride.frames(info.frame_rate);
     let workers = options.workers.max(1);
     // Half a clip queued per worker keeps every worker busy while the decoder fills another's
     // queue (measured), and bounds the frames held in memory.
@@ -120,14 +216,14 @@ pub fn run(
     let (result_tx, result_rx) = bounded::<Result<Clip>>(2 * workers);
 
     std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || decode(reader, options.stride.max(1), work_tx));
+        let decoder = scope.spawn(move || decode(reader, stride, work_tx));
         for work in work_rx {
             let (results, identifier) = (result_tx.clone(), &identifier);
             scope.spawn(move || analyse(runtime, detect, identifier, options.track, work, results));
         }
         drop(result_tx);
 
-        let progress = progress_bar(&info, options);
+        let progress = progress_bar(&info, stride, options.progress);
         let tallied = aggregate(result_rx, &identifier, &progress);
         progress.finish_and_clear();
         // A worker's error ends the job first; the decoder then stops at its next send.
@@ -147,6 +243,7 @@ pub fn run(
         stats.elapsed_seconds = started.elapsed().as_secs_f64();
         Ok(JobResult {
             video: info,
+            stride,
             summary,
             stats,
         })
@@ -164,6 +261,10 @@ struct Decoded {
 /// Sends each analysed frame once the next one gives it its span. Stops quietly when the
 /// workers hang up.
 fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> Result<Decoded> {
+    if stride > 1 {
+        reader.skip_non_reference_frames();
+    }
+    let mut sampler = Sampler::new(stride, reader.info().frame_rate);
     let (mut decoded, mut analysed, mut shot_cuts, mut clips) = (0, 0, 0, 0);
     let mut end = 0.0f64;
     let mut cuts = CutDetector::default();
@@ -171,7 +272,7 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
     // The current clip's worker and how many frames it has.
     let mut clip: Option<(&Sender<Work>, u64)> = None;
     let send = |to: &Sender<Work>, work: Work| to.send(work).is_ok();
-    while let Some(frame) = reader.next_frame(decoded % stride == 0)? {
+    while let Some(frame) = reader.next_frame(|time| sampler.take(time))? {
         if stopped() {
             return Err(Error::Interrupted {
                 path: reader.info().path.clone(),
@@ -304,12 +405,12 @@ fn aggregate(
     Ok((tally, stats))
 }
 
-fn progress_bar(info: &VideoInfo, options: &JobOptions) -> ProgressBar {
-    if !options.progress {
+fn progress_bar(info: &VideoInfo, stride: u64, progress: bool) -> ProgressBar {
+    if !progress {
         return ProgressBar::hidden();
     }
     let bar = match info.frames {
-        Some(frames) => ProgressBar::new(frames.div_ceil(options.stride.max(1))),
+        Some(frames) => ProgressBar::new(frames.div_ceil(stride)),
         None => ProgressBar::no_length(),
     };
     bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -318,4 +419,48 @@ fn progress_bar(info: &VideoInfo, options: &JobOptions) -> ProgressBar {
             .expect("a valid template"),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(sampler: &mut Sampler, frames: impl IntoIterator<Item = u32>) -> Vec<u32> {
+        frames
+            .into_iter()
+            .filter(|&i| sampler.take(f64::from(i) / 25.0))
+            .collect()
+    }
+
+    #[test]
+    fn sampler_keeps_its_grid_when_frames_are_missing() {
+        assert_eq!(
+            taken(&mut Sampler::new(5, Some(25.0)), 0..21),
+            [0, 5, 10, 15, 20]
+        );
+        // Frames 5 and 11-14 never came (skipped by the decoder): the next one stands in, and
+        // the grid stays on multiples of 5.
+        let frames = (0..31).filter(|i| *i != 5 && !(11..15).contains(i));
+        assert_eq!(
+            taken(&mut Sampler::new(5, Some(25.0)), frames),
+            [0, 6, 10, 15, 20, 25, 30]
+        );
+        // Stride 1 takes every frame, however irregular.
+        assert_eq!(
+            taken(&mut Sampler::new(1, Some(25.0)), [0, 1, 3, 4]),
+            [0, 1, 3, 4]
+        );
+    }
+
+    #[test]
+    fn auto_stride_follows_the_frame_rate() {
+        assert_eq!(Stride::Auto.frames(Some(25.0)), 5);
+        assert_eq!(Stride::Auto.frames(Some(60.0)), 12);
+        assert_eq!(Stride::Auto.frames(Some(2.0)), 1);
+        assert_eq!(Stride::Auto.frames(None), 5);
+        assert_eq!(Stride::Frames(3).frames(Some(60.0)), 3);
+        assert_eq!("auto".parse(), Ok(Stride::Auto));
+        assert_eq!("7".parse(), Ok(Stride::Frames(7)));
+        assert!("0".parse::<Stride>().is_err());
+    }
 }

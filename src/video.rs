@@ -49,7 +49,7 @@ use std::sync::Once;
 use ff::codec::packet::side_data;
 use ff::software::scaling;
 use ff::util::{color, format::Pixel};
-use ff::{Dictionary, Packet, Rational, codec, format, frame, media};
+use ff::{Dictionary, Discard, Packet, Rational, codec, format, frame, media};
 use ffmpeg_next as ff;
 
 use crate::error::{Error, Result};
@@ -273,6 +273,13 @@ impl VideoReader {
         &self.info
     }
 
+    /// From now on the decoder skips frames no other frame is predicted from (most B-frames),
+    /// which it can do without decoding them: a strided run, which looks at few frames, then
+    /// decodes fewer. Those frames never come out of [`VideoReader::next_frame`].
+    pub fn skip_non_reference_frames(&mut self) {
+        self.decoder.skip_frame(Discard::NonReference);
+    }
+
     /// Packets that failed to read or decode and were skipped so far.
     pub fn damaged_packets(&self) -> u64 {
         self.damaged
@@ -283,9 +290,10 @@ impl VideoReader {
         self.damaged_frames
     }
 
-    /// The next frame, with its picture in RGB only when `rgb` is true. `Ok(None)` at the end of
-    /// the stream, after the decoder's buffered frames are flushed out, and on every call after.
-    pub fn next_frame(&mut self, rgb: bool) -> Result<Option<Frame>> {
+    /// The next frame, with its picture in RGB only when `rgb` says yes for the frame's time.
+    /// `Ok(None)` at the end of the stream, after the decoder's buffered frames are flushed out,
+    /// and on every call after.
+    pub fn next_frame(&mut self, rgb: impl FnOnce(f64) -> bool) -> Result<Option<Frame>> {
         // Decoding runs one frame ahead: a frame's duration is the gap to the next one's time,
         // which is the only duration that is right for variable frame rate (a packet's
         // container duration is a decode-order gap, and muxers often write a constant one).
@@ -304,7 +312,7 @@ impl VideoReader {
             Some(next) if next.time > current.time => next.time - current.time,
             _ => current.fallback_duration,
         };
-        let image = if rgb {
+        let image = if rgb(current.time) {
             Some(self.convert_to_rgb()?)
         } else {
             None

@@ -301,6 +301,9 @@ fn search_finds_a_person_in_finished_results() {
         "--out".as_ref(),
         out.as_os_str(),
         "--quiet".as_ref(),
+        // Every frame, so each appearance's start and end are exact.
+        "--stride".as_ref(),
+        "1".as_ref(),
     ]));
 
     let table = succeeded(screentime(&[

@@ -29,9 +29,14 @@ fn measure(video: &Path, cast: &Path, out: &Path) -> Value {
     measure_with(video, cast, out, &[])
 }
 
+/// Every frame is analysed (`--stride 1`) unless `extra` sets a stride: these tests check
+/// results to the frame.
 fn measure_with(video: &Path, cast: &Path, out: &Path, extra: &[&str]) -> Value {
     let mut args: Vec<&Path> = vec![video, "--cast".as_ref(), cast, "--out".as_ref(), out];
     args.extend(["--quiet"].iter().chain(extra).map(Path::new));
+    if !extra.contains(&"--stride") {
+        args.extend(["--stride", "1"].map(Path::new));
+    }
     let output = screentime(&args);
     assert!(
         output.status.success(),
@@ -333,17 +338,42 @@ fn stride_keeps_seconds_within_a_stride_per_shot() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = obama_cast(tmp.path());
     let video = video(tmp.path(), "registry.mp4", registry_spec(false));
-    let report = measure_with(&video, &cast, &tmp.path().join("out"), &["--stride", "5"]);
-    assert_eq!(report["stats"]["frames_analysed"], 39);
-    let stride = 5.0 / FPS;
-    assert!(
-        (seconds_of(&report, "Barack Obama") - 4.2).abs() <= 3.0 * stride,
-        "{report:#}"
-    );
-    assert!(
-        (seconds_of(&report, "unknown_1") - 2.6).abs() <= 2.0 * stride,
-        "{report:#}"
-    );
+    // The default, auto, is every 5th frame at 25 fps.
+    for stride in ["5", "auto"] {
+        let out = tmp.path().join(stride);
+        let report = measure_with(&video, &cast, &out, &["--stride", stride]);
+        assert_eq!(report["settings"]["stride"], 5);
+        assert_eq!(report["stats"]["frames_analysed"], 39);
+        // Frames no other frame needs (B-frames) were not even decoded.
+        assert!(report["stats"]["frames_decoded"].as_u64().unwrap() < 195);
+        let stride = 5.0 / FPS;
+        assert!(
+            (seconds_of(&report, "Barack Obama") - 4.2).abs() <= 3.0 * stride,
+            "{report:#}"
+        );
+        assert!(
+            (seconds_of(&report, "unknown_1") - 2.6).abs() <= 2.0 * stride,
+            "{report:#}"
+        );
+        // Still one segment per shot, each end within a stride.
+        for (name, truth) in [
+            ("Barack Obama", &[(0.0, 2.0), (4.6, 5.8), (6.8, 7.8)][..]),
+            ("unknown_1", &[(3.0, 4.6), (5.8, 6.8)][..]),
+        ] {
+            let got: Vec<(f64, f64)> = segments(&report)
+                .into_iter()
+                .filter(|(n, _, _)| n == name)
+                .map(|(_, start, end)| (start, end))
+                .collect();
+            assert_eq!(got.len(), truth.len(), "{name}: {got:?}");
+            for (g, t) in got.iter().zip(truth) {
+                assert!(
+                    (g.0 - t.0).abs() <= stride && (g.1 - t.1).abs() <= stride,
+                    "{name}: {got:?}"
+                );
+            }
+        }
+    }
 }
 
 /// Obama in three shots (2.0 + 1.2 + 1.0 s), Biden in two (1.6 + 1.0 s), one second of black;
