@@ -279,7 +279,10 @@ pub fn screentime(
     } else {
         print_table(out, &report.screen_time).map_err(Error::stdout)?;
         if !options.quiet {
-            eprintln!("results in {} (chart: screentime.png)", dir.display());
+            eprintln!(
+                "results in {} (charts: screentime.png, timeline.png)",
+                dir.display()
+            );
         }
     }
     Ok(())

@@ -18,10 +18,12 @@ const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the insta
 
 /// Measures how long each actor is on screen in a video.
 ///
-/// Every analysed frame goes through a face detector (CenterFace); each frontal face is aligned
-/// and embedded into dlib's 128-D face descriptor and matched against the cast's photos. Faces
-/// that match no one get stable unknown_N labels. Screen time per identity is written as CSV,
-/// JSON and a bar chart.
+/// Frontal faces are found with a face detector (CenterFace) and followed through each shot as
+/// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor and
+/// matched against the cast's photos, and the track is named by their vote. Tracks that match
+/// no one are grouped over the whole video into stable unknown_N labels. Screen time and each
+/// appearance per identity are written as CSV and JSON, a bar chart, a timeline, and a
+/// thumbnail of each face.
 #[derive(Parser)]
 #[command(
     name = "screentime",

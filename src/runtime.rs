@@ -97,10 +97,7 @@ impl Runtime {
         let library = options
             .library
             .clone()
-            .unwrap_or_else(|| match options.device {
-                Device::Cpu => dir.join("libonnxruntime.so"),
-                Device::Cuda => dir.join("cuda").join("libonnxruntime.so"),
-            });
+            .unwrap_or_else(|| default_library(dir, options.device));
         let environment = load_library(&library)?;
         Ok(Runtime {
             environment,
@@ -168,7 +165,9 @@ fn with_device(mut builder: SessionBuilder, device: Device) -> SessionBuilder {
     if device == Device::Cuda
         && let Err(err) = ort::ep::CUDA::default().register(&mut builder)
     {
-        eprintln!("warning: CUDA is not available ({err}); running on the CPU");
+        warn_once(&format!(
+            "CUDA is not available ({err}); running on the CPU"
+        ));
     }
     builder
 }
@@ -176,11 +175,35 @@ fn with_device(mut builder: SessionBuilder, device: Device) -> SessionBuilder {
 #[cfg(not(feature = "cuda"))]
 fn with_device(builder: SessionBuilder, device: Device) -> SessionBuilder {
     if device == Device::Cuda {
-        eprintln!(
-            "warning: this screentime was built without CUDA support (cargo feature `cuda`); running on the CPU"
+        warn_once(
+            "this screentime was built without CUDA support (cargo feature `cuda`); running on the CPU",
         );
     }
     builder
+}
+
+/// The ONNX Runtime library in `dir` for `device`: the CUDA build only where it can be used.
+fn default_library(dir: &Path, device: Device) -> PathBuf {
+    let cpu = dir.join("libonnxruntime.so");
+    // A build without the `cuda` feature says why it runs on the CPU when it makes a session.
+    if device == Device::Cpu || !cfg!(feature = "cuda") {
+        return cpu;
+    }
+    let cuda = dir.join("cuda").join("libonnxruntime.so");
+    if cuda.is_file() {
+        return cuda;
+    }
+    warn_once(&format!(
+        "{}: not installed (scripts/setup --cuda); running on the CPU",
+        cuda.display()
+    ));
+    cpu
+}
+
+/// Every session would say it again; once per run is enough.
+fn warn_once(message: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| eprintln!("warning: {message}"));
 }
 
 fn load_library(path: &Path) -> Result<Environment> {

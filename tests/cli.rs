@@ -127,3 +127,25 @@ fn damaged_model_is_refused() {
     );
     assert!(err.contains("does not match the manifest"), "{err}");
 }
+
+/// `--device cuda` where CUDA cannot run (a CPU build, or no GPU): the CPU does the work, and
+/// stderr says so once. The faces found are the CPU's.
+#[test]
+fn cuda_falls_back_to_the_cpu_with_a_message() {
+    let obama = registry_photo("obama.jpg");
+    let cpu = screentime(&["embed".as_ref(), &obama]);
+    let cuda = screentime(&[
+        "embed".as_ref(),
+        &obama,
+        "--device".as_ref(),
+        "cuda".as_ref(),
+    ]);
+    assert!(cuda.status.success(), "{}", stderr(&cuda));
+    let warning = stderr(&cuda);
+    assert!(
+        warning.starts_with("warning: ") && warning.contains("running on the CPU"),
+        "{warning}"
+    );
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert_eq!(cuda.stdout, cpu.stdout);
+}
