@@ -42,17 +42,7 @@ impl Engine {
     }
 
     pub fn faces(&mut self, image: &RgbImage) -> Result<Vec<EmbeddedFace>> {
-        self.faces_where(image, |_| true)
-    }
-
-    /// Only the faces `keep` accepts are aligned and embedded.
-    pub fn faces_where(
-        &mut self,
-        image: &RgbImage,
-        keep: impl Fn(&Face) -> bool,
-    ) -> Result<Vec<EmbeddedFace>> {
-        let mut faces = self.detect(image)?;
-        faces.retain(keep);
+        let faces = self.detect(image)?;
         let descriptors = self.embed(image, faces.iter())?;
         Ok(faces
             .into_iter()

@@ -3,8 +3,9 @@
 //!
 //! Stages, each a module, in the order data flows: [`video`] decodes frames, [`detect`] finds
 //! faces and landmarks, [`align`] cuts each face to dlib's 150x150 chip, [`embed`] turns chips
-//! into 128-D descriptors, [`identify`] names them against the [`cast`], and [`report`] writes
-//! the results. [`engine`] chains detect, align and embed for one image; [`pipeline`] runs the
+//! into 128-D descriptors, [`track`] follows faces through each shot, [`identify`] names them
+//! against the [`cast`], [`aggregate`] turns finished tracks into screen time and appearances,
+//! and [`report`] writes the results. [`engine`] chains detect, align and embed for one image; [`pipeline`] runs the
 //! whole video job on threads; [`runtime`] is the one place that loads ONNX Runtime and the
 //! models; [`commands`] holds what each CLI command does, and [`photos`] the commands on still
 //! photos and finished results (lookalike, similarity, group, search).

@@ -7,7 +7,7 @@
 //! - [`group`]: in, a folder of photos (and optionally a cast); out, `groups.csv` (one row per
 //!   face: photo, box, group), optional folders of links per group, and a summary.
 //! - [`search`]: in, a person's name and result folders of `screentime` or `screentime batch`;
-//!   out, each title the person appears in, with first and last sighting and seconds.
+//!   out, every appearance of the person (a segment): title, start, end and seconds.
 //!
 //! Every face goes through the same [`Engine`] as video frames and cast photos, and distances are
 //! dlib's Euclidean distances ([`crate::embed::distance`]): below 0.6 is the same person.

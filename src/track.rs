@@ -540,10 +540,10 @@ impl Linker {
     }
 }
 
-/// Finds shot cuts: a frame whose colours differ from the previous analysed frame's by more
-/// than [`CUT_CHANGE`]. Colour histograms barely move with camera motion or a face turning, and
-/// jump at a cut; a cut missed here is still caught when a track's next embedding no longer
-/// matches it.
+/// Finds shot cuts: a frame whose colour histogram differs from the previous analysed frame's
+/// by more than `CUT_CHANGE`. Colour histograms barely move with camera motion or a face
+/// turning, and jump at a cut; a cut missed here is still caught when a track's next embedding
+/// no longer matches it.
 #[derive(Default)]
 pub struct CutDetector {
     previous: Option<Vec<f32>>,
