@@ -435,12 +435,17 @@ fn sigint_stops_the_run_without_results() {
     let video = tmp.path().join("long.mp4");
     let photo = registry_photo("obama2.jpg").display().to_string();
     make_video(
-        &json!({"width": 640, "height": 360, "fps": 25, "segments": [{"image": photo, "seconds": 20.0}]}),
+        &json!({"width": 640, "height": 360, "fps": 25, "segments": [{"image": photo, "seconds": 60.0}]}),
         &video,
     );
     let cast = obama_cast(tmp.path());
     let out = tmp.path().join("out");
-    let child = screentime(&video, &cast, &out, &[])
+    // The slowest mode, every face of every frame: about a minute of work here, so the signal
+    // lands mid-run even on a machine many times faster.
+    let slow: Vec<OsString> = ["--stride", "1", "--detect-every", "1", "--embed-every", "1"]
+        .map(OsString::from)
+        .to_vec();
+    let child = screentime(&video, &cast, &out, &slow)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -455,7 +460,7 @@ fn sigint_stops_the_run_without_results() {
         name: "SIGINT",
         video: video.clone(),
         cast,
-        extra: Vec::new(),
+        extra: slow,
         code: 130,
         stderr: format!("{}: interrupted; no results written", video.display()),
         out,
