@@ -60,6 +60,16 @@ impl BBox {
         self.width().max(0.0) * self.height().max(0.0)
     }
 
+    /// The whole pixels the box covers inside a `width` x `height` image, as (left, top, width,
+    /// height); empty where the box lies outside.
+    pub fn pixels_within(&self, width: u32, height: u32) -> (u32, u32, u32, u32) {
+        let x1 = self.x1.clamp(0.0, width as f32) as u32;
+        let y1 = self.y1.clamp(0.0, height as f32) as u32;
+        let x2 = (self.x2.clamp(0.0, width as f32).ceil() as u32).max(x1);
+        let y2 = (self.y2.clamp(0.0, height as f32).ceil() as u32).max(y1);
+        (x1, y1, x2 - x1, y2 - y1)
+    }
+
     /// The box grown (or shrunk) about its centre to `factor` times its width and height.
     pub fn scaled(&self, factor: f32) -> BBox {
         let (cx, cy) = ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0);
@@ -160,11 +170,7 @@ impl Detector {
         max_side: u32,
     ) -> Result<Vec<Face>> {
         let (width, height) = image.dimensions();
-        let x1 = region.x1.clamp(0.0, width as f32) as u32;
-        let y1 = region.y1.clamp(0.0, height as f32) as u32;
-        let x2 = (region.x2.clamp(0.0, width as f32).ceil() as u32).max(x1);
-        let y2 = (region.y2.clamp(0.0, height as f32).ceil() as u32).max(y1);
-        self.detect_at(image, (x1, y1, x2 - x1, y2 - y1), max_side)
+        self.detect_at(image, region.pixels_within(width, height), max_side)
     }
 
     /// Faces in `rect` of `image` (which must lie inside it), scaled to at most `max_side`.

@@ -86,14 +86,18 @@ impl Stride {
     pub fn frames(self, frame_rate: Option<f64>) -> u64 {
         match self {
             Stride::Frames(n) => n.max(1),
-            Stride::Auto => {
-                let fps = frame_rate
-                    .filter(|r| r.is_finite() && *r > 0.0)
-                    .unwrap_or(25.0);
-                (fps / Self::AUTO_PER_SECOND).round().max(1.0) as u64
-            }
+            Stride::Auto => (nominal_fps(frame_rate) / Self::AUTO_PER_SECOND)
+                .round()
+                .max(1.0) as u64,
         }
     }
+}
+
+/// The stream's frame rate, or 25 where it gives none.
+fn nominal_fps(frame_rate: Option<f64>) -> f64 {
+    frame_rate
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .unwrap_or(25.0)
 }
 
 impl std::fmt::Display for Stride {
@@ -132,10 +136,7 @@ struct Sampler {
 
 impl Sampler {
     fn new(stride: u64, frame_rate: Option<f64>) -> Sampler {
-        let interval = 1.0
-            / frame_rate
-                .filter(|r| r.is_finite() && *r > 0.0)
-                .unwrap_or(25.0);
+        let interval = 1.0 / nominal_fps(frame_rate);
         Sampler {
             stride,
             step: stride as f64 * interval,

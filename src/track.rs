@@ -443,16 +443,9 @@ fn quality(face: &Face) -> f32 {
 /// portrait, so it can serve as a cast photo.
 fn picture(image: &RgbImage, bbox: &BBox) -> RgbImage {
     let (width, height) = image.dimensions();
-    let around = bbox.scaled(2.0);
-    let x1 = around.x1.clamp(0.0, width as f32) as u32;
-    let y1 = around.y1.clamp(0.0, height as f32) as u32;
-    let x2 = (around.x2.clamp(0.0, width as f32) as u32)
-        .max(x1 + 1)
-        .min(width);
-    let y2 = (around.y2.clamp(0.0, height as f32) as u32)
-        .max(y1 + 1)
-        .min(height);
-    let crop = imageops::crop_imm(image, x1, y1, x2 - x1, y2 - y1).to_image();
+    // A face found in the image overlaps it, so the crop is never empty.
+    let (x, y, w, h) = bbox.scaled(2.0).pixels_within(width, height);
+    let crop = imageops::crop_imm(image, x, y, w, h).to_image();
     let (w, h) = crop.dimensions();
     if w.max(h) <= PICTURE_SIDE {
         return crop;
