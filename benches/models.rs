@@ -1,7 +1,7 @@
 //! Speed of each model stage on a real face: full-frame detection on a 640x384 and a 1920x1080
 //! frame (scaled to 640 first), following the face in its region (what face tracks do between
-//! full detections), alignment, and embedding at batch 1, 4 and 16 (per-chip cost falls with
-//! batch size).
+//! full detections), dlib's landmarks and alignment, and embedding at batch 1, 4 and 16 (per-chip
+//! cost falls with batch size).
 //!
 //!     cargo bench --bench models
 
@@ -10,10 +10,9 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use image::imageops::{self, FilterType};
-use screentime::align::align;
 use screentime::detect::{DetectOptions, Detector};
 use screentime::embed::Embedder;
-use screentime::engine::load_image;
+use screentime::engine::{Engine, load_image};
 use screentime::runtime::{Runtime, RuntimeOptions};
 
 fn models(c: &mut Criterion) {
@@ -36,12 +35,13 @@ fn models(c: &mut Criterion) {
         b.iter(|| detector.detect_in(black_box(&hd), &tracked, 160).unwrap())
     });
 
+    let engine = Engine::new(&runtime, DetectOptions::default()).unwrap();
     let face = detector.detect(&photo).unwrap().remove(0);
-    c.bench_function("align 150x150 chip", |b| {
-        b.iter(|| align(black_box(&photo), &face.landmarks))
+    c.bench_function("landmarks and 150x150 chip", |b| {
+        b.iter(|| engine.chip(black_box(&photo), &face))
     });
 
-    let chip = align(&photo, &face.landmarks);
+    let chip = engine.chip(&photo, &face);
     let mut embedder = Embedder::new(&runtime).unwrap();
     let mut group = c.benchmark_group("embed");
     for batch in [1, 4, 16] {

@@ -4,9 +4,8 @@
 
 use std::path::PathBuf;
 
-use screentime::align::align;
-use screentime::detect::{DetectOptions, Detector};
-use screentime::engine::load_image;
+use screentime::detect::DetectOptions;
+use screentime::engine::{Engine, load_image};
 use screentime::runtime::{Runtime, RuntimeOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,13 +14,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: chips PHOTO OUT_DIR".into());
     };
     let runtime = Runtime::new(RuntimeOptions::default())?;
-    let mut detector = Detector::new(&runtime, DetectOptions::default())?;
+    let mut engine = Engine::new(&runtime, DetectOptions::default())?;
     let image = load_image(photo)?;
     std::fs::create_dir_all(out)?;
     let stem = photo.file_stem().unwrap_or_default().to_string_lossy();
-    for (i, face) in detector.detect(&image)?.iter().enumerate() {
+    for (i, face) in engine.detect(&image)?.iter().enumerate() {
         let path = out.join(format!("{stem}_{i}.png"));
-        align(&image, &face.landmarks).save(&path)?;
+        engine.chip(&image, face).save(&path)?;
         println!("{} (score {:.2})", path.display(), face.score);
     }
     Ok(())

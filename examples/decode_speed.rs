@@ -16,7 +16,7 @@ fn main() -> screentime::Result<()> {
         let start = Instant::now();
         let mut reader = VideoReader::open(&path, threads)?;
         let (mut frames, mut end) = (0u64, 0.0);
-        while let Some(frame) = reader.next_frame(|_| rgb)? {
+        while let Some(frame) = reader.next_frame(|_, _| rgb)? {
             frames += 1;
             end = frame.time + frame.duration;
         }

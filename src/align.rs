@@ -1,113 +1,221 @@
 //! Face alignment: the 150x150 "chip" dlib's embedder was trained on.
 //!
-//! In: an RGB image and a face's 5 landmarks. Out: a 150x150 RGB chip with the eyes, nose and
-//! mouth where dlib puts them (its `get_face_chip`, padding 0.25).
+//! In: an RGB image and a face's 5 dlib landmarks ([`crate::landmarks`]). Out: the 150x150 RGB
+//! chip dlib's `get_face_chip(image, shape, 150, 0.25)` cuts, pixel for pixel.
 //!
-//! A least-squares similarity transform (rotation, uniform scale, shift) maps the landmarks onto
-//! dlib's template; eyes weigh most because the detector places them most reliably. Each chip
-//! pixel is then sampled bilinearly from the image (0 outside it) and truncated to u8. A face
-//! much larger than the chip is first halved, as often as needed with dlib's [1 4 6 4 1]/16
-//! filter, so that no chip pixel spans more than 2 image pixels: sampling a large face directly
-//! would alias and move its descriptor.
+//! dlib fits a similarity transform (rotation, uniform scale, shift) from its 5-point mean face
+//! to the landmarks, which gives the chip's rectangle and angle in the image. A chip much
+//! smaller than its rectangle is not sampled from the image directly, which would alias: the
+//! region is first shrunk with dlib's image pyramid (a [1 4 6 4 1] filter, every second pixel
+//! kept) until one chip pixel spans at most two pyramid pixels. Each chip pixel is then sampled
+//! bilinearly (black outside the region) and truncated to u8. Every step, including the
+//! pyramid's integer arithmetic and where its pixels sit, is dlib's, so the embedder sees the
+//! chips it was trained on.
 //!
-//! Enrolment (cast photos) and matching (video frames) must use this same function.
+//! Enrolment (cast photos) and matching (video frames) go through this same function.
 
 use image::{Rgb, RgbImage};
 
-use crate::detect::Landmarks;
+use crate::landmarks::Parts;
 
 pub const CHIP_SIZE: u32 = 150;
 
-/// dlib's chip positions of image-left eye, image-right eye, nose tip and mouth corners, in
-/// chip pixels with pixel centres at integer coordinates.
-const TEMPLATE: Landmarks = [
-    [47.187, 45.928],
-    [99.874, 46.189],
-    [74.644, 75.681],
-    [47.336, 103.985],
-    [99.639, 103.891],
+/// dlib's 5-point mean face (`get_face_chip_details`), in the unit square of a chip without
+/// padding, in the order of [`Parts`].
+const MEAN_FACE: Parts = [
+    [0.859_567_4, 0.213_498_15],
+    [0.646_060_5, 0.228_967_44],
+    [0.120_575_06, 0.213_727_45],
+    [0.334_085_06, 0.229_064_24],
+    [0.490_112_3, 0.627_797_5],
 ];
-const WEIGHTS: [f32; 5] = [3.0, 3.0, 1.0, 0.5, 0.5];
 
-/// x' = a*x - b*y + tx, y' = b*x + a*y + ty.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Similarity {
-    a: f32,
-    b: f32,
-    tx: f32,
-    ty: f32,
+/// Border around the mean face, as a share of its size: dlib's face-recognition example (and
+/// face_recognition) cut chips with 0.25.
+const PADDING: f64 = 0.25;
+
+type Point = [f64; 2];
+
+/// A rectangle with real coordinates (dlib's `drectangle`, which, like its whole-pixel
+/// rectangles, counts right and bottom in: a rectangle from 0 to 9 is 10 wide).
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
 }
 
-impl Similarity {
-    /// Weighted least-squares fit mapping `from` onto `to`.
-    fn fit(from: &Landmarks, to: &Landmarks, weights: &[f32; 5]) -> Similarity {
-        let total: f32 = weights.iter().sum();
-        let centroid = |points: &Landmarks| {
-            let mut c = [0.0f32; 2];
-            for (p, w) in points.iter().zip(weights) {
-                c[0] += w * p[0] / total;
-                c[1] += w * p[1] / total;
-            }
-            c
-        };
-        let (cf, ct) = (centroid(from), centroid(to));
-        let (mut dot, mut cross, mut norm) = (0.0f32, 0.0f32, 0.0f32);
-        for ((p, q), w) in from.iter().zip(to).zip(weights) {
-            let (px, py) = (p[0] - cf[0], p[1] - cf[1]);
-            let (qx, qy) = (q[0] - ct[0], q[1] - ct[1]);
-            dot += w * (px * qx + py * qy);
-            cross += w * (px * qy - py * qx);
-            norm += w * (px * px + py * py);
+impl Rect {
+    fn area(&self) -> f64 {
+        if self.left > self.right || self.top > self.bottom {
+            return 0.0;
         }
-        let norm = norm.max(f32::EPSILON);
-        let (a, b) = (dot / norm, cross / norm);
-        Similarity {
-            a,
-            b,
-            tx: ct[0] - (a * cf[0] - b * cf[1]),
-            ty: ct[1] - (b * cf[0] + a * cf[1]),
-        }
+        (self.right - self.left + 1.0) * (self.bottom - self.top + 1.0)
     }
 
-    fn apply(&self, [x, y]: [f32; 2]) -> [f32; 2] {
+    fn center(&self) -> Point {
         [
-            self.a * x - self.b * y + self.tx,
-            self.b * x + self.a * y + self.ty,
+            (self.left + self.right) / 2.0,
+            (self.top + self.bottom) / 2.0,
         ]
     }
 
-    fn inverse(&self) -> Similarity {
-        let d = (self.a * self.a + self.b * self.b).max(f32::EPSILON);
-        let (a, b) = (self.a / d, -self.b / d);
-        Similarity {
-            a,
-            b,
-            tx: -(a * self.tx - b * self.ty),
-            ty: -(b * self.tx + a * self.ty),
+    /// The same area one pyramid level down: dlib maps a point p to p/2 - (1.25, 0.75).
+    fn down(&self) -> Rect {
+        Rect {
+            left: self.left / 2.0 - 1.25,
+            top: self.top / 2.0 - 0.75,
+            right: self.right / 2.0 - 1.25,
+            bottom: self.bottom / 2.0 - 0.75,
         }
     }
 
-    /// Length of one unit of the source in the target.
-    fn scale(&self) -> f32 {
-        self.a.hypot(self.b)
+    /// Corner `point` turned by `angle` about the centre.
+    fn rotated(&self, [x, y]: Point, angle: f64) -> Point {
+        let [cx, cy] = self.center();
+        let (sin, cos) = angle.sin_cos();
+        let (dx, dy) = (x - cx, y - cy);
+        [cos * dx - sin * dy + cx, sin * dx + cos * dy + cy]
     }
 }
 
-/// A float RGB image: the working copy of the face region while it is halved.
+/// The aligned 150x150 chip of the face with these landmarks.
+pub fn align(image: &RgbImage, parts: &Parts) -> RgbImage {
+    let (rect, angle) = chip_location(parts);
+    extract(image, &rect, angle)
+}
+
+/// Where dlib cuts the chip: a rectangle in the image and its rotation (`chip_details` built
+/// from the mean face and the landmarks).
+fn chip_location(parts: &Parts) -> (Rect, f64) {
+    let size = CHIP_SIZE as f64;
+    let template: Vec<Point> = MEAN_FACE
+        .iter()
+        .map(|p| p.map(|c| (PADDING + c as f64) / (2.0 * PADDING + 1.0) * size))
+        .collect();
+    let targets: Vec<Point> = parts.iter().map(|p| p.map(f64::from)).collect();
+    // Least-squares similarity from the chip's points to the image's: x' = a x - b y + tx.
+    let n = template.len() as f64;
+    let mean = |points: &[Point]| -> Point {
+        let sum = points
+            .iter()
+            .fold([0.0, 0.0], |s, p| [s[0] + p[0], s[1] + p[1]]);
+        [sum[0] / n, sum[1] / n]
+    };
+    let (from, to) = (mean(&template), mean(&targets));
+    let (mut dot, mut cross, mut norm) = (0.0, 0.0, 0.0);
+    for (p, q) in template.iter().zip(&targets) {
+        let (px, py, qx, qy) = (p[0] - from[0], p[1] - from[1], q[0] - to[0], q[1] - to[1]);
+        dot += px * qx + py * qy;
+        cross += px * qy - py * qx;
+        norm += px * px + py * py;
+    }
+    let (a, b) = (dot / norm, cross / norm);
+    let (tx, ty) = (
+        to[0] - (a * from[0] - b * from[1]),
+        to[1] - (b * from[0] + a * from[1]),
+    );
+    let half = size / 2.0;
+    let center = [a * half - b * half + tx, b * half + a * half + ty];
+    // dlib's centered_drect: `side` wide counting both edges in.
+    let reach = (size * a.hypot(b) - 1.0) / 2.0;
+    let rect = Rect {
+        left: center[0] - reach,
+        top: center[1] - reach,
+        right: center[0] + reach,
+        bottom: center[1] + reach,
+    };
+    (rect, b.atan2(a))
+}
+
+/// dlib's `extract_image_chip` for one chip.
+fn extract(image: &RgbImage, chip: &Rect, angle: f64) -> RgbImage {
+    let chip_area = (CHIP_SIZE * CHIP_SIZE) as f64;
+    // How many pyramid levels bring the rectangle down to about the chip's size, and the
+    // border those levels' filters reach into.
+    let (mut levels, mut grow) = (0, 2.0);
+    let mut shrunk = chip.down();
+    while shrunk.area() > chip_area {
+        shrunk = shrunk.down();
+        levels += 1;
+        grow = grow * 2.0 + 2.0;
+    }
+
+    // Only the rotated rectangle and that border are worked on, in whole pixels.
+    let corners = [
+        [chip.left, chip.top],
+        [chip.right, chip.top],
+        [chip.left, chip.bottom],
+        [chip.right, chip.bottom],
+    ]
+    .map(|c| chip.rotated(c, angle));
+    let (width, height) = image.dimensions();
+    let bound = |pick: fn(f64, f64) -> f64, axis: usize| {
+        corners.iter().map(|c| c[axis]).reduce(pick).unwrap_or(0.0)
+    };
+    let grown = Rect {
+        left: (bound(f64::min, 0) - grow).max(0.0),
+        top: (bound(f64::min, 1) - grow).max(0.0),
+        right: (bound(f64::max, 0) + grow).min(width as f64 - 1.0),
+        bottom: (bound(f64::max, 1) + grow).min(height as f64 - 1.0),
+    };
+    let mut chip_image = RgbImage::new(CHIP_SIZE, CHIP_SIZE);
+    if grown.right < grown.left || grown.bottom < grown.top {
+        return chip_image; // the face lies entirely outside the image
+    }
+    // dlib rounds a real rectangle to whole pixels, right and bottom inclusive.
+    let whole = |v: f64| (v + 0.5).floor() as i64;
+    let (x0, y0) = (whole(grown.left), whole(grown.top));
+    let (x1, y1) = (whole(grown.right), whole(grown.bottom));
+    let mut plane = Plane::crop(image, x0, y0, x1, y1);
+    for _ in 0..levels {
+        plane = plane.down();
+    }
+
+    // The chip's rectangle in the working plane's coordinates.
+    let mut rect = Rect {
+        left: chip.left - x0 as f64,
+        top: chip.top - y0 as f64,
+        right: chip.right - x0 as f64,
+        bottom: chip.bottom - y0 as f64,
+    };
+    for _ in 0..levels {
+        rect = rect.down();
+    }
+    // The affine map taking chip pixel (0,0), (149,0) and (0,149) to the rotated corners.
+    let origin = rect.rotated([rect.left, rect.top], angle);
+    let right = rect.rotated([rect.right, rect.top], angle);
+    let down = rect.rotated([rect.left, rect.bottom], angle);
+    let last = (CHIP_SIZE - 1) as f64;
+    let step_x = [(right[0] - origin[0]) / last, (right[1] - origin[1]) / last];
+    let step_y = [(down[0] - origin[0]) / last, (down[1] - origin[1]) / last];
+    for (c, r, pixel) in chip_image.enumerate_pixels_mut() {
+        let (c, r) = (c as f64, r as f64);
+        let x = origin[0] + c * step_x[0] + r * step_y[0];
+        let y = origin[1] + c * step_x[1] + r * step_y[1];
+        if let Some(rgb) = plane.bilinear(x, y) {
+            *pixel = Rgb(rgb);
+        }
+    }
+    chip_image
+}
+
+/// An RGB region of the image (or a pyramid level of it), row-major.
 struct Plane {
     width: usize,
     height: usize,
-    pixels: Vec<[f32; 3]>,
+    pixels: Vec<[u8; 3]>,
 }
 
 impl Plane {
-    fn crop(image: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> Plane {
-        let (width, height) = ((x1 - x0) as usize, (y1 - y0) as usize);
+    /// Pixels `x0..=x1`, `y0..=y1` of `image`, which must lie inside it.
+    fn crop(image: &RgbImage, x0: i64, y0: i64, x1: i64, y1: i64) -> Plane {
+        let (width, height) = ((x1 - x0 + 1) as usize, (y1 - y0 + 1) as usize);
         let mut pixels = Vec::with_capacity(width * height);
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let Rgb(p) = *image.get_pixel(x, y);
-                pixels.push([p[0] as f32, p[1] as f32, p[2] as f32]);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                pixels.push(image.get_pixel(x as u32, y as u32).0);
             }
         }
         Plane {
@@ -117,114 +225,74 @@ impl Plane {
         }
     }
 
-    /// Filters with [1 4 6 4 1]/16 in each direction and keeps every second pixel: output pixel
-    /// i sits on input pixel 2i. Edges repeat their last pixel.
-    fn halve(&self) -> Plane {
-        const TAPS: [f32; 5] = [1.0 / 16.0, 4.0 / 16.0, 6.0 / 16.0, 4.0 / 16.0, 1.0 / 16.0];
-        let (w, h) = (self.width.div_ceil(2), self.height.div_ceil(2));
-        let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
-        // Rows first (horizontal filter), then columns.
-        let mut rows = vec![[0.0f32; 3]; w * self.height];
+    /// dlib's `pyramid_down<2>` for RGB: a [1 4 6 4 1] filter along rows, every second column
+    /// kept, then along columns, every second row kept; integer sums, one division by 256 at
+    /// the end (truncating). The result has (n - 3) / 2 pixels per side; smaller than 9 pixels
+    /// a side, nothing.
+    fn down(&self) -> Plane {
+        if self.width <= 8 || self.height <= 8 {
+            return Plane {
+                width: 0,
+                height: 0,
+                pixels: Vec::new(),
+            };
+        }
+        const TAPS: [u16; 5] = [1, 4, 6, 4, 1];
+        let (width, height) = ((self.width - 3) / 2, (self.height - 3) / 2);
+        let mut rows = vec![[0u16; 3]; self.height * width];
         for y in 0..self.height {
-            for x in 0..w {
-                let mut sum = [0.0f32; 3];
+            for x in 0..width {
+                let mut sum = [0u16; 3];
                 for (k, tap) in TAPS.iter().enumerate() {
-                    let sx = clamp(2 * x as isize + k as isize - 2, self.width);
-                    let p = self.pixels[y * self.width + sx];
+                    let p = self.pixels[y * self.width + 2 * x + k];
                     for c in 0..3 {
-                        sum[c] += tap * p[c];
+                        sum[c] += tap * p[c] as u16;
                     }
                 }
-                rows[y * w + x] = sum;
+                rows[y * width + x] = sum;
             }
         }
-        let mut pixels = vec![[0.0f32; 3]; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let mut sum = [0.0f32; 3];
+        let mut pixels = vec![[0u8; 3]; width * height];
+        for y in 0..height {
+            // Output row y is centred on filtered row 2y + 2.
+            for x in 0..width {
+                let mut sum = [0u16; 3];
                 for (k, tap) in TAPS.iter().enumerate() {
-                    let sy = clamp(2 * y as isize + k as isize - 2, self.height);
-                    let p = rows[sy * w + x];
+                    let p = rows[(2 * y + k) * width + x];
                     for c in 0..3 {
                         sum[c] += tap * p[c];
                     }
                 }
-                pixels[y * w + x] = sum;
+                pixels[y * width + x] = sum.map(|s| (s / 256) as u8);
             }
         }
         Plane {
-            width: w,
-            height: h,
+            width,
+            height,
             pixels,
         }
     }
 
-    /// Bilinear sample; 0 where any of the four neighbours lies outside.
-    fn sample(&self, x: f32, y: f32) -> [f32; 3] {
-        let (x0, y0) = (x.floor(), y.floor());
-        if x0 < 0.0 || y0 < 0.0 || x0 + 1.0 >= self.width as f32 || y0 + 1.0 >= self.height as f32 {
-            return [0.0; 3];
+    /// Bilinear sample at (x, y); None where any of the four neighbours lies outside.
+    fn bilinear(&self, x: f64, y: f64) -> Option<[u8; 3]> {
+        let (left, top) = (x.floor(), y.floor());
+        if left < 0.0
+            || top < 0.0
+            || left + 1.0 >= self.width as f64
+            || top + 1.0 >= self.height as f64
+        {
+            return None;
         }
-        let (fx, fy) = (x - x0, y - y0);
-        let i = y0 as usize * self.width + x0 as usize;
+        let (fx, fy) = (x - left, y - top);
+        let i = top as usize * self.width + left as usize;
         let (tl, tr) = (self.pixels[i], self.pixels[i + 1]);
         let (bl, br) = (self.pixels[i + self.width], self.pixels[i + self.width + 1]);
-        std::array::from_fn(|c| {
-            let top = tl[c] + fx * (tr[c] - tl[c]);
-            let bottom = bl[c] + fx * (br[c] - bl[c]);
-            top + fy * (bottom - top)
-        })
+        Some(std::array::from_fn(|c| {
+            let value = (1.0 - fy) * ((1.0 - fx) * tl[c] as f64 + fx * tr[c] as f64)
+                + fy * ((1.0 - fx) * bl[c] as f64 + fx * br[c] as f64);
+            value.clamp(0.0, 255.0) as u8
+        }))
     }
-}
-
-/// The aligned 150x150 chip of the face with these landmarks.
-pub fn align(image: &RgbImage, landmarks: &Landmarks) -> RgbImage {
-    let to_chip = Similarity::fit(landmarks, &TEMPLATE, &WEIGHTS);
-    let to_image = to_chip.inverse();
-
-    // Image pixels per chip pixel decides how often to halve.
-    let mut halvings = 0;
-    let mut step = to_image.scale();
-    while step > 2.0 {
-        step /= 2.0;
-        halvings += 1;
-    }
-
-    // Only the chip's footprint (plus the filter's reach at every level) is worked on.
-    let size = CHIP_SIZE as f32;
-    let corners =
-        [[-1.0, -1.0], [size, -1.0], [-1.0, size], [size, size]].map(|c| to_image.apply(c));
-    let margin = 3.0 * (1u32 << halvings) as f32;
-    let (width, height) = image.dimensions();
-    let bound = |values: [f32; 4], f: fn(f32, f32) -> f32, limit: u32| {
-        values
-            .into_iter()
-            .reduce(f)
-            .unwrap_or(0.0)
-            .clamp(0.0, limit as f32) as u32
-    };
-    let xs = corners.map(|c| c[0]);
-    let ys = corners.map(|c| c[1]);
-    let x0 = bound(xs.map(|x| x - margin), f32::min, width);
-    let y0 = bound(ys.map(|y| y - margin), f32::min, height);
-    let x1 = bound(xs.map(|x| x + margin + 1.0), f32::max, width);
-    let y1 = bound(ys.map(|y| y + margin + 1.0), f32::max, height);
-
-    let mut chip = RgbImage::new(CHIP_SIZE, CHIP_SIZE);
-    if x1 <= x0 || y1 <= y0 {
-        return chip; // the face lies entirely outside the image
-    }
-    let mut plane = Plane::crop(image, x0, y0, x1, y1);
-    for _ in 0..halvings {
-        plane = plane.halve();
-    }
-    let level = (1u32 << halvings) as f32;
-    for (u, v, pixel) in chip.enumerate_pixels_mut() {
-        let [x, y] = to_image.apply([u as f32, v as f32]);
-        let rgb = plane.sample((x - x0 as f32) / level, (y - y0 as f32) / level);
-        *pixel = Rgb(rgb.map(|c| c as u8));
-    }
-    chip
 }
 
 #[cfg(test)]
@@ -232,45 +300,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fit_recovers_a_known_similarity() {
-        let truth = Similarity {
-            a: 0.8,
-            b: 0.3,
-            tx: -12.0,
-            ty: 40.0,
+    fn pyramid_keeps_flat_colour_and_its_size_rule() {
+        let plane = Plane {
+            width: 21,
+            height: 12,
+            pixels: vec![[10, 20, 30]; 21 * 12],
         };
-        let from: Landmarks = [
-            [10.0, 20.0],
-            [60.0, 18.0],
-            [35.0, 45.0],
-            [15.0, 70.0],
-            [55.0, 72.0],
-        ];
-        let to = from.map(|p| truth.apply(p));
-        let fitted = Similarity::fit(&from, &to, &WEIGHTS);
-        for (got, want) in [fitted.a, fitted.b, fitted.tx, fitted.ty]
-            .iter()
-            .zip([truth.a, truth.b, truth.tx, truth.ty])
-        {
-            assert!((got - want).abs() < 1e-3, "{fitted:?} vs {truth:?}");
-        }
-        let round_trip = fitted.inverse().apply(fitted.apply([3.0, 4.0]));
-        assert!((round_trip[0] - 3.0).abs() < 1e-3 && (round_trip[1] - 4.0).abs() < 1e-3);
+        let down = plane.down();
+        assert_eq!((down.width, down.height), (9, 4));
+        assert!(down.pixels.iter().all(|p| *p == [10, 20, 30]));
+        assert_eq!(down.down().pixels.len(), 0, "4 rows are too few to shrink");
     }
 
     #[test]
-    fn halving_keeps_flat_colour_and_halves_size() {
-        let plane = Plane {
-            width: 9,
-            height: 4,
-            pixels: vec![[10.0, 20.0, 30.0]; 36],
-        };
-        let half = plane.halve();
-        assert_eq!((half.width, half.height), (5, 2));
-        for p in &half.pixels {
-            for (c, want) in p.iter().zip([10.0, 20.0, 30.0]) {
-                assert!((c - want).abs() < 1e-4);
-            }
+    fn chip_of_the_mean_face_is_the_unit_transform() {
+        // Landmarks exactly where the chip template puts them: the chip is the image itself.
+        let size = CHIP_SIZE as f32;
+        let parts = MEAN_FACE.map(|p| p.map(|c| (0.25 + c) / 1.5 * size));
+        let (rect, angle) = chip_location(&parts);
+        assert!(angle.abs() < 1e-6);
+        assert!((rect.area() - (size * size) as f64).abs() < 1e-2);
+        // dlib samples chip pixel (x, y) at image point (x + 0.5, y + 0.5).
+        assert!((rect.left - 0.5).abs() < 1e-3 && (rect.top - 0.5).abs() < 1e-3);
+        let image = RgbImage::from_fn(CHIP_SIZE, CHIP_SIZE, |x, y| Rgb([x as u8, y as u8, 7]));
+        let chip = align(&image, &parts);
+        // Half a pixel further along a gradient truncates back to the same level (away from the
+        // last row and column, whose right and bottom neighbours lie outside).
+        for (x, y) in [(0, 0), (10, 90), (148, 3)] {
+            assert_eq!(chip.get_pixel(x, y), image.get_pixel(x, y));
         }
     }
 }

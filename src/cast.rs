@@ -6,7 +6,8 @@
 //! in each of their photos.
 //!
 //! Embedding photos is the slow part, so the result is cached beside the photos in
-//! `screentime-cast.json`, keyed by each photo's sha256 and the embedder's sha256: a second run
+//! `screentime-cast.json`, keyed by each photo's sha256 and the embedding models' (landmarks and
+//! embedder, [`Runtime::embedding_fingerprint`]): a second run
 //! embeds nothing, and an edited or added photo is embedded alone. That file is also a cast on
 //! its own (`--cast cast/screentime-cast.json`): 128 numbers per face, no photos needed.
 
@@ -21,7 +22,7 @@ use crate::embed::{DESCRIPTOR_LEN, Descriptor};
 use crate::engine::{EmbeddedFace, Engine, load_image, padded};
 use crate::error::{Error, Result};
 use crate::report::write_json;
-use crate::runtime::{Model, Runtime, sha256_file};
+use crate::runtime::{Runtime, sha256_file};
 
 /// The embeddings file kept beside the cast photos.
 pub const CACHE_FILE: &str = "screentime-cast.json";
@@ -80,7 +81,7 @@ pub fn load(path: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cas
             path: path.to_path_buf(),
             source,
         })?;
-        parse_cast_file(path, &text, runtime.model_sha256(Model::Embedder))?
+        parse_cast_file(path, &text, &runtime.embedding_fingerprint())?
     } else {
         return Err(cast_error(path, "no such folder or file"));
     };
@@ -150,7 +151,7 @@ fn cast_error(path: &Path, reason: &str) -> Error {
 }
 
 fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cast> {
-    let embedder = runtime.model_sha256(Model::Embedder);
+    let embedder = runtime.embedding_fingerprint();
     // Made only for a photo the cache lacks: its sessions take time to make, and memory the
     // allocator keeps after they are dropped (100 MB of a run's peak, measured).
     let mut engine: Option<Engine> = None;
@@ -212,7 +213,7 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
     if entries != previous {
         let cache = CacheFile {
             format: FORMAT.into(),
-            embedder_sha256: embedder.into(),
+            embedder_sha256: embedder.clone(),
             photos: entries.clone(),
         };
         // A read-only cast folder still works; it is only embedded again next time.

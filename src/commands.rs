@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{self, JobOptions, JobStats};
 use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Device, Model, Runtime};
+use crate::score;
 use crate::video::{VideoInfo, VideoReader};
 
 /// One line of `screentime embed`'s output.
@@ -25,6 +26,9 @@ struct FaceLine<'a> {
     bbox: BBox,
     landmarks: Landmarks,
     score: f32,
+    /// Whether the face would count as on screen in a video: turned to the camera, and not
+    /// cut by the picture's edge.
+    counts: bool,
     embedding: &'a [f32],
 }
 
@@ -35,8 +39,10 @@ pub fn embed(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) 
     let mut engine = Engine::new(&runtime, options.detect)?;
     let mut failed = 0;
     for path in images {
-        let faces = match load_image(path).and_then(|image| engine.faces(&image)) {
-            Ok(faces) => faces,
+        let found =
+            load_image(path).and_then(|image| Ok((engine.faces(&image)?, image.dimensions())));
+        let (faces, (width, height)) = match found {
+            Ok(found) => found,
             Err(err) => {
                 eprintln!("error: {err}");
                 failed += 1;
@@ -48,6 +54,7 @@ pub fn embed(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) 
         }
         for (i, found) in faces.iter().enumerate() {
             let line = FaceLine {
+                counts: found.face.counts(width, height),
                 image: path,
                 face: i,
                 bbox: found.face.bbox,
@@ -147,6 +154,7 @@ pub fn measure_title(
     // Face pictures of an earlier run must not outlive it, least of all under --no-thumbnails.
     remove_stale(&dir.join("faces"))?;
     remove_stale(&dir.join("faces.jpg"))?;
+    remove_stale(&dir.join(TRACKS_FILE))?;
     let video_name = result
         .video
         .path
@@ -174,6 +182,9 @@ pub fn measure_title(
     }
     if job.track.pictures {
         write_faces(dir, summary, &shown)?;
+    }
+    if job.debug_tracks {
+        report::write_json_lines(&dir.join(TRACKS_FILE), &summary.tracks)?;
     }
     let report = Report {
         video: result.video,
@@ -205,6 +216,9 @@ pub fn measure_title(
     report::write_json(&report_path, &report)?;
     Ok(report)
 }
+
+/// Every track and why it got its name, with `--debug-tracks`.
+const TRACKS_FILE: &str = "tracks.jsonl";
 
 /// Removes a file or folder an earlier run left; one that is not there is fine.
 fn remove_stale(path: &Path) -> Result<()> {
@@ -303,6 +317,85 @@ fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()>
         )?;
     }
     Ok(())
+}
+
+/// `screentime score VIDEO --truth FILE RESULT...`: each result's accuracy against the truth,
+/// as a table (or JSON). A result is a `screentime` output folder, or a frame-range CSV in the
+/// truth file's own form (another tool's answer).
+pub fn score(
+    video: &Path,
+    truth: &Path,
+    results: &[PathBuf],
+    json: bool,
+    out: &mut impl Write,
+) -> Result<Vec<score::Score>> {
+    let truth_ranges = score::read_frame_ranges(truth)?;
+    let times = score::frame_times(video)?;
+    let mut scores = Vec::new();
+    for result in results {
+        let appearances = if result.is_dir() {
+            report::read_segments(&result.join("segments.csv"))?
+        } else {
+            score::ranges_as_segments(&score::read_frame_ranges(result)?, &times)
+        };
+        let scored = score::score(&truth_ranges, &times, &appearances);
+        if json {
+            serde_json::to_writer(&mut *out, &scored)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .map_err(Error::stdout)?;
+        } else {
+            print_score(out, result, &scored).map_err(Error::stdout)?;
+        }
+        scores.push(scored);
+    }
+    Ok(scores)
+}
+
+fn print_score(out: &mut impl Write, result: &Path, s: &score::Score) -> std::io::Result<()> {
+    writeln!(out, "{}", result.display())?;
+    let width = s
+        .identities
+        .iter()
+        .map(|i| i.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    writeln!(
+        out,
+        "  {:width$}  {:>7}  {:>7}  {:>7}  {:>7}  {:>9}  labels",
+        "identity", "truth s", "found s", "recall", "false s", "total err"
+    )?;
+    for i in &s.identities {
+        writeln!(
+            out,
+            "  {:width$}  {:>7.2}  {:>7.2}  {:>6.1}%  {:>7.2}  {:>+9.2}  {}",
+            i.name,
+            i.truth_seconds,
+            i.result_seconds,
+            100.0 * i.recall,
+            i.false_seconds,
+            i.total_error,
+            i.labels.join(" ")
+        )?;
+    }
+    for stray in &s.stray {
+        writeln!(
+            out,
+            "  {} stands for nobody: {:.2} s",
+            stray.label, stray.seconds
+        )?;
+    }
+    writeln!(
+        out,
+        "  clip {:.2} s: worst cast recall {:.1}%, false {:.2} s ({:.2}% of the clip), strangers with one label {}/{}",
+        s.clip_seconds,
+        100.0 * s.worst_cast_recall(),
+        s.false_seconds,
+        100.0 * s.false_share(),
+        s.strangers_one_label,
+        s.strangers
+    )
 }
 
 /// `screentime name RESULTS IDENTITY NAME --cast DIR`: copies the face pictures a run saved for

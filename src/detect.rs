@@ -110,27 +110,46 @@ pub struct Face {
 }
 
 impl Face {
-    /// Whether the face is turned to the camera enough to count as on screen, as the seed
-    /// counts screen time (frontal faces, not profiles).
+    /// Whether the face counts as on screen in a `width` x `height` picture: turned to the
+    /// camera ([`Face::is_frontal`]) and not cut by the edge ([`Face::is_whole`]).
+    pub fn counts(&self, width: u32, height: u32) -> bool {
+        self.is_frontal() && self.is_whole(width, height)
+    }
+
+    /// Whether the face is turned to the camera enough to count as on screen: frontal and
+    /// three-quarter views count, profiles do not (as a person watching counts a face they can
+    /// see, not a head they see from the side).
     ///
-    /// Two landmark tests, both independent of head roll: the nose tip, projected on the line
-    /// through the eyes, lies between the eyes (it passes an eye once the head turns past about
-    /// 60 degrees); and the eyes are at least a fifth of the box width apart (they merge in a
-    /// profile). Three-quarter views pass: measured on the test photos, frontal and 3/4 faces
-    /// have the nose at 0.06-0.93 of the way between the eyes and eyes 0.28-0.6 box widths
-    /// apart.
+    /// Turning the head shortens the distance between the eyes while the distance from the
+    /// eyes down to the mouth stays, so their ratio measures the turn whatever the roll or the
+    /// size: about 0.95 for a frontal face, 0.4 at about 65 degrees. On the annotated TV scene
+    /// (tests/truth/fotb.csv) a ratio of at least 0.4 keeps 99.2% of the faces a person counted
+    /// (the former rule, nose between the eyes, kept 92.5% and dropped most three-quarter
+    /// views) and drops every face of the spans annotated as profiles (ratios 0.09-0.38).
     pub fn is_frontal(&self) -> bool {
-        let [left, right, nose, ..] = self.landmarks;
-        let axis = [right[0] - left[0], right[1] - left[1]];
-        let eye_distance = axis[0].hypot(axis[1]);
-        if eye_distance < 0.2 * self.bbox.width() || eye_distance == 0.0 {
-            return false;
-        }
-        let along = ((nose[0] - left[0]) * axis[0] + (nose[1] - left[1]) * axis[1])
-            / (eye_distance * eye_distance);
-        (0.0..=1.0).contains(&along)
+        let [left_eye, right_eye, _, left_mouth, right_mouth] = self.landmarks;
+        let eyes = (right_eye[0] - left_eye[0]).hypot(right_eye[1] - left_eye[1]);
+        let down = (
+            (left_mouth[0] + right_mouth[0] - left_eye[0] - right_eye[0]) / 2.0,
+            (left_mouth[1] + right_mouth[1] - left_eye[1] - right_eye[1]) / 2.0,
+        );
+        let eyes_to_mouth = down.0.hypot(down.1);
+        eyes_to_mouth > 0.0 && eyes >= MIN_TURN_RATIO * eyes_to_mouth
+    }
+
+    /// Whether the eyes, nose and mouth all lie inside a `width` x `height` picture: a head
+    /// cut by the frame edge is not a face on screen (and its landmarks, guessed beyond the
+    /// edge, would place a chip of something else).
+    pub fn is_whole(&self, width: u32, height: u32) -> bool {
+        self.landmarks
+            .iter()
+            .all(|[x, y]| (0.0..width as f32).contains(x) && (0.0..height as f32).contains(y))
     }
 }
+
+/// Smallest eye distance, as a share of the distance from the eyes to the mouth, of a face
+/// that counts (see [`Face::is_frontal`]).
+const MIN_TURN_RATIO: f32 = 0.4;
 
 pub struct Detector {
     session: Session,
@@ -353,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn profile_is_not_frontal() {
+    fn profile_is_not_frontal_and_cut_faces_are_not_whole() {
         let mut f = face(0.0, 0.0, 100.0, 120.0, 0.9);
         f.landmarks = [
             [30.0, 40.0],
@@ -363,11 +382,25 @@ mod tests {
             [65.0, 85.0],
         ];
         assert!(f.is_frontal());
-        f.landmarks[2] = [75.0, 60.0]; // nose past the image-right eye
+        // Three-quarter: the eyes closer (20 px against 46 px down to the mouth), roll or not.
+        f.landmarks[1] = [50.0, 40.0];
+        assert!(f.is_frontal());
+        let rolled = f.landmarks.map(|[x, y]| [y, -x]);
+        assert!(
+            Face {
+                landmarks: rolled,
+                ..f.clone()
+            }
+            .is_frontal()
+        );
+        // Profile: 15 px against 47.
+        f.landmarks[1] = [45.0, 40.0];
         assert!(!f.is_frontal());
-        f.landmarks[2] = [37.0, 60.0]; // between the eyes, but
-        f.landmarks[1] = [45.0, 40.0]; // the eyes are 15% of the box width apart
-        assert!(!f.is_frontal());
+        assert!(f.is_whole(100, 100));
+        assert!(
+            !f.is_whole(100, 80),
+            "the mouth lies below an 80 px picture"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The face engine for still images: detect -> align -> embed.
+//! The face engine for still images: detect -> landmarks -> align -> embed.
 //!
 //! In: an image file (or a decoded RGB image). Out: every face found, each with its box,
-//! landmarks, score and 128-D descriptor. The video job, cast enrolment and the photo commands
+//! landmarks, score and 128-D descriptor. CenterFace finds the faces; dlib's own 5-point
+//! landmarks, placed from CenterFace's, cut the chip the embedder was trained on. The video job, cast enrolment and the photo commands
 //! all go through this one path, so a face in a cast photo and the same face in a frame get
 //! the same treatment.
 
@@ -9,10 +10,13 @@ use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
+use std::sync::Arc;
+
 use crate::align::align;
 use crate::detect::{BBox, DetectOptions, Detector, Face};
 use crate::embed::{Descriptor, Embedder};
 use crate::error::{Error, Result};
+use crate::landmarks::{ShapePredictor, dlib_box};
 use crate::runtime::{Runtime, RuntimeOptions};
 
 /// Everything that decides how faces are found and embedded.
@@ -30,6 +34,7 @@ pub struct EmbeddedFace {
 
 pub struct Engine {
     detector: Detector,
+    landmarks: Arc<ShapePredictor>,
     embedder: Embedder,
 }
 
@@ -37,6 +42,7 @@ impl Engine {
     pub fn new(runtime: &Runtime, detect: DetectOptions) -> Result<Engine> {
         Ok(Engine {
             detector: Detector::new(runtime, detect)?,
+            landmarks: runtime.shape_predictor()?,
             embedder: Embedder::new(runtime)?,
         })
     }
@@ -65,16 +71,19 @@ impl Engine {
         self.detector.detect_in(image, region, max_side)
     }
 
+    /// The 150x150 chip the embedder sees for a face found in `image`: dlib's landmarks,
+    /// placed from the detector's, and dlib's alignment.
+    pub fn chip(&self, image: &RgbImage, face: &Face) -> RgbImage {
+        align(image, &self.landmarks.predict(image, &dlib_box(face)))
+    }
+
     /// Aligns and embeds faces found in `image`, in one batch.
     pub fn embed<'a>(
         &mut self,
         image: &RgbImage,
         faces: impl IntoIterator<Item = &'a Face>,
     ) -> Result<Vec<Descriptor>> {
-        let chips: Vec<RgbImage> = faces
-            .into_iter()
-            .map(|f| align(image, &f.landmarks))
-            .collect();
+        let chips: Vec<RgbImage> = faces.into_iter().map(|f| self.chip(image, f)).collect();
         self.embedder.embed(&chips)
     }
 }

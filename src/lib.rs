@@ -20,10 +20,13 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod identify;
+pub mod landmarks;
 pub mod photos;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod score;
+pub mod shots;
 pub mod track;
 pub mod video;
 

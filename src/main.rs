@@ -143,6 +143,27 @@ enum Command {
         #[arg(required = true)]
         results: Vec<PathBuf>,
     },
+    /// How right a result is, against a truth file made by watching the video: per identity,
+    /// the share of its time on screen that was found (recall), the seconds credited to it
+    /// where it is not on screen, and whether each stranger got exactly one unknown_N label.
+    /// For checking settings (or another tool) on footage of your own.
+    #[command(after_help = SCORE_HELP)]
+    Score {
+        /// The video the results are of: its frame times turn frames into seconds.
+        video: PathBuf,
+        /// CSV with header name,start_frame,end_frame: one row per continuous stretch in which a
+        /// person's face is visible (frames from 0, both ends included). Strangers are
+        /// unknown:<tag>; a leading ? (?name) marks frames where a person watching could not
+        /// say, which count neither way.
+        #[arg(long, value_name = "FILE")]
+        truth: PathBuf,
+        /// Output folders of `screentime VIDEO`, or frame-range CSV files in the truth's form.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// One JSON line per result instead of the tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure every video of a catalog, each into its own result folder, then write the
     /// catalog-wide catalog.csv and chart. Resumable: titles already done with the same input
     /// and settings are skipped, so an interrupted batch just runs again. Shardable: N machines
@@ -183,6 +204,10 @@ enum Command {
         out: PathBuf,
     },
 }
+
+const SCORE_HELP: &str = "A frame counts as credited to an identity when its middle lies in one of \
+its appearances; an unknown_N stands for the truth stranger it overlaps most. Exit codes: 0 \
+scored; 1 a file could not be read; 2 bad command line.";
 
 const BATCH_EXIT_CODES: &str = "Exit codes: 0 every title done; 1 a title failed (listed in \
 OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; \
@@ -244,6 +269,12 @@ struct MeasureArgs {
     /// footage whose faces must not be copied. `screentime name` then has nothing to add.
     #[arg(long)]
     no_thumbnails: bool,
+    /// Also write tracks.jsonl: every face track (a face followed through a shot) with its
+    /// start and end, each embedded face's frame, box and distances to the closest cast
+    /// members, the track's own distances, and the name it got and why. For finding out why a
+    /// face was missed or misnamed.
+    #[arg(long)]
+    debug_tracks: bool,
     /// No progress bar and no warnings on stderr (errors are still reported).
     #[arg(long)]
     quiet: bool,
@@ -309,6 +340,7 @@ impl MeasureArgs {
                 pictures: !self.no_thumbnails,
             },
             min_screen_time: self.min_screen_time,
+            debug_tracks: self.debug_tracks,
             progress: !self.quiet && std::io::stderr().is_terminal(),
         };
         (engine, job)
@@ -385,6 +417,12 @@ fn main() -> ExitCode {
         Some(Command::Search { name, results }) => {
             photos::search(&name, &results, stdout).map(|_| 0)
         }
+        Some(Command::Score {
+            video,
+            truth,
+            results,
+            json,
+        }) => screentime::commands::score(&video, &truth, &results, json, stdout).map(|_| 0),
         Some(Command::Batch {
             catalog,
             cast,

@@ -25,10 +25,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::identify::Identifier;
 use crate::runtime::Runtime;
-use crate::track::{
-    CLIP_FRAMES, Clip, ClipTracker, CutDetector, Frame, Linker, TrackOptions, TrackStats,
-};
-use crate::video::{VideoInfo, VideoReader};
+use crate::shots::CutDetector;
+use crate::track::{CLIP_FRAMES, Clip, ClipTracker, Frame, Linker, TrackOptions, TrackStats};
+use crate::video::{Thumbnail, VideoInfo, VideoReader};
 
 #[derive(Debug, Clone)]
 pub struct JobOptions {
@@ -43,6 +42,8 @@ pub struct JobOptions {
     pub track: TrackOptions,
     /// Identities on screen for less than this many seconds are left out of the charts.
     pub min_screen_time: f64,
+    /// Also write every track with its faces and distances (`tracks.jsonl`).
+    pub debug_tracks: bool,
     pub progress: bool,
 }
 
@@ -239,8 +240,8 @@ pub fn run(
         stats.shot_cuts = decoded.shot_cuts;
         stats.damaged_packets = decoded.damaged_packets;
         stats.damaged_frames = decoded.damaged_frames;
-        let summary = tally.finish(stats.video_seconds);
-        stats.tracks = summary.tracks;
+        let summary = tally.finish(&identifier, stats.video_seconds);
+        stats.tracks = summary.tracks.len() as u64;
         stats.elapsed_seconds = started.elapsed().as_secs_f64();
         Ok(JobResult {
             video: info,
@@ -273,7 +274,20 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
     // The current clip's worker and how many frames it has.
     let mut clip: Option<(&Sender<Work>, u64)> = None;
     let send = |to: &Sender<Work>, work: Work| to.send(work).is_ok();
-    while let Some(frame) = reader.next_frame(|time| sampler.take(time))? {
+    let mut cut = false;
+    // Every frame is looked at for a cut, and the first frame of a shot is always analysed: a
+    // shot's faces then start exactly at its first frame, and the frame before stands only for
+    // time up to the cut.
+    let interval = 1.0 / nominal_fps(reader.info().frame_rate);
+    let mut previous_time: Option<f64> = None;
+    let mut take = |time: f64, thumbnail: &Thumbnail, cut: &mut bool| {
+        let intervals = previous_time.map_or(1.0, |p| ((time - p) / interval).max(1.0));
+        previous_time = Some(time);
+        *cut = cuts.is_cut(thumbnail, intervals);
+        let due = sampler.take(time);
+        due || *cut
+    };
+    while let Some(frame) = reader.next_frame(|time, thumbnail| take(time, thumbnail, &mut cut))? {
         if stopped() {
             return Err(Error::Interrupted {
                 path: reader.info().path.clone(),
@@ -281,9 +295,8 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
         }
         decoded += 1;
         end = end.max(frame.time + frame.duration);
-        let Some(image) = frame.image else { continue };
-        let cut = cuts.is_cut(&image);
         shot_cuts += u64::from(cut);
+        let Some(image) = frame.image else { continue };
         if let (Some(mut previous), Some((worker, _))) = (pending.take(), clip) {
             previous.span = (frame.time - previous.time).max(0.0);
             if !send(worker, Work::Frame(previous)) {

@@ -67,6 +67,17 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     })
 }
 
+/// Writes one JSON object per line to `path`, atomically.
+pub fn write_json_lines<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<()> {
+    write_atomically(path, |out| {
+        for item in items {
+            serde_json::to_writer(&mut *out, item)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
 /// The CSV header; the names match [`ScreenTime`]'s fields so the file deserializes back.
 const CSV_HEADER: [&str; 6] = [
     "name",
@@ -111,6 +122,19 @@ pub fn write_segments(path: &Path, segments: &[Segment]) -> Result<()> {
         })
         .collect();
     write_table(path, &["name", "start", "end", "seconds"], &records)
+}
+
+/// Reads a `segments.csv` that [`write_segments`] wrote.
+pub fn read_segments(path: &Path) -> Result<Vec<Segment>> {
+    let bad = |e: csv::Error| Error::Input {
+        path: path.to_path_buf(),
+        reason: format!("not a screentime segments.csv: {e}"),
+    };
+    csv::Reader::from_path(path)
+        .map_err(bad)?
+        .deserialize()
+        .collect::<std::result::Result<_, _>>()
+        .map_err(bad)
 }
 
 /// Writes `bytes` to `path`, atomically.

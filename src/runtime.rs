@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ort::environment::Environment;
 use ort::session::Session;
@@ -17,6 +17,7 @@ use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights, SessionBui
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::landmarks::ShapePredictor;
 
 /// Where inference runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -34,6 +35,8 @@ pub enum Model {
     Detector,
     /// dlib ResNet v1: 128-D face descriptors.
     Embedder,
+    /// dlib's 5-point shape predictor, which places the embedder's chips (not an ONNX model).
+    Landmarks,
 }
 
 impl Model {
@@ -41,6 +44,7 @@ impl Model {
         match self {
             Model::Detector => "centerface.onnx",
             Model::Embedder => "dlib_resnet_v1.onnx",
+            Model::Landmarks => "shape_predictor_5_face_landmarks.dat",
         }
     }
 }
@@ -80,6 +84,7 @@ pub struct Runtime {
     prepacked: PrepackedWeights,
     options: RuntimeOptions,
     hashes: BTreeMap<Model, String>,
+    landmarks: OnceLock<Arc<ShapePredictor>>,
 }
 
 impl Runtime {
@@ -90,7 +95,7 @@ impl Runtime {
         let dir = &options.models_dir;
         let manifest = read_manifest(dir)?;
         let mut hashes = BTreeMap::new();
-        for model in [Model::Detector, Model::Embedder] {
+        for model in [Model::Detector, Model::Embedder, Model::Landmarks] {
             hashes.insert(model, verify(dir, model.file_name(), &manifest)?);
         }
 
@@ -104,12 +109,33 @@ impl Runtime {
             prepacked: PrepackedWeights::new(),
             options,
             hashes,
+            landmarks: OnceLock::new(),
         })
     }
 
     /// The sha256 of a model file, as verified at start.
     pub fn model_sha256(&self, model: Model) -> &str {
         &self.hashes[&model]
+    }
+
+    /// What a face's descriptor depends on besides its pixels: the landmark model that places
+    /// the chip and the embedder that reads it. Embeddings made with another fingerprint (a
+    /// cached cast) must be made again.
+    pub fn embedding_fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        for model in [Model::Landmarks, Model::Embedder] {
+            hasher.update(self.model_sha256(model));
+        }
+        format!("{:x}", hasher.finalize())
+    }
+
+    /// dlib's shape predictor, read once and shared by every worker.
+    pub fn shape_predictor(&self) -> Result<Arc<ShapePredictor>> {
+        if let Some(loaded) = self.landmarks.get() {
+            return Ok(loaded.clone());
+        }
+        let loaded = Arc::new(ShapePredictor::load(&self.model_path(Model::Landmarks))?);
+        Ok(self.landmarks.get_or_init(|| loaded).clone())
     }
 
     pub fn model_path(&self, model: Model) -> PathBuf {

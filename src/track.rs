@@ -1,7 +1,7 @@
 //! Face tracks: one person's face followed through consecutive frames of one shot.
 //!
 //! In: clips, runs of consecutive analysed frames within one shot (the pipeline starts a new
-//! clip at every shot cut, which [`CutDetector`] finds, and every [`CLIP_FRAMES`] frames, so that
+//! clip at every shot cut, which [`crate::shots`] finds, and every [`CLIP_FRAMES`] frames, so that
 //! clips can be tracked in parallel). Out: per clip, the [`Piece`]s of tracks in it, each with the
 //! evidence of who it is; [`Linker`] joins pieces across clip boundaries (never across a cut)
 //! into whole tracks.
@@ -22,10 +22,10 @@ use image::imageops::{self, FilterType};
 use serde::Serialize;
 
 use crate::detect::{BBox, Face};
-use crate::embed::{DESCRIPTOR_LEN, Descriptor, distance};
+use crate::embed::{Descriptor, distance};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::identify::{Identifier, Match};
+use crate::identify::Identifier;
 
 /// Most analysed frames in one clip. Each clip re-finds and re-embeds its faces, which bounds
 /// how far an early mistake can carry, and is the unit of parallel work. Half a clip is queued
@@ -86,79 +86,40 @@ pub struct Picture {
     pub jpeg: Vec<u8>,
 }
 
-/// What a track's embedded faces say about who it is.
+/// One embedded face of a track.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Seconds from the start of the video.
+    pub time: f64,
+    pub bbox: BBox,
+    /// How much to trust the face: detection score, less for faces too small to embed well.
+    pub quality: f32,
+    pub descriptor: Descriptor,
+}
+
+/// What a track's embedded faces say about who it is: the faces themselves, for the decision
+/// once the whole video is seen ([`crate::identify::decide`]).
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
-    /// Summed vote weight per candidate: an actor, or None for "nobody in the cast".
-    votes: Vec<(Option<usize>, f32)>,
-    sum: Vec<f32>,
-    count: u32,
-    first: Option<Descriptor>,
-    last: Option<Descriptor>,
+    pub samples: Vec<Sample>,
     pub picture: Option<Picture>,
 }
 
 impl Evidence {
-    fn add(
-        &mut self,
-        descriptor: &Descriptor,
-        nearest: Option<Match>,
-        threshold: f32,
-        quality: f32,
-    ) {
-        let candidate = nearest.filter(|m| m.distance <= threshold);
-        // A clear match (or clear non-match) counts more than one at the threshold.
-        let clarity = 0.05 + nearest.map_or(1.0, |m| (m.distance - threshold).abs());
-        self.vote(candidate.map(|m| m.actor), quality * clarity);
-        if self.sum.is_empty() {
-            self.sum = vec![0.0; DESCRIPTOR_LEN];
-        }
-        for (s, d) in self.sum.iter_mut().zip(descriptor) {
-            *s += d;
-        }
-        self.count += 1;
-        self.first.get_or_insert(*descriptor);
-        self.last = Some(*descriptor);
+    fn add(&mut self, sample: Sample) {
+        self.samples.push(sample);
     }
 
-    fn vote(&mut self, candidate: Option<usize>, weight: f32) {
-        match self.votes.iter_mut().find(|(c, _)| *c == candidate) {
-            Some((_, total)) => *total += weight,
-            None => self.votes.push((candidate, weight)),
-        }
+    fn first(&self) -> Option<&Descriptor> {
+        self.samples.first().map(|s| &s.descriptor)
     }
 
-    /// The cast member the votes name, or None for a stranger.
-    pub fn actor(&self) -> Option<usize> {
-        self.votes
-            .iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .and_then(|(candidate, _)| *candidate)
-    }
-
-    /// The mean of the embedded faces: what strangers are grouped by.
-    pub fn mean(&self) -> Descriptor {
-        let mut mean = [0.0; DESCRIPTOR_LEN];
-        for (m, s) in mean.iter_mut().zip(&self.sum) {
-            *m = s / self.count.max(1) as f32;
-        }
-        mean
+    fn last(&self) -> Option<&Descriptor> {
+        self.samples.last().map(|s| &s.descriptor)
     }
 
     fn merge(&mut self, later: Evidence) {
-        for (candidate, weight) in later.votes {
-            self.vote(candidate, weight);
-        }
-        if self.sum.is_empty() {
-            self.sum = later.sum;
-        } else {
-            for (s, l) in self.sum.iter_mut().zip(&later.sum) {
-                *s += l;
-            }
-        }
-        self.count += later.count;
-        self.first = self.first.or(later.first);
-        self.last = later.last.or(self.last);
+        self.samples.extend(later.samples);
         if later.picture.as_ref().map(|p| p.quality) > self.picture.as_ref().map(|p| p.quality) {
             self.picture = later.picture;
         }
@@ -273,7 +234,13 @@ impl<'a> ClipTracker<'a> {
         let found = if full {
             self.clip.stats.full_detections += 1;
             let faces = engine.detect(image)?;
-            self.assign(faces.into_iter().filter(Face::is_frontal).collect())
+            let (width, height) = image.dimensions();
+            self.assign(
+                faces
+                    .into_iter()
+                    .filter(|f| f.counts(width, height))
+                    .collect(),
+            )
         } else {
             let mut found: Vec<(Option<usize>, Face)> = Vec::new();
             for (i, live) in self.live.iter().enumerate() {
@@ -282,7 +249,7 @@ impl<'a> ClipTracker<'a> {
                 let best = engine
                     .detect_in(image, &region, REGION_SIDE)?
                     .into_iter()
-                    .filter(Face::is_frontal)
+                    .filter(|f| f.counts(image.width(), image.height()))
                     .map(|face| (live.piece.last_box.iou(&face.bbox), face))
                     .filter(|(iou, _)| *iou >= FOLLOW_IOU)
                     .max_by(|a, b| a.0.total_cmp(&b.0));
@@ -317,7 +284,7 @@ impl<'a> ClipTracker<'a> {
             let threshold = self.identifier.threshold();
             let mut track = track;
             if let (Some(i), Some(d)) = (track, &descriptor)
-                && let Some(last) = &self.live[i].piece.evidence.last
+                && let Some(last) = self.live[i].piece.evidence.last()
                 && distance(d, last) > threshold
             {
                 // Someone else where the tracked face was (a cut the detector missed): that
@@ -364,9 +331,12 @@ impl<'a> ClipTracker<'a> {
                 live.uncertain =
                     nearest.is_some_and(|m| (m.distance - threshold).abs() < UNCERTAIN);
                 live.since_embedding = 0;
-                live.piece
-                    .evidence
-                    .add(&descriptor, nearest, threshold, quality);
+                live.piece.evidence.add(Sample {
+                    time: frame.time,
+                    bbox: face.bbox,
+                    quality,
+                    descriptor,
+                });
             }
             if self.options.pictures && live.best.as_ref().is_none_or(|(q, _)| quality > *q) {
                 live.best = Some((quality, picture(image, &face.bbox)));
@@ -525,85 +495,17 @@ impl Linker {
     fn continues(&self, before: &Piece, after: &Piece) -> Option<f32> {
         let gap = after.first.checked_sub(before.last + 1)?;
         let iou = before.last_box.iou(&after.first_box);
-        let same_face = match (before.evidence.last, after.evidence.first) {
-            (Some(a), Some(b)) => distance(&a, &b) <= self.threshold,
+        let same_face = match (before.evidence.last(), after.evidence.first()) {
+            (Some(a), Some(b)) => distance(a, b) <= self.threshold,
             _ => true,
         };
         (gap <= MAX_MISSES && iou >= FOLLOW_IOU && same_face).then_some(iou)
     }
 }
 
-/// Finds shot cuts: a frame whose colour histogram differs from the previous analysed frame's
-/// by more than `CUT_CHANGE`. Colour histograms barely move with camera motion or a face
-/// turning, and jump at a cut; a cut missed here is still caught when a track's next embedding
-/// no longer matches it.
-#[derive(Default)]
-pub struct CutDetector {
-    previous: Option<Vec<f32>>,
-}
-
-/// Bins per colour channel.
-const CUT_BINS: usize = 16;
-/// Share of the histogram (0: identical, 1: disjoint) that must change for a cut. Measured on
-/// the test videos: at most 0.012 within a shot (zooms, pans), at least 0.139 at a cut between
-/// photos that share a black surround. A false cut only splits a track, which the same vote
-/// then names the same.
-const CUT_CHANGE: f32 = 0.08;
-
-impl CutDetector {
-    /// Whether `image` starts a new shot; the first frame does not.
-    pub fn is_cut(&mut self, image: &RgbImage) -> bool {
-        let histogram = histogram(image);
-        let cut = self
-            .previous
-            .as_ref()
-            .is_some_and(|previous| change(previous, &histogram) > CUT_CHANGE);
-        self.previous = Some(histogram);
-        cut
-    }
-}
-
-/// Normalised per-channel histograms of a grid of about 160x90 pixels: the same cost at any
-/// frame size.
-fn histogram(image: &RgbImage) -> Vec<f32> {
-    let (width, height) = image.dimensions();
-    let (step_x, step_y) = ((width / 160).max(1), (height / 90).max(1));
-    let mut counts = vec![0u32; 3 * CUT_BINS];
-    let mut samples = 0;
-    for y in (0..height).step_by(step_y as usize) {
-        for x in (0..width).step_by(step_x as usize) {
-            let pixel = image.get_pixel(x, y);
-            for c in 0..3 {
-                counts[c * CUT_BINS + pixel[c] as usize * CUT_BINS / 256] += 1;
-            }
-            samples += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .map(|n| n as f32 / samples.max(1) as f32)
-        .collect()
-}
-
-fn change(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / 6.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn filled(rgb: [u8; 3]) -> RgbImage {
-        RgbImage::from_pixel(64, 36, image::Rgb(rgb))
-    }
-
-    #[test]
-    fn cut_between_different_colours_only() {
-        let mut cuts = CutDetector::default();
-        assert!(!cuts.is_cut(&filled([200, 30, 30])));
-        assert!(!cuts.is_cut(&filled([202, 31, 30])));
-        assert!(cuts.is_cut(&filled([20, 30, 200])));
-    }
 
     fn piece(first: u64, last: u64, x: f32, open_end: bool) -> Piece {
         let bbox = BBox {
@@ -662,19 +564,5 @@ mod tests {
         let spans: Vec<(u64, u64)> = done.iter().map(|p| (p.first, p.last)).collect();
         assert_eq!(spans, [(0, 31), (32, 40)]);
         assert!(linker.finish().is_empty());
-    }
-
-    #[test]
-    fn votes_weigh_quality_and_clarity() {
-        let mut evidence = Evidence::default();
-        let d = [0.0; DESCRIPTOR_LEN];
-        let at = |distance| Some(Match { actor: 1, distance });
-        // Two borderline matches lose to one clear non-match of the same quality.
-        evidence.add(&d, at(0.58), 0.6, 1.0);
-        evidence.add(&d, at(0.59), 0.6, 1.0);
-        evidence.add(&d, at(0.9), 0.6, 1.0);
-        assert_eq!(evidence.actor(), None);
-        evidence.add(&d, at(0.3), 0.6, 1.0);
-        assert_eq!(evidence.actor(), Some(1));
     }
 }

@@ -58,6 +58,16 @@ use crate::error::{Error, Result};
 /// stream is taken as undecodable rather than damaged.
 const MAX_FAILURES_IN_A_ROW: u64 = 1000;
 
+/// Size of the [`Thumbnail`] every decoded frame gets.
+pub const THUMBNAIL_WIDTH: u32 = 64;
+pub const THUMBNAIL_HEIGHT: u32 = 36;
+
+/// A frame shrunk to [`THUMBNAIL_WIDTH`] x [`THUMBNAIL_HEIGHT`] grey levels (the mean of R, G and
+/// B), as the stream stores it (not turned upright): enough to tell one shot from the next, at
+/// a cost that does not grow with the frame size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail(pub Vec<u8>);
+
 /// What a video is, as far as the container and codec say before decoding.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VideoInfo {
@@ -122,6 +132,7 @@ pub struct VideoReader {
     /// Where the decoder writes; swapped with `current`.
     ahead: frame::Video,
     converter: Option<Converter>,
+    shrinker: Option<Converter>,
     next_index: u64,
     /// End of the last frame decoded, for a frame that has no timestamp at all.
     previous_end: f64,
@@ -260,6 +271,7 @@ impl VideoReader {
             pending: None,
             ahead: frame::Video::empty(),
             converter: None,
+            shrinker: None,
             next_index: 0,
             previous_end: 0.0,
             draining: false,
@@ -290,10 +302,13 @@ impl VideoReader {
         self.damaged_frames
     }
 
-    /// The next frame, with its picture in RGB only when `rgb` says yes for the frame's time.
-    /// `Ok(None)` at the end of the stream, after the decoder's buffered frames are flushed out,
-    /// and on every call after.
-    pub fn next_frame(&mut self, rgb: impl FnOnce(f64) -> bool) -> Result<Option<Frame>> {
+    /// The next frame, with its picture in RGB only when `rgb` says yes for the frame's time
+    /// and thumbnail. `Ok(None)` at the end of the stream, after the decoder's buffered frames
+    /// are flushed out, and on every call after.
+    pub fn next_frame(
+        &mut self,
+        rgb: impl FnOnce(f64, &Thumbnail) -> bool,
+    ) -> Result<Option<Frame>> {
         // Decoding runs one frame ahead: a frame's duration is the gap to the next one's time,
         // which is the only duration that is right for variable frame rate (a packet's
         // container duration is a decode-order gap, and muxers often write a constant one).
@@ -312,7 +327,8 @@ impl VideoReader {
             Some(next) if next.time > current.time => next.time - current.time,
             _ => current.fallback_duration,
         };
-        let image = if rgb(current.time) {
+        let thumbnail = self.thumbnail()?;
+        let image = if rgb(current.time, &thumbnail) {
             Some(self.convert_to_rgb()?)
         } else {
             None
@@ -432,8 +448,10 @@ impl VideoReader {
         }
     }
 
-    /// The picture of `self.current` in RGB, turned upright.
-    fn convert_to_rgb(&mut self) -> Result<image::RgbImage> {
+    /// The picture of `self.current` as packed RGB rows, at its own size or shrunk to the
+    /// thumbnail's, with the converter for that size (made once, remade when the stream's
+    /// picture format changes).
+    fn rgb_pixels(&mut self, thumbnail: bool) -> Result<(u32, u32, Vec<u8>)> {
         let f = &self.current;
         let key = ConverterKey {
             format: f.format(),
@@ -442,13 +460,20 @@ impl VideoReader {
             space: f.color_space(),
             range: f.color_range(),
         };
-        if self.converter.as_ref().is_none_or(|c| c.key != key) {
-            self.converter = None; // free the old one first
-            let converter = Converter::new(key)
-                .map_err(|e| self.error(format!("cannot convert {:?} to RGB: {e}", key.format)))?;
-            self.converter = Some(converter);
+        let slot = if thumbnail {
+            &mut self.shrinker
+        } else {
+            &mut self.converter
+        };
+        if slot.as_ref().is_none_or(|c| c.key != key) {
+            *slot = None; // free the old one first
+            let made = Converter::new(key, thumbnail).map_err(|e| Error::Video {
+                path: self.info.path.clone(),
+                reason: format!("cannot convert {:?} to RGB: {e}", key.format),
+            })?;
+            *slot = Some(made);
         }
-        let converter = self.converter.as_mut().expect("made above");
+        let converter = slot.as_mut().expect("made above");
         converter
             .scaler
             .run(&self.current, &mut converter.rgb)
@@ -458,15 +483,31 @@ impl VideoReader {
             })?;
 
         // swscale pads each row for SIMD: copy the rows, not the buffer.
-        let (w, h) = (key.width as usize, key.height as usize);
-        let row = w * 3;
+        let (w, h) = (converter.rgb.width(), converter.rgb.height());
+        let row = w as usize * 3;
         let stride = converter.rgb.stride(0);
         let data = converter.rgb.data(0);
-        let mut pixels = Vec::with_capacity(row * h);
-        for y in 0..h {
+        let mut pixels = Vec::with_capacity(row * h as usize);
+        for y in 0..h as usize {
             pixels.extend_from_slice(&data[y * stride..y * stride + row]);
         }
-        let image = image::RgbImage::from_raw(key.width, key.height, pixels).expect("exact size");
+        Ok((w, h, pixels))
+    }
+
+    /// The thumbnail of `self.current`.
+    fn thumbnail(&mut self) -> Result<Thumbnail> {
+        let (_, _, rgb) = self.rgb_pixels(true)?;
+        Ok(Thumbnail(
+            rgb.chunks_exact(3)
+                .map(|p| ((p[0] as u16 + p[1] as u16 + p[2] as u16) / 3) as u8)
+                .collect(),
+        ))
+    }
+
+    /// The picture of `self.current` in RGB, turned upright.
+    fn convert_to_rgb(&mut self) -> Result<image::RgbImage> {
+        let (w, h, pixels) = self.rgb_pixels(false)?;
+        let image = image::RgbImage::from_raw(w, h, pixels).expect("exact size");
         Ok(match self.info.rotation {
             90 => image::imageops::rotate90(&image),
             180 => image::imageops::rotate180(&image),
@@ -477,16 +518,28 @@ impl VideoReader {
 }
 
 impl Converter {
-    fn new(key: ConverterKey) -> std::result::Result<Converter, ff::Error> {
+    /// A converter to RGB at the picture's size, or to the thumbnail's.
+    fn new(key: ConverterKey, thumbnail: bool) -> std::result::Result<Converter, ff::Error> {
+        let (width, height, flags) = if thumbnail {
+            // Fast bilinear reads only the pixels next to each sample point: a 1080p frame
+            // shrinks in microseconds, and a cut changes the samples as much as the picture.
+            (
+                THUMBNAIL_WIDTH,
+                THUMBNAIL_HEIGHT,
+                scaling::Flags::FAST_BILINEAR,
+            )
+        } else {
+            // Same size in and out: only the chroma upsampling uses the filter.
+            (key.width, key.height, scaling::Flags::BILINEAR)
+        };
         let mut scaler = scaling::Context::get(
             key.format,
             key.width,
             key.height,
             Pixel::RGB24,
-            key.width,
-            key.height,
-            // Same size in and out: only the chroma upsampling uses the filter.
-            scaling::Flags::BILINEAR,
+            width,
+            height,
+            flags,
         )?;
         let matrix = match key.space {
             color::Space::BT709 => Some(ff::ffi::SWS_CS_ITU709),

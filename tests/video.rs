@@ -57,11 +57,11 @@ fn make_video(dir: &Path, vfr: bool) -> PathBuf {
 fn read_all(path: &Path, threads: usize, rgb: bool) -> (VideoReader, Vec<Frame>) {
     let mut reader = VideoReader::open(path, threads).unwrap();
     let mut frames = Vec::new();
-    while let Some(frame) = reader.next_frame(|_| rgb).unwrap() {
+    while let Some(frame) = reader.next_frame(|_, _| rgb).unwrap() {
         frames.push(frame);
     }
     // The end stays the end.
-    assert!(reader.next_frame(|_| rgb).unwrap().is_none());
+    assert!(reader.next_frame(|_, _| rgb).unwrap().is_none());
     (reader, frames)
 }
 
@@ -259,7 +259,7 @@ fn rotated_video_is_turned_upright() {
     let upright = letterboxed(&photo, 320, 240);
     let first_frame = |path: &Path| {
         let mut reader = VideoReader::open(path, 0).unwrap();
-        let frame = reader.next_frame(|_| true).unwrap().unwrap();
+        let frame = reader.next_frame(|_, _| true).unwrap().unwrap();
         (reader.info().clone(), frame.image.unwrap())
     };
 

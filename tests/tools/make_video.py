@@ -1,6 +1,6 @@
-"""Make a test or demo video from real photos, with exactly known segments.
+"""Make a test or demo video from real photos or clips, with exactly known segments.
 
-Usage: make_video.py SPEC.json OUT.mp4
+Usage: make_video.py SPEC.json OUT.mp4 [TRUTH.csv]
 
 SPEC is JSON:
 
@@ -19,7 +19,14 @@ SPEC is JSON:
   border shows. Movement goes through ffmpeg's `perspective` filter, which samples bilinearly at
   sub-pixel positions; `zoompan` rounds to whole pixels and visibly jitters.
 - {"blank": SECONDS} is that many frames of black (a segment without faces).
+- {"clip": "videos/a.mpg", "start_frame": S, "frames": N} shows frames S..S+N-1 of a video
+  (frames counted from 0 in presentation order; its frame rate must be the spec's), scaled to
+  fit like a photo. {"tiles": [CLIP, CLIP, ...]} shows clips side by side, each in an equal
+  share of the width, for as many frames as the first one has (all must have as many).
 - Cuts between segments are hard cuts.
+- "who" on a segment (a name, or a list of names; on each tile for tiles) says who is on screen
+  in it. With TRUTH.csv given, these are written there as the truth for `screentime score`:
+  `name,start_frame,end_frame`, one row per continuous stretch (frames of the output video).
 
 Output: H.264 (libx264, yuv420p, preset veryfast, CRF 20). Without "vfr" it is constant frame
 rate and frame i starts at i/fps; the frame count is the sum of the segments' frame counts.
@@ -54,6 +61,13 @@ TURN_COUNTERCLOCKWISE = {0: None, 90: "transpose=cclock", 180: "hflip,vflip", 27
 
 
 def segment_frames(seg, fps):
+    if "tiles" in seg:
+        counts = {segment_frames(tile, fps) for tile in seg["tiles"]}
+        if len(counts) != 1:
+            sys.exit(f"segment {seg}: tiles must all have the same number of frames")
+        return counts.pop()
+    if "clip" in seg:
+        return int(seg["frames"])
     seconds = seg["blank"] if "blank" in seg else seg["seconds"]
     n = math.floor(seconds * fps + 0.5)  # halves round up, as in most languages (not round())
     if n < 1:
@@ -83,6 +97,47 @@ def motion_filter(motion, n):
     return "perspective=" + ":".join(f"{k}='{v}'" for k, v in corners.items()) + ":eval=frame"
 
 
+def clip_chain(seg, index, w, h, fps, spec_dir):
+    """Filters turning input `index` (a video) into the segment's frames, fitted to w x h."""
+    clip = spec_dir / seg["clip"]
+    if not clip.is_file():
+        sys.exit(f"no such clip: {clip}")
+    rate = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                           "stream=r_frame_rate", "-of", "csv=p=0", str(clip)],
+                          capture_output=True, text=True).stdout.strip()
+    num, _, den = rate.partition("/")
+    if not num or abs(float(num) / float(den or 1) - fps) > 1e-6:
+        sys.exit(f"{clip}: frame rate {rate}, the spec's is {fps}")
+    start, n = int(seg["start_frame"]), int(seg["frames"])
+    return [
+        f"[{index}:v]trim=start_frame={start}:end_frame={start + n}",
+        "setpts=PTS-STARTPTS",
+        f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=lanczos",
+        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:black",
+        "format=yuv420p",
+    ]
+
+
+def truth_rows(spec, fps):
+    """(name, first frame, last frame) runs of the segments' "who", merged where they touch."""
+    open_runs, rows, start = {}, [], 0
+    for seg in spec["segments"]:
+        n = segment_frames(seg, fps)
+        parts = seg["tiles"] if "tiles" in seg else [seg]
+        names = set()
+        for part in parts:
+            who = part.get("who", [])
+            names |= {who} if isinstance(who, str) else set(who)
+        for name in list(open_runs):
+            if name not in names:
+                rows.append((name, open_runs.pop(name), start - 1))
+        for name in names:
+            open_runs.setdefault(name, start)
+        start += n
+    rows += [(name, first, start - 1) for name, first in open_runs.items()]
+    return sorted(rows, key=lambda r: (r[1], r[0]))
+
+
 def build(spec, spec_dir):
     w, h, fps = int(spec["width"]), int(spec["height"]), spec["fps"]
     if w % 2 or h % 2 or w <= 0 or h <= 0:
@@ -94,6 +149,18 @@ def build(spec, spec_dir):
         counts.append(n)
         if "blank" in seg:
             chain = [f"color=c=black:s={w}x{h}:r={fps}", "format=yuv420p", f"trim=end_frame={n}"]
+        elif "clip" in seg:
+            inputs += ["-i", str(spec_dir / seg["clip"])]
+            chain = clip_chain(seg, len(inputs) // 2 - 1, w, h, fps, spec_dir)
+        elif "tiles" in seg:
+            tiles = seg["tiles"]
+            tile_w = w // len(tiles) // 2 * 2
+            for t, tile in enumerate(tiles):
+                inputs += ["-i", str(spec_dir / tile["clip"])]
+                tile_chain = clip_chain(tile, len(inputs) // 2 - 1, tile_w, h, fps, spec_dir)
+                chains.append(",".join(tile_chain) + f"[t{k}_{t}]")
+            chain = ["".join(f"[t{k}_{t}]" for t in range(len(tiles))) + f"hstack=inputs={len(tiles)}",
+                     f"pad={w}:{h}:(ow-iw)/2:0:black"]
         else:
             motion = seg.get("motion", "still")
             if motion not in MOTIONS:
@@ -113,8 +180,9 @@ def build(spec, spec_dir):
                 chain.append(move)
         chain += ["setsar=1", f"setpts=N/({fps}*TB)"]
         chains.append(",".join(chain) + f"[s{k}]")
-    joined = "".join(f"[s{k}]" for k in range(len(chains)))
-    tail = f"{joined}concat=n={len(chains)}:v=1:a=0"
+    segments = len(spec["segments"])
+    joined = "".join(f"[s{k}]" for k in range(segments))
+    tail = f"{joined}concat=n={segments}:v=1:a=0"
     if vfr:
         # Drop offsets 2, 5, 8, ... of each segment, never its last frame (see the docstring).
         terms, start = [], 0
@@ -150,7 +218,7 @@ def set_rotation(src, dst, rotate):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.split("\n\n")[1])
     spec_path, out = Path(sys.argv[1]), Path(sys.argv[2])
     spec = json.loads(spec_path.read_text())
@@ -176,6 +244,11 @@ def main():
         Path(tmp).unlink(missing_ok=True)
         stored.unlink(missing_ok=True)
     fps = spec["fps"]
+    if len(sys.argv) == 4:
+        if spec.get("vfr"):
+            sys.exit("a truth file is written for constant-rate videos only")
+        lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in truth_rows(spec, fps)]
+        Path(sys.argv[3]).write_text("\n".join(lines) + "\n")
     print(f"{out}: {spec['width']}x{spec['height']} {fps} fps {'VFR' if spec.get('vfr') else 'CFR'}, "
           f"{f'rotated {rotate}, ' if rotate else ''}"
           f"{frames} frames, {sum(counts) / fps:.3f} s, segments of {'+'.join(map(str, counts))} frames")

@@ -1,0 +1,206 @@
+"""Accuracy on real footage: screentime's modes and the peer (face_recognition 1.3.0) scored
+against truth, side by side. Run through scripts/eval (which builds the binary first).
+
+Usage: bench/eval.py [--no-peer] [--clip NAME]... [--mode ARGS]... [--binary PATH] [--out DIR]
+
+The clips (development data in ../shared/data/real; each is skipped, with a message, where it
+is absent):
+- fotb: an 82 s TV dinner scene, six cast members, one photo each; truth by eye,
+  tests/truth/fotb.csv.
+- talk, face_noface, noface_face: one stranger each (the cast is the GRID speakers below, who are
+  not in them); truth by eye, tests/truth/<video>.csv.
+- grid_cuts, grid_pairs: montages of GRID studio clips (tests/truth/grid_*.json, made by
+  tests/tools/make_video.py, which writes their exact truth): 14 shots with cuts, a gap and
+  returning people; and pairs of people side by side, two strangers at once among them. The cast
+  is six of the ten speakers, from frames the montages do not show (tests/truth/grid_cast.json).
+
+Each screentime mode runs into OUT/out/<clip>/<mode>/ (OUT: target/eval); the peer's answer is
+kept in OUT/peer/ and reused while the video, the cast and bench/peer.py are unchanged (it runs
+at about 1 frame a second on the 720p clip). Every result is scored with `screentime score`: per
+clip and tool, the worst cast member's recall, the seconds credited to someone not on screen (and
+their share of the clip), and how many strangers got exactly one label. Prints the table, and
+writes it as markdown to OUT/table.md and every score as JSON to OUT/scores.json (keyed
+"clip / tool"), which tests/real.rs checks.
+"""
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "real"
+TRUTH = ROOT / "tests" / "truth"
+MODES = ["", "--stride 1"]
+
+sys.path.insert(0, str(ROOT / "bench"))
+import peer_venv  # noqa: E402
+
+
+@dataclass
+class Clip:
+    name: str
+    cast: str  # "fotb" or "grid"
+    video: Path | None = None  # a real clip, with truth by eye in tests/truth/<video stem>.csv
+    montage: Path | None = None  # a make_video.py spec; the truth comes with the video
+
+
+CLIPS = [
+    Clip("fotb", "fotb", video=SHARED / "fotb" / "fotb.mp4"),
+    Clip("talk", "grid", video=SHARED / "pexels" / "WolfgangLanger_Pexels.mp4"),
+    Clip("face_noface", "grid", video=SHARED / "pexels" / "face_noface.mov"),
+    Clip("noface_face", "grid", video=SHARED / "pexels" / "noface_face.mov"),
+    Clip("grid_cuts", "grid", montage=TRUTH / "grid_cuts.json"),
+    Clip("grid_pairs", "grid", montage=TRUTH / "grid_pairs.json"),
+]
+
+
+def run(cmd, **kwargs):
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"bench/eval.py: {' '.join(map(str, cmd))} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def sha256(paths) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def make_cast(work: Path, kind: str) -> Path | None:
+    """A cast folder under OUT (writable, so its embeddings are cached)."""
+    cast = work / "casts" / kind
+    if kind == "fotb":
+        source = SHARED / "fotb" / "cast"
+        if not source.is_dir():
+            return None
+        cast.mkdir(parents=True, exist_ok=True)
+        for photo in source.glob("*.png"):
+            shutil.copyfile(photo, cast / photo.name)
+        return cast
+    spec = json.loads((TRUTH / "grid_cast.json").read_text())
+    cast.mkdir(parents=True, exist_ok=True)
+    for name, (clip, frame) in spec.items():
+        clip = (TRUTH / clip).resolve()
+        if not clip.is_file():
+            return None
+        photo = cast / f"{name}.png"
+        if not photo.is_file():
+            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", clip, "-vf", f"select=eq(n\\,{frame})",
+                 "-fps_mode", "passthrough", "-frames:v", "1", photo])
+    return cast
+
+
+def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
+    """(video, truth) for the clip, or None where its footage is absent."""
+    if clip.video is not None:
+        return (clip.video, TRUTH / f"{clip.video.stem}.csv") if clip.video.is_file() else None
+    spec = json.loads(clip.montage.read_text())
+    sources = [(clip.montage.parent / c).resolve() for c in montage_sources(spec)]
+    if not all(s.is_file() for s in sources):
+        return None
+    video, truth = work / "videos" / f"{clip.name}.mp4", work / "videos" / f"{clip.name}.csv"
+    key = work / "videos" / f"{clip.name}.key"
+    want = sha256([clip.montage, ROOT / "tests" / "tools" / "make_video.py"])
+    if not (video.is_file() and truth.is_file() and key.is_file() and key.read_text() == want):
+        video.parent.mkdir(parents=True, exist_ok=True)
+        run([ROOT / ".venv" / "bin" / "python", ROOT / "tests" / "tools" / "make_video.py",
+             clip.montage, video, truth])
+        key.write_text(want)
+    return video, truth
+
+
+def montage_sources(spec):
+    for seg in spec["segments"]:
+        for part in seg.get("tiles", [seg]):
+            if "clip" in part:
+                yield part["clip"]
+
+
+def peer_ranges(work: Path, clip: Clip, video: Path, cast: Path) -> Path:
+    """The peer's answer as a frame-range CSV (the truth's own form), run once per input."""
+    out = work / "peer" / f"{clip.name}.csv"
+    key = out.with_suffix(".key")
+    want = sha256([video, ROOT / "bench" / "peer.py", *sorted(cast.glob("*.png"))])
+    if out.is_file() and key.is_file() and key.read_text() == want:
+        return out
+    python = peer_venv.ensure(ROOT / "target" / "bench" / "peer-venv")
+    answer = out.with_suffix(".json")
+    print(f"  running the peer on {clip.name} (slow: once per input)", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run([python, ROOT / "bench" / "peer.py", video, cast, "--out", answer])
+    recognised = json.loads(answer.read_text())["recognised"]
+    rows = [(name, a, b) for name, found in recognised.items() for a, b in found["runs"]]
+    lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in sorted(rows, key=lambda r: r[1])]
+    out.write_text("\n".join(lines) + "\n")
+    key.write_text(want)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-peer", action="store_true", help="no face_recognition rows")
+    parser.add_argument("--clip", action="append", help="only these clips (repeatable)")
+    parser.add_argument("--mode", action="append", help="screentime arguments per mode (repeatable; "
+                        "default: the default mode and --stride 1)")
+    parser.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "screentime")
+    parser.add_argument("--out", type=Path, default=ROOT / "target" / "eval", help="working folder")
+    args = parser.parse_args()
+    binary, work = args.binary.resolve(), args.out.resolve()
+    modes = args.mode if args.mode is not None else MODES
+    rows, scores = [], {}
+    for clip in CLIPS:
+        if args.clip and clip.name not in args.clip:
+            continue
+        prepared, cast = prepare(work, clip), make_cast(work, clip.cast)
+        if prepared is None or cast is None:
+            print(f"skipped {clip.name}: its footage is absent (development data only)", file=sys.stderr)
+            continue
+        video, truth = prepared
+        print(f"{clip.name}", file=sys.stderr)
+        results = []
+        for mode in modes:
+            out = work / "out" / clip.name / ("default" if not mode else mode.strip("-").replace(" ", "_"))
+            shutil.rmtree(out, ignore_errors=True)
+            run([binary, video, "--cast", cast, "--out", out, "--quiet", *mode.split()])
+            results.append((f"screentime {mode or '(default)'}", out))
+        if not args.no_peer:
+            results.append(("face_recognition 1.3.0", peer_ranges(work, clip, video, cast)))
+        lines = run([binary, "score", video, "--truth", truth, "--json", *[r for _, r in results]])
+        for (tool, _), line in zip(results, lines.splitlines()):
+            score = json.loads(line)
+            scores[f"{clip.name} / {tool}"] = score
+            rows.append((clip.name, tool, score))
+
+    header = ["clip", "tool", "worst cast recall", "false s", "false %", "strangers, one label", "recall per identity"]
+    table = []
+    for name, tool, s in rows:
+        cast_recalls = [i["recall"] for i in s["identities"] if not i["stranger"]]
+        table.append([
+            name, tool,
+            f"{100 * min(cast_recalls):.1f}%" if cast_recalls else "-",
+            f"{s['false_seconds']:.2f}",
+            f"{100 * s['false_seconds'] / s['clip_seconds']:.2f}%",
+            f"{s['strangers_one_label']}/{s['strangers']}" if s["strangers"] else "-",
+            " ".join(f"{i['name']} {100 * i['recall']:.0f}" for i in s["identities"]),
+        ])
+    widths = [max(len(x) for x in col) for col in zip(header, *table)]
+    for cells in [header, *table]:
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+    md = ["| " + " | ".join(header) + " |", "|---|---|--:|--:|--:|--:|---|"]
+    md += ["| " + " | ".join(cells) + " |" for cells in table]
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "table.md").write_text("\n".join(md) + "\n")
+    (work / "scores.json").write_text(json.dumps(scores, indent=1) + "\n")
+    print(f"(also in {work / 'table.md'}; every score in {work / 'scores.json'})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

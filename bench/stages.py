@@ -1,0 +1,162 @@
+"""Where a result's misses and false seconds come from, stage by stage: the numbers behind the
+README's accuracy section.
+
+Usage: bench/stages.py VIDEO TRUTH.csv CAST_DIR RESULT_DIR [--binary PATH] [--every N]
+
+Every Nth frame (default 1) of VIDEO is decoded by ffmpeg and run through `screentime embed`,
+which gives every face the detector finds, whether it counts as on screen (turned to the camera
+and not cut by the frame edge) and its descriptor; CAST_DIR/screentime-cast.json (written by the
+run) gives the cast's. Each frame's faces are paired with the people the truth has on screen
+there, closest descriptor first. Then every second a cast member is on screen (certain frames of
+the truth) but not credited to them in RESULT_DIR/segments.csv is put down to the first stage
+that lost it:
+
+- detector: fewer faces found than people on screen, and this person got none;
+- frontal rule: their face was found but does not count (turned too far, or cut by the edge);
+- distance: it counts, its closest cast member is the right one, but beyond the threshold;
+- confused: its closest cast member is someone else;
+- tracking and decision: the face alone would have been named right (closest, within the
+  threshold), yet the result does not credit the person: lost by tracking, a cut, the track's
+  decision over all its faces, or the stride's sampling.
+
+Every second credited to someone not on screen is put down to: a cast member misnamed; a cast
+member's face left unnamed (an unknown_N while a cast member on screen went uncredited); or a
+face that is not on screen by the truth (a profile, a covered face, a false detection).
+
+The pairing is a heuristic (it cannot tell two people apart better than the embedder), so the
+stages are indications, not exact counts. Prints one table.
+"""
+
+import argparse
+import collections
+import csv
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+THRESHOLD = 0.6
+NEIGHBOURS = 3  # as src/identify.rs: the mean of an actor's 3 closest photos
+
+
+def frame_times(video: Path) -> list[tuple[float, float]]:
+    """Each frame's start and end in seconds, from its best-effort timestamp as screentime's
+    reader takes it."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                          "frame=best_effort_timestamp_time", "-of", "csv=p=0", str(video)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    starts = [float(t.strip(",")) for t in out if t.strip(",")]
+    starts = [t - starts[0] for t in starts]
+    ends = starts[1:] + [starts[-1] + (starts[-1] - starts[-2] if len(starts) > 1 else 0.04)]
+    return list(zip(starts, ends))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("video", type=Path)
+    parser.add_argument("truth", type=Path)
+    parser.add_argument("cast", type=Path)
+    parser.add_argument("result", type=Path)
+    parser.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "screentime")
+    parser.add_argument("--every", type=int, default=1, help="look at every Nth frame")
+    args = parser.parse_args()
+
+    cast = json.loads((args.cast / "screentime-cast.json").read_text())
+    photos = collections.defaultdict(list)
+    for photo in cast["photos"]:
+        if photo.get("descriptor"):
+            photos[photo["name"]].append(photo["descriptor"])
+
+    def distance(a, b):
+        return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)))
+
+    def actor_distance(embedding, actor):
+        closest = sorted(distance(embedding, d) for d in photos[actor])[:NEIGHBOURS]
+        return sum(closest) / len(closest)
+
+    certain, possible = collections.defaultdict(set), collections.defaultdict(set)
+    for row in csv.DictReader(open(args.truth)):
+        name = row["name"].lstrip("?")
+        for f in range(int(row["start_frame"]), int(row["end_frame"]) + 1):
+            possible[f].add(name)
+            if not row["name"].startswith("?"):
+                certain[f].add(name)
+
+    times = frame_times(args.video)
+    credited = collections.defaultdict(set)
+    for row in csv.DictReader(open(args.result / "segments.csv")):
+        start, end = float(row["start"]), float(row["end"])
+        for f, (a, b) in enumerate(times):
+            if start <= (a + b) / 2 < end:
+                credited[f].add(row["name"])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pattern = str(Path(tmp) / "%06d.png")
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(args.video), "-vf",
+                        f"select=not(mod(n\\,{args.every}))", "-fps_mode", "passthrough",
+                        "-start_number", "0", pattern], check=True)
+        images = sorted(Path(tmp).glob("*.png"))
+        lines = subprocess.run([str(args.binary), "embed", *map(str, images)],
+                               capture_output=True, text=True).stdout.splitlines()
+    faces = collections.defaultdict(list)
+    for line in lines:
+        face = json.loads(line)
+        faces[int(Path(face["image"]).stem) * args.every].append(face)
+
+    missed = collections.defaultdict(collections.Counter)
+    false = collections.Counter()
+    seconds = lambda f: times[f][1] - times[f][0]
+    for f in range(0, len(times), args.every):
+        people = sorted(possible[f])
+        cast_people = [p for p in people if p in photos]
+        pairs = sorted((actor_distance(face["embedding"], p), i, p)
+                       for i, face in enumerate(faces[f]) for p in cast_people)
+        face_of, used = {}, set()
+        for d, i, p in pairs:
+            if p not in face_of and i not in used:
+                face_of[p] = (faces[f][i], d)
+                used.add(i)
+        for p in sorted(certain[f]):
+            if p not in photos or p in credited[f]:
+                continue
+            if p not in face_of:
+                stage = "detector"
+            else:
+                face, d = face_of[p]
+                nearest = min(photos, key=lambda a: actor_distance(face["embedding"], a))
+                if not face["counts"]:
+                    stage = "frontal rule"
+                elif nearest != p:
+                    stage = "confused"
+                elif d > THRESHOLD:
+                    stage = "distance"
+                else:
+                    stage = "tracking and decision"
+            missed[p][stage] += seconds(f) * args.every
+        for label in credited[f] - possible[f]:
+            if label in photos:
+                cause = "cast member misnamed"
+            elif any(p not in credited[f] for p in certain[f] if p in photos):
+                cause = "cast member left unnamed"
+            else:
+                cause = "face not on screen by the truth"
+            false[cause] += seconds(f) * args.every
+
+    stages = ["detector", "frontal rule", "distance", "confused", "tracking and decision"]
+    print("missed seconds by stage")
+    print(f"  {'person':10}" + "".join(f"{s:>22}" for s in stages))
+    for p in sorted(missed):
+        print(f"  {p:10}" + "".join(f"{missed[p][s]:>22.2f}" for s in stages))
+    total = {s: sum(m[s] for m in missed.values()) for s in stages}
+    print(f"  {'all':10}" + "".join(f"{total[s]:>22.2f}" for s in stages))
+    print("false seconds by cause")
+    for cause, value in false.most_common():
+        print(f"  {cause:34} {value:6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+//! Accuracy on real footage, against truth annotated by eye or known from how a montage was
+//! made (tests/truth/), in the default mode and with `--stride 1`: what the README's accuracy
+//! section reports, as assertions. `bench/eval.py` (scripts/eval) prepares the clips, runs the
+//! binary and scores every result; these tests read its scores. The footage is development data
+//! (`../shared/data/real`): the tests skip with a message where it is absent.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{project, shared_data};
+use serde_json::Value;
+
+/// Runs bench/eval.py on `clips` with this test build and no peer; the scores by "clip / tool".
+fn evaluate(clips: &[&str], out: &Path) -> serde_json::Map<String, Value> {
+    let mut command = Command::new("python3");
+    command
+        .arg(project().join("bench/eval.py"))
+        .args([
+            "--no-peer",
+            "--binary",
+            env!("CARGO_BIN_EXE_screentime"),
+            "--out",
+        ])
+        .arg(out);
+    for clip in clips {
+        command.args(["--clip", clip]);
+    }
+    let run = command.output().expect("python3");
+    assert!(
+        run.status.success(),
+        "bench/eval.py failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let scores = std::fs::read_to_string(out.join("scores.json")).unwrap();
+    match serde_json::from_str(&scores).unwrap() {
+        Value::Object(scores) => scores,
+        other => panic!("scores.json is not an object: {other}"),
+    }
+}
+
+const MODES: [&str; 2] = ["screentime (default)", "screentime --stride 1"];
+
+/// Every cast member's recall and every stranger's, the seconds credited to someone not on
+/// screen as a share of the clip, and the strangers with exactly one label of their own.
+fn summary(score: &Value) -> (f64, f64, f64, u64, u64) {
+    let identities = score["identities"].as_array().unwrap();
+    let worst = |stranger: bool| {
+        identities
+            .iter()
+            .filter(|i| i["stranger"].as_bool() == Some(stranger))
+            .map(|i| i["recall"].as_f64().unwrap())
+            .fold(1.0, f64::min)
+    };
+    let false_share =
+        score["false_seconds"].as_f64().unwrap() / score["clip_seconds"].as_f64().unwrap();
+    (
+        worst(false),
+        worst(true),
+        false_share,
+        score["strangers_one_label"].as_u64().unwrap(),
+        score["strangers"].as_u64().unwrap(),
+    )
+}
+
+/// The bar: every cast member and every stranger found for at least 95% of their time, at most
+/// 1% of the clip credited to someone not there, and each stranger under one label of their own.
+fn assert_meets_the_bar(scores: &serde_json::Map<String, Value>, clip: &str) {
+    for mode in MODES {
+        let key = format!("{clip} / {mode}");
+        let (cast, strangers, false_share, one_label, all) = summary(&scores[&key]);
+        println!(
+            "{key}: cast recall {cast:.3}, strangers {strangers:.3}, false {false_share:.4}, one label {one_label}/{all}"
+        );
+        assert!(
+            cast >= 0.95,
+            "{key}: a cast member found for {cast:.3} of their time"
+        );
+        assert!(
+            strangers >= 0.95,
+            "{key}: a stranger found for {strangers:.3} of their time"
+        );
+        assert!(
+            false_share <= 0.01,
+            "{key}: {false_share:.4} of the clip credited to someone not there"
+        );
+        assert_eq!(
+            one_label, all,
+            "{key}: strangers with one label of their own"
+        );
+    }
+}
+
+#[test]
+fn studio_montages_with_cuts_and_people_side_by_side() {
+    if shared_data("real/grid").is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let scores = evaluate(&["grid_cuts", "grid_pairs"], out.path());
+    assert_meets_the_bar(&scores, "grid_cuts");
+    assert_meets_the_bar(&scores, "grid_pairs");
+}
+
+#[test]
+fn strangers_talking_to_the_camera_get_one_label_each() {
+    if shared_data("real/pexels").is_none() || shared_data("real/grid").is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let clips = ["talk", "face_noface", "noface_face"];
+    let scores = evaluate(&clips, out.path());
+    for clip in clips {
+        assert_meets_the_bar(&scores, clip);
+    }
+}
+
+/// The hardest clip: wide shots with faces 40-60 px high, siblings who look alike, one photo per
+/// person. It does not meet the bar everywhere (see the README's accuracy section for where
+/// and why); this holds it to what it reaches, so a change that loses ground fails.
+#[test]
+fn tv_family_scene() {
+    if shared_data("real/fotb").is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let scores = evaluate(&["fotb"], out.path());
+    for mode in MODES {
+        let key = format!("fotb / {mode}");
+        let (cast, _, false_share, _, _) = summary(&scores[&key]);
+        println!("{key}: cast recall {cast:.3}, false {false_share:.4}");
+        assert!(
+            cast >= FOTB_RECALL,
+            "{key}: a cast member found for {cast:.3} of their time"
+        );
+        assert!(
+            false_share <= FOTB_FALSE,
+            "{key}: {false_share:.4} of the clip credited to someone not there"
+        );
+    }
+}
+
+/// What the fotb scene reaches in both modes, less a margin for the frames a different
+/// machine's decoder or thread timing may move (measured: see the README).
+const FOTB_RECALL: f64 = 0.92;
+const FOTB_FALSE: f64 = 0.06;
