@@ -19,7 +19,7 @@
 //! without talking to each other.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +31,7 @@ use crate::cast::Cast;
 use crate::commands::{load_cast, measure_title};
 use crate::engine::EngineOptions;
 use crate::error::{Error, Result};
+use crate::names;
 use crate::pipeline::{self, JobOptions, split_threads};
 use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Model, Runtime};
@@ -185,16 +186,13 @@ pub fn parse_manifest(text: &str, base: &Path) -> std::result::Result<Vec<Title>
     Ok(titles)
 }
 
-/// Where a title's results go: its name's path under `OUT/titles`, with `..` and roots made
-/// harmless so every title stays inside the output folder.
+/// Where a title's results go: `OUT/titles/` and the title's `/`-separated parts, each one
+/// [`names::escape`]d, so that every title stays inside the output folder and no two titles
+/// share a folder (`../v/a.ts` and `__/v/a.ts`, `/v/a.ts` and `v/a.ts` each get their own).
 pub fn title_dir(out: &Path, title: &str) -> PathBuf {
     let mut dir = out.join("titles");
-    for part in Path::new(title).components() {
-        match part {
-            Component::Normal(name) => dir.push(name),
-            Component::ParentDir => dir.push("__"),
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
+    for part in title.split('/') {
+        dir.push(names::escape(part));
     }
     dir
 }
@@ -643,7 +641,7 @@ mod tests {
     }
 
     #[test]
-    fn title_folders_stay_inside_the_output() {
+    fn title_folders_stay_inside_the_output_one_per_title() {
         let out = Path::new("/out");
         assert_eq!(
             title_dir(out, "s1/e1.mp4"),
@@ -651,7 +649,23 @@ mod tests {
         );
         assert_eq!(
             title_dir(out, "/abs/../x.mp4"),
-            Path::new("/out/titles/abs/__/x.mp4")
+            Path::new("/out/titles/%/abs/%2E./x.mp4")
         );
+        let titles = [
+            "../v/a.ts",
+            "__/v/a.ts",
+            "/v/a.ts",
+            "v/a.ts",
+            "./v/a.ts",
+            "v//a.ts",
+        ];
+        let dirs: std::collections::BTreeSet<PathBuf> =
+            titles.iter().map(|t| title_dir(out, t)).collect();
+        assert_eq!(dirs.len(), titles.len());
+        assert!(dirs.iter().all(|d| d.starts_with("/out/titles")
+            && d.components().all(|c| matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::RootDir
+            ))));
     }
 }

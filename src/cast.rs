@@ -20,6 +20,7 @@ use crate::detect::DetectOptions;
 use crate::embed::{DESCRIPTOR_LEN, Descriptor};
 use crate::engine::{EmbeddedFace, Engine, load_image, padded};
 use crate::error::{Error, Result};
+use crate::names;
 use crate::report::write_json;
 use crate::runtime::{Model, Runtime, sha256_file};
 
@@ -106,9 +107,9 @@ pub fn add_photos(
             "not a cast folder (photos can only be added to a folder, not to an embeddings file)",
         ));
     }
-    let unusable = name.trim().is_empty()
+    let unusable = names::component(name).is_err()
+        || name.trim().is_empty()
         || name.starts_with('.')
-        || name.contains(['/', '\\'])
         || name.starts_with("unknown_");
     if unusable {
         return Err(cast_error(
@@ -298,6 +299,14 @@ fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
             path,
             &format!("unknown format {:?}", cache.format),
         ));
+    }
+    // Names become folders of face pictures and of `group --link`.
+    if let Some(reason) = cache
+        .photos
+        .iter()
+        .find_map(|p| names::component(&p.name).err())
+    {
+        return Err(cast_error(path, &format!("actor name {reason}")));
     }
     let valid = |d: &Vec<f32>| d.len() == DESCRIPTOR_LEN && d.iter().all(|v| v.is_finite());
     if let Some(bad) = cache

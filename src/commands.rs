@@ -11,6 +11,7 @@ use crate::cast::{self, Cast};
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
+use crate::names;
 use crate::pipeline::{self, JobOptions, JobStats};
 use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Device, Model, Runtime};
@@ -224,6 +225,7 @@ fn remove_stale(path: &Path) -> Result<()> {
 fn write_faces(dir: &Path, summary: &Summary, shown: &[ScreenTime]) -> Result<()> {
     for (name, pictures) in &summary.pictures {
         let folder = dir.join("faces").join(name);
+        names::component(name).map_err(|reason| Error::output(&folder, reason))?;
         std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
         for (i, picture) in pictures.iter().enumerate() {
             report::write_bytes(&folder.join(format!("{}.jpg", i + 1)), &picture.jpeg)?;
@@ -310,6 +312,10 @@ fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()>
 /// them by name. Returns the cast photos, as written or already there.
 pub fn name(results: &Path, identity: &str, name: &str, cast_dir: &Path) -> Result<Vec<PathBuf>> {
     let faces = results.join("faces").join(identity);
+    names::component(identity).map_err(|reason| Error::Input {
+        path: faces.clone(),
+        reason,
+    })?;
     let mut photos: Vec<PathBuf> = std::fs::read_dir(&faces)
         .map_err(|_| Error::Input {
             path: faces.clone(),

@@ -26,6 +26,7 @@ use crate::embed::{SAME_PERSON, distance};
 use crate::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
 use crate::identify::ranked_identities;
+use crate::names;
 use crate::report::{self, Segment};
 use crate::runtime::Runtime;
 
@@ -504,8 +505,10 @@ fn cast_name<'a>(cast: &Cast, faces: impl Iterator<Item = &'a EmbeddedFace>) -> 
         .map(|(name, _)| name.to_string())
 }
 
-/// `OUT/<group>/<photo path under PHOTOS, '/' as '_'>` -> the photo, for every group and
-/// [`UNGROUPED`]; existing links of those names are replaced.
+/// `OUT/<group>/<photo path under PHOTOS, escaped>` -> the photo, for every group and
+/// [`UNGROUPED`]; existing links of those names are replaced. The path is
+/// [`names::escape`]d into one name (`more/a.jpg` as `more%2Fa.jpg`), so photos of
+/// different paths never share a link.
 fn link_groups(grouping: &Grouping, options: &GroupOptions) -> Result<()> {
     for group in grouping.groups().into_iter().chain([UNGROUPED]) {
         let photos = grouping.photos_of(group);
@@ -513,12 +516,12 @@ fn link_groups(grouping: &Grouping, options: &GroupOptions) -> Result<()> {
             continue;
         }
         let dir = options.out.join(group);
+        names::component(group).map_err(|reason| Error::output(&dir, reason))?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
         for photo in photos {
             let target = std::path::absolute(photo).map_err(|e| Error::output(photo, e))?;
             let relative = photo.strip_prefix(&options.photos).unwrap_or(photo);
-            let name = relative.to_string_lossy().replace(['/', '\\'], "_");
-            let link = dir.join(name);
+            let link = dir.join(names::escape(&relative.to_string_lossy()));
             if link.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
                 std::fs::remove_file(&link).map_err(|e| Error::output(&link, e))?;
             }

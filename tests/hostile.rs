@@ -1,0 +1,240 @@
+//! What a hostile user can hand screentime, one test per kind of harm: a run never deletes or
+//! overwrites what it did not write, never writes outside its output folder, never hangs, never
+//! grows without bound, and never gives a wrong result with exit code 0. Each test checks the
+//! exit code, the one-line message naming the file, and the files present, absent and untouched.
+//! Every run is under `timeout`, so a regression that hangs fails instead of stalling CI.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{make_video, obama_cast, registry_photo};
+use serde_json::json;
+
+/// Seconds any one run may take before it counts as hung.
+const TIMEOUT: &str = "300";
+
+/// screentime with `args`, under `timeout`.
+fn screentime<S: AsRef<OsStr>>(args: &[S]) -> Command {
+    let mut command = Command::new("timeout");
+    command
+        .arg(TIMEOUT)
+        .arg(env!("CARGO_BIN_EXE_screentime"))
+        .args(args);
+    command
+}
+
+fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    screentime(args).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Exit code 0, and what it printed on stderr.
+fn succeeded(output: &Output) -> String {
+    let log = stderr(output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    log
+}
+
+/// Exit code `code` and a single line on stderr: `error: <message>...`.
+fn failed(output: &Output, code: i32, message: &str) {
+    let log = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "{log}");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.starts_with(&format!("error: {message}")), "{log}");
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                folders.push(entry.path());
+            } else {
+                let relative = entry.path().strip_prefix(dir).unwrap().to_path_buf();
+                files.push(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A short video of `photos` (registry photo, seconds) at 320x180.
+fn video(path: &Path, shots: &[(&str, f64)]) -> PathBuf {
+    let segments: Vec<_> = shots
+        .iter()
+        .map(|(photo, seconds)| {
+            json!({"image": registry_photo(photo).display().to_string(), "seconds": seconds})
+        })
+        .collect();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    make_video(
+        &json!({"width": 320, "height": 180, "fps": 25, "segments": segments}),
+        path,
+    );
+    path.to_path_buf()
+}
+
+/// Class 2: actor names in a cast file (`--cast x.json`) never become paths outside `--out`:
+/// `../../victim` and `/abs/dir` are refused when the cast is read, before anything is written.
+#[test]
+fn cast_file_names_cannot_leave_the_output_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = video(&dir.join("clip.mp4"), &[("obama2.jpg", 0.6)]);
+    let cast = obama_cast(dir);
+    let first = dir.join("first");
+    succeeded(&run(&[
+        clip.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        first.as_os_str(),
+    ]));
+    let embeddings: serde_json::Value =
+        serde_json::from_slice(&read(&cast.join("screentime-cast.json"))).unwrap();
+
+    // A user's files where the names point.
+    let victim = dir.join("victim/1.jpg");
+    write(&victim, b"the user's own picture");
+    let absolute = dir.join("abs/dir");
+    write(&absolute.join("1.jpg"), b"another one");
+    let work = dir.join("work");
+    for name in [
+        "../../victim".to_string(),
+        absolute.display().to_string(),
+        "..".to_string(),
+        String::new(),
+    ] {
+        let mut hostile = embeddings.clone();
+        hostile["photos"][0]["name"] = json!(name);
+        let cast_file = dir.join("hostile.json");
+        write(&cast_file, hostile.to_string().as_bytes());
+        let out = work.join("out");
+        failed(
+            &run(&[
+                clip.as_os_str(),
+                "--cast".as_ref(),
+                cast_file.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ]),
+            1,
+            &format!(
+                "{}: actor name {name:?} cannot name a file or folder",
+                cast_file.display()
+            ),
+        );
+        assert!(!out.exists());
+        let photos = dir.join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::copy(registry_photo("obama.jpg"), photos.join("a.jpg")).unwrap();
+        std::fs::copy(registry_photo("obama3.jpg"), photos.join("b.jpg")).unwrap();
+        let groups = work.join("groups");
+        failed(
+            &run(&[
+                "group".as_ref(),
+                photos.as_os_str(),
+                "--out".as_ref(),
+                groups.as_os_str(),
+                "--link".as_ref(),
+                "--cast".as_ref(),
+                cast_file.as_os_str(),
+            ]),
+            1,
+            &format!("{}: actor name", cast_file.display()),
+        );
+        assert!(!groups.exists());
+    }
+    assert_eq!(read(&victim), b"the user's own picture");
+    assert_eq!(files_under(&dir.join("victim")), ["1.jpg"]);
+    assert_eq!(files_under(&absolute), ["1.jpg"]);
+
+    // `screentime name` takes the identity as a folder of the results: it too must be one name.
+    let faces = first.join("faces");
+    failed(
+        &run(&[
+            "name".as_ref(),
+            first.as_os_str(),
+            "../../victim".as_ref(),
+            "Someone".as_ref(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+        ]),
+        1,
+        &format!(
+            "{}: \"../../victim\" cannot name a file or folder",
+            faces.join("../../victim").display()
+        ),
+    );
+    assert!(!cast.join("Someone").exists());
+}
+
+/// Class 3: batch titles that differ only in `..` against `__`, or a leading `/`, get folders
+/// of their own: each result is kept, and a second run skips both.
+#[test]
+fn batch_titles_never_share_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    video(&dir.join("v/a.mp4"), &[("obama2.jpg", 0.6)]);
+    video(&dir.join("m/__/v/a.mp4"), &[("biden.jpg", 0.6)]);
+    let manifest = dir.join("m/list.txt");
+    write(&manifest, b"../v/a.mp4\n__/v/a.mp4\n");
+    let cast = obama_cast(dir);
+    let out = dir.join("m/out");
+    let args = [
+        "batch".as_ref(),
+        manifest.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    let log = succeeded(&run(&args));
+    assert!(log.contains("done     ../v/a.mp4"), "{log}");
+    assert!(log.contains("done     __/v/a.mp4"), "{log}");
+    let catalog = String::from_utf8(read(&out.join("catalog.csv"))).unwrap();
+    assert!(catalog.contains("../v/a.mp4,Barack Obama,"), "{catalog}");
+    assert!(catalog.contains("__/v/a.mp4,unknown_1,"), "{catalog}");
+    assert!(!catalog.contains("__/v/a.mp4,Barack Obama"), "{catalog}");
+    // Each in its own folder under OUT/titles, nothing beside the videos.
+    let titles = files_under(&out.join("titles"));
+    assert!(
+        titles.contains(&"%2E./v/a.mp4/report.json".to_string()),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"__/v/a.mp4/report.json".to_string()),
+        "{titles:?}"
+    );
+    assert_eq!(files_under(&dir.join("v")), ["a.mp4"]);
+
+    let again = succeeded(&run(&args));
+    assert!(
+        again.contains("skipped  ../v/a.mp4 (already done)"),
+        "{again}"
+    );
+    assert!(
+        again.contains("skipped  __/v/a.mp4 (already done)"),
+        "{again}"
+    );
+}
