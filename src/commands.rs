@@ -1,6 +1,7 @@
 //! The user-facing commands, each a function from options and inputs to outputs; `main.rs`
 //! only parses arguments and calls one of these.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use crate::cast::{self, Cast};
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
 use crate::error::{Error, Result};
+use crate::ledger;
 use crate::names;
 use crate::pipeline::{self, JobOptions, JobStats};
 use crate::report::{self, ScreenTime, Segment};
@@ -140,14 +142,18 @@ pub fn measure_title(
     dir: &Path,
 ) -> Result<Report> {
     let result = pipeline::run(video, cast, runtime, engine.detect, job)?;
+    let claim = ledger::claim(dir, result_files(dir, &result.summary, job.track.pictures)?)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     // An earlier run's report.json would vouch for a mix of old and new files if a write below
     // failed: it goes first, and comes back last.
     let report_path = dir.join("report.json");
-    remove_stale(&report_path)?;
+    if let Err(e) = std::fs::remove_file(&report_path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(Error::output(&report_path, e));
+    }
     // Face pictures of an earlier run must not outlive it, least of all under --no-thumbnails.
-    remove_stale(&dir.join("faces"))?;
-    remove_stale(&dir.join("faces.jpg"))?;
+    claim.record()?;
     let video_name = result
         .video
         .path
@@ -207,17 +213,29 @@ pub fn measure_title(
     Ok(report)
 }
 
-/// Removes a file or folder an earlier run left; one that is not there is fine.
-fn remove_stale(path: &Path) -> Result<()> {
-    let removed = if path.is_dir() {
-        std::fs::remove_dir_all(path)
-    } else {
-        std::fs::remove_file(path)
-    };
-    match removed {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::output(path, e)),
-        _ => Ok(()),
+/// Every file [`measure_title`] writes into `dir`, relative to it: see [`ledger`]. Face pictures
+/// go into a folder named after their identity, which must be one plain name.
+fn result_files(dir: &Path, summary: &Summary, pictures: bool) -> Result<BTreeSet<String>> {
+    let mut files: BTreeSet<String> = [
+        "report.json",
+        "screentime.csv",
+        "segments.csv",
+        "screentime.png",
+        "screentime.svg",
+        "timeline.png",
+        "timeline.svg",
+    ]
+    .map(String::from)
+    .into();
+    if pictures {
+        files.insert("faces.jpg".into());
+        for (name, faces) in &summary.pictures {
+            names::component(name)
+                .map_err(|reason| Error::output(&dir.join("faces").join(name), reason))?;
+            files.extend((1..=faces.len()).map(|i| format!("faces/{name}/{i}.jpg")));
+        }
     }
+    Ok(files)
 }
 
 /// Writes each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ..., and a
@@ -225,7 +243,6 @@ fn remove_stale(path: &Path) -> Result<()> {
 fn write_faces(dir: &Path, summary: &Summary, shown: &[ScreenTime]) -> Result<()> {
     for (name, pictures) in &summary.pictures {
         let folder = dir.join("faces").join(name);
-        names::component(name).map_err(|reason| Error::output(&folder, reason))?;
         std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
         for (i, picture) in pictures.iter().enumerate() {
             report::write_bytes(&folder.join(format!("{}.jpg", i + 1)), &picture.jpeg)?;

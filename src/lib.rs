@@ -20,6 +20,7 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod identify;
+pub mod ledger;
 pub mod names;
 pub mod photos;
 pub mod pipeline;

@@ -238,3 +238,88 @@ fn batch_titles_never_share_a_folder() {
         "{again}"
     );
 }
+
+/// Class 1: a run removes only the files earlier runs in the same folder wrote (so a user's own
+/// `faces/holiday.jpg` stays, with or without thumbnails, in a batch title folder too) and
+/// refuses to write over a file no run wrote.
+#[test]
+fn a_run_removes_only_what_earlier_runs_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = video(
+        &dir.join("catalog/a.mp4"),
+        &[("obama2.jpg", 0.6), ("biden.jpg", 0.6)],
+    );
+    let cast = obama_cast(dir);
+    let out = dir.join("out");
+    let mine = ["faces/holiday.jpg", "faces/sub/me.jpg", "notes.txt"];
+    for file in mine {
+        write(&out.join(file), file.as_bytes());
+    }
+    let measure = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            clip.as_os_str(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        args.extend(extra.iter().map(OsStr::new));
+        run(&args)
+    };
+    let untouched = |out: &Path| {
+        for file in mine {
+            assert_eq!(read(&out.join(file)), file.as_bytes(), "{file}");
+        }
+    };
+
+    succeeded(&measure(&out, &[]));
+    untouched(&out);
+    assert!(out.join("faces/Barack Obama/1.jpg").is_file());
+    assert!(out.join("faces/unknown_1/1.jpg").is_file());
+    // Again, then without face pictures: the run's own go, the user's stay.
+    succeeded(&measure(&out, &[]));
+    succeeded(&measure(&out, &["--no-thumbnails"]));
+    untouched(&out);
+    let left = files_under(&out);
+    assert!(left.contains(&"report.json".to_string()), "{left:?}");
+    assert!(!out.join("faces.jpg").exists());
+    assert!(!out.join("faces/Barack Obama").exists(), "{left:?}");
+    assert!(!out.join("faces/unknown_1").exists(), "{left:?}");
+
+    // A result file of the same name that no run wrote is not overwritten.
+    let other = dir.join("other");
+    write(&other.join("screentime.csv"), b"the user's table");
+    failed(
+        &measure(&other, &[]),
+        1,
+        &format!(
+            "{}: cannot write: it is not a file an earlier screentime run wrote here",
+            other.join("screentime.csv").display()
+        ),
+    );
+    assert_eq!(read(&other.join("screentime.csv")), b"the user's table");
+    assert_eq!(files_under(&other), ["screentime.csv"]);
+
+    // The same in a batch title folder.
+    let results = dir.join("results");
+    let title = results.join("titles/a.mp4");
+    write(&title.join("faces/mine.jpg"), b"mine");
+    let batch = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "batch".into(),
+            dir.join("catalog").into_os_string(),
+            "--cast".into(),
+            cast.clone().into_os_string(),
+            "--out".into(),
+            results.clone().into_os_string(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    succeeded(&batch(&[]));
+    assert!(title.join("faces/Barack Obama/1.jpg").is_file());
+    succeeded(&batch(&["--force", "--no-thumbnails"]));
+    assert_eq!(read(&title.join("faces/mine.jpg")), b"mine");
+    assert!(!title.join("faces/Barack Obama").exists());
+}
