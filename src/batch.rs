@@ -18,7 +18,7 @@
 //! of N, so N machines, each running one shard against shared storage, split the catalog
 //! without talking to each other.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -36,6 +36,7 @@ use crate::pipeline::{self, JobOptions, split_threads};
 use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Model, Runtime};
 use crate::video::VideoReader;
+use crate::walk::walk;
 
 /// File extensions taken for videos when a catalog folder is searched.
 const VIDEO_EXTENSIONS: [&str; 12] = [
@@ -96,12 +97,20 @@ pub struct BatchOptions {
     pub quiet: bool,
 }
 
-/// The catalog's titles, sorted by name.
-pub fn read_catalog(path: &Path) -> Result<Vec<Title>> {
+/// The catalog's titles, sorted by name. Links to folders in a catalog folder are not followed
+/// ([`walk`]); a warning names each, unless `quiet`.
+pub fn read_catalog(path: &Path, quiet: bool) -> Result<Vec<Title>> {
     let mut titles = if path.is_dir() {
-        let mut titles = Vec::new();
-        find_videos(path, path, &mut titles)?;
-        titles
+        let found = walk(path)?;
+        if !quiet {
+            for link in &found.folder_links {
+                eprintln!(
+                    "warning: {}: a link to a folder; not followed",
+                    link.display()
+                );
+            }
+        }
+        videos(path, found.files)
     } else {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
@@ -124,32 +133,30 @@ pub fn read_catalog(path: &Path) -> Result<Vec<Title>> {
     Ok(titles)
 }
 
-fn find_videos(root: &Path, dir: &Path, titles: &mut Vec<Title>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        if path.is_dir() {
-            find_videos(root, &path, titles)?;
-        } else if path.extension().is_some_and(|ext| {
-            VIDEO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
-        }) {
+/// The files with a video extension among `files`, as titles named by their path under `root`.
+fn videos(root: &Path, files: Vec<PathBuf>) -> Vec<Title> {
+    files
+        .into_iter()
+        .filter(|path| {
+            path.extension().is_some_and(|ext| {
+                VIDEO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+            })
+        })
+        .map(|path| {
             let relative = path.strip_prefix(root).unwrap_or(&path);
-            titles.push(Title {
-                name: relative.to_string_lossy().replace('\\', "/"),
+            // Parts joined by `/` whatever the system's separator; a `\` in a Unix file name
+            // stays part of its name.
+            let parts: Vec<_> = relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect();
+            Title {
+                name: parts.join("/"),
                 video: path.clone(),
                 cast: None,
-            });
-        }
-    }
-    Ok(())
+            }
+        })
+        .collect()
 }
 
 /// One title per line: `video` or CSV `video,cast`; relative paths are relative to the
@@ -246,7 +253,7 @@ pub fn run(
     job: &JobOptions,
     options: &BatchOptions,
 ) -> Result<BatchOutcome> {
-    let all = read_catalog(&options.catalog)?;
+    let all = read_catalog(&options.catalog, options.quiet)?;
     let (titles, others): (Vec<Title>, Vec<Title>) = all
         .into_iter()
         .partition(|t| options.shard.is_none_or(|s| s.contains(&t.name)));
@@ -542,10 +549,8 @@ pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
         screen_time: Vec<ScreenTime>,
         segments: Vec<Segment>,
     }
-    let mut markers = Vec::new();
-    find_markers(&out.join("titles"), &mut markers)?;
     let mut titles = Vec::new();
-    for dir in markers {
+    for dir in markers(&out.join("titles"))? {
         if let Some(done) = read_json::<Completion>(&dir.join(DONE))
             && let Some(rows) = read_json::<Rows>(&dir.join("report.json"))
         {
@@ -571,26 +576,16 @@ pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
 }
 
 /// Folders under `dir` holding a done or failed marker.
-fn find_markers(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
-    };
-    if dir.join(DONE).is_file() || dir.join(FAILED).is_file() {
-        found.push(dir.to_path_buf());
+fn markers(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    if !dir.exists() {
+        return Ok(BTreeSet::new());
     }
-    for entry in entries.flatten() {
-        if entry.path().is_dir() {
-            find_markers(&entry.path(), found)?;
-        }
-    }
-    Ok(())
+    Ok(walk(dir)?
+        .files
+        .iter()
+        .filter(|file| file.file_name().is_some_and(|n| n == DONE || n == FAILED))
+        .filter_map(|file| Some(file.parent()?.to_path_buf()))
+        .collect())
 }
 
 /// Prints the summary's titles for a person: one line each.

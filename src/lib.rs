@@ -28,5 +28,6 @@ pub mod report;
 pub mod runtime;
 pub mod track;
 pub mod video;
+pub mod walk;
 
 pub use error::{Error, Result};

@@ -29,6 +29,7 @@ use crate::identify::ranked_identities;
 use crate::names;
 use crate::report::{self, Segment};
 use crate::runtime::Runtime;
+use crate::walk::walk;
 
 /// Faces closer than this are linked into one group by [`group`] (single linkage). On the knn
 /// photos of `../shared/data` (five people, 21 faces) every same-person pair that the grouping
@@ -314,8 +315,18 @@ pub fn group(
         Some(path) => Some(load_cast(&runtime, engine, path, false)?),
         None => None,
     };
-    let mut photos = Vec::new();
-    find_photos(&options.photos, &mut photos)?;
+    let found = walk(&options.photos)?;
+    for link in &found.folder_links {
+        eprintln!(
+            "warning: {}: a link to a folder; not followed",
+            link.display()
+        );
+    }
+    let photos: Vec<PathBuf> = found
+        .files
+        .into_iter()
+        .filter(|file| cast::is_photo(file))
+        .collect();
     if photos.is_empty() {
         return Err(input_error(
             &options.photos,
@@ -417,18 +428,6 @@ pub fn group(
         );
     }
     Ok(grouping)
-}
-
-/// Photos under `dir`, recursively, in sorted path order.
-fn find_photos(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in cast::sorted_entries(dir)? {
-        if entry.is_dir() {
-            find_photos(&entry, found)?;
-        } else if cast::is_photo(&entry) {
-            found.push(entry);
-        }
-    }
-    Ok(())
 }
 
 /// One label per face (same order): see [`group`].

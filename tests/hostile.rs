@@ -323,3 +323,57 @@ fn a_run_removes_only_what_earlier_runs_wrote() {
     assert_eq!(read(&title.join("faces/mine.jpg")), b"mine");
     assert!(!title.join("faces/Barack Obama").exists());
 }
+
+/// Class 4: links to folders are not followed by `group` and `batch` (a `self -> .` link would
+/// count everything again at each level, and with `up -> ..` the walk would never end): each
+/// photo and video counts once, and a warning names each link.
+#[test]
+fn folder_walks_do_not_follow_links_to_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(photos.join("more")).unwrap();
+    std::fs::copy(registry_photo("obama.jpg"), photos.join("obama.jpg")).unwrap();
+    std::fs::copy(registry_photo("obama3.jpg"), photos.join("more/obama3.jpg")).unwrap();
+    std::os::unix::fs::symlink(".", photos.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", photos.join("more/up")).unwrap();
+    // A link to a photo counts like the photo.
+    std::os::unix::fs::symlink(registry_photo("obama2.jpg"), photos.join("linked.jpg")).unwrap();
+    let out = dir.join("groups");
+    let output = run(&[
+        "group".as_ref(),
+        photos.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let log = succeeded(&output);
+    for link in [photos.join("self"), photos.join("more/up")] {
+        let warning = format!(
+            "warning: {}: a link to a folder; not followed",
+            link.display()
+        );
+        assert!(log.contains(&warning), "{log}");
+    }
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(summary.contains("person_1: 3 photos"), "{summary}");
+    let groups = String::from_utf8(read(&out.join("groups.csv"))).unwrap();
+    assert_eq!(groups.lines().count(), 4, "{groups}");
+
+    let catalog = dir.join("catalog");
+    video(&catalog.join("a.mp4"), &[("obama2.jpg", 0.6)]);
+    std::os::unix::fs::symlink(".", catalog.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", catalog.join("up")).unwrap();
+    let results = dir.join("results");
+    let log = succeeded(&run(&[
+        "batch".as_ref(),
+        catalog.as_os_str(),
+        "--cast".as_ref(),
+        obama_cast(dir).as_os_str(),
+        "--out".as_ref(),
+        results.as_os_str(),
+    ]));
+    assert_eq!(log.matches("done     ").count(), 1, "{log}");
+    assert!(log.contains("done     a.mp4"), "{log}");
+    let titles = String::from_utf8(read(&results.join("catalog.csv"))).unwrap();
+    assert_eq!(titles.lines().count(), 2, "{titles}");
+}
