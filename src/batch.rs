@@ -272,9 +272,16 @@ pub fn run(
         }
     }
 
-    // The thread budget the options were split for is shared among the titles measured at once.
-    let jobs = options.jobs.clamp(1, titles.len().max(1));
+    // The thread budget the options were split for is shared among the titles measured at once;
+    // a title takes one thread at least, so more jobs than threads would only add memory.
     let budget = engine.runtime.threads * job.workers;
+    if options.jobs > budget && !options.quiet {
+        eprintln!(
+            "warning: --jobs {}: using {budget}, one per thread",
+            options.jobs
+        );
+    }
+    let jobs = options.jobs.min(budget).clamp(1, titles.len().max(1));
     let (workers, threads_per_worker) = split_threads((budget / jobs).max(1));
     let mut engine = engine.clone();
     engine.runtime.threads = threads_per_worker;

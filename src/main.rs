@@ -10,7 +10,7 @@ use screentime::detect::DetectOptions;
 use screentime::engine::EngineOptions;
 use screentime::photos;
 use screentime::pipeline::{self, JobOptions, Stride};
-use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
+use screentime::runtime::{self, Device, RuntimeOptions, default_models_dir};
 use screentime::track::TrackOptions;
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
@@ -162,7 +162,7 @@ enum Command {
         out: PathBuf,
         /// Titles measured at once, sharing the CPU threads. More than 1 helps on many cores,
         /// where one title's frames cannot keep every core busy.
-        #[arg(long, value_name = "N", default_value_t = 1)]
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         jobs: usize,
         /// Take only shard I of N (0-based), chosen by a stable hash of each title's path, so
         /// that N machines split the catalog without coordination (Kubernetes: the Indexed Job's
@@ -261,8 +261,9 @@ struct EngineArgs {
     /// when CUDA cannot start, screentime says so and runs on the CPU.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
-    /// CPU threads to use; the default is every core.
-    #[arg(long, value_name = "N")]
+    /// CPU threads to use; the default is every core. More than the cores, or than the memory
+    /// holds workers for, are not used (a warning says so).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: Option<usize>,
     /// Face-centre score needed to report a face (0-1). Lower finds more blurred or turned faces
     /// and more false ones.
@@ -275,13 +276,29 @@ struct EngineArgs {
 }
 
 impl EngineArgs {
-    fn options(self) -> EngineOptions {
+    /// The options asked for, with `--threads` held to [`runtime::thread_limit`] (a warning
+    /// says so, unless `quiet`).
+    fn options(self, quiet: bool) -> EngineOptions {
         let defaults = RuntimeOptions::default();
+        let limit = runtime::thread_limit();
+        let threads = match self.threads {
+            Some(asked) if asked > limit.threads => {
+                if !quiet {
+                    eprintln!(
+                        "warning: --threads {asked}: using {} ({})",
+                        limit.threads, limit.reason
+                    );
+                }
+                limit.threads
+            }
+            Some(asked) => asked,
+            None => defaults.threads,
+        };
         EngineOptions {
             runtime: RuntimeOptions {
                 models_dir: self.models,
                 device: self.device,
-                threads: self.threads.unwrap_or(defaults.threads).max(1),
+                threads,
                 ..defaults
             },
             detect: DetectOptions {
@@ -295,7 +312,7 @@ impl EngineArgs {
 
 impl MeasureArgs {
     fn options(self) -> (EngineOptions, JobOptions) {
-        let mut engine = self.engine.options();
+        let mut engine = self.engine.options(self.quiet);
         let (workers, threads_per_worker) = pipeline::split_threads(engine.runtime.threads);
         engine.runtime.threads = threads_per_worker;
         let job = JobOptions {
@@ -321,7 +338,7 @@ fn main() -> ExitCode {
     let stdout = &mut std::io::stdout().lock();
     let result = match cli.command {
         Some(Command::Embed { images, engine }) => {
-            screentime::commands::embed(&engine.options(), &images, stdout)
+            screentime::commands::embed(&engine.options(false), &images, stdout)
         }
         Some(Command::Lookalike {
             photo,
@@ -338,10 +355,10 @@ fn main() -> ExitCode {
                 threshold,
                 json,
             };
-            photos::lookalike(&engine.options(), &options, stdout).map(|_| 0)
+            photos::lookalike(&engine.options(false), &options, stdout).map(|_| 0)
         }
         Some(Command::Similarity { a, b, json, engine }) => {
-            photos::similarity(&engine.options(), (&a, &b), json, stdout).map(|_| 0)
+            photos::similarity(&engine.options(false), (&a, &b), json, stdout).map(|_| 0)
         }
         Some(Command::Group {
             photos: dir,
@@ -360,7 +377,7 @@ fn main() -> ExitCode {
                 link,
                 min_photos,
             };
-            photos::group(&engine.options(), &options, stdout).map(|grouping| {
+            photos::group(&engine.options(false), &options, stdout).map(|grouping| {
                 let missing = options
                     .person
                     .as_ref()

@@ -377,3 +377,175 @@ fn folder_walks_do_not_follow_links_to_folders() {
     let titles = String::from_utf8(read(&results.join("catalog.csv"))).unwrap();
     assert_eq!(titles.lines().count(), 2, "{titles}");
 }
+
+/// screentime with `args` under `ulimit -v` of `mib` MiB (and `timeout`), so a run that would
+/// grow without bound fails instead of taking the machine's memory.
+fn run_limited<S: AsRef<OsStr>>(mib: u64, args: &[S]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {} && exec timeout {TIMEOUT} \"$0\" \"$@\"",
+            mib * 1024
+        ))
+        .arg(env!("CARGO_BIN_EXE_screentime"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A valid PNG header declaring `width`x`height` grey pixels, with the data of one row: what a
+/// decoder allocates comes from the declared size.
+fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+    fn chunk(png: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        png.extend((data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend(kind);
+        png.extend(data);
+        let crc = crc32(&png[start..]);
+        png.extend(crc.to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend(width.to_be_bytes());
+    header.extend(height.to_be_bytes());
+    header.extend([8, 0, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &header);
+    // zlib: one stored block holding one row (its filter byte and zeros), then Adler-32.
+    let row = vec![0u8; width as usize + 1];
+    let mut data = vec![0x78, 0x01, 0x01];
+    data.extend((row.len() as u16).to_le_bytes());
+    data.extend((!(row.len() as u16)).to_le_bytes());
+    data.extend(&row);
+    let (a, b) = row.iter().fold((1u32, 0u32), |(a, b), &x| {
+        let a = (a + u32::from(x)) % 65521;
+        (a, (b + a) % 65521)
+    });
+    data.extend(((b << 16) | a).to_be_bytes());
+    chunk(&mut png, b"IDAT", &data);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// Class 5: under a memory limit, a photo declaring 40000x40000 pixels is refused with a clear
+/// message wherever photos are read (embed, a cast, group), and `--threads 1000` or
+/// `--jobs 1000` run on as many threads as help, with a warning.
+#[test]
+fn memory_stays_bounded() {
+    const LIMIT_MIB: u64 = 2048;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let huge = dir.join("photos/huge.png");
+    write(&huge, &png_declaring(40000, 40000));
+    let too_large = format!(
+        "{}: cannot read image: 40000x40000 pixels is more than screentime reads (100 megapixels)",
+        huge.display()
+    );
+    failed(
+        &run_limited(LIMIT_MIB, &["embed".as_ref(), huge.as_os_str()]),
+        1,
+        &too_large,
+    );
+
+    let cast = obama_cast(dir);
+    std::fs::copy(&huge, cast.join("Huge.png")).unwrap();
+    let clip = video(&dir.join("clip.mp4"), &[("obama2.jpg", 0.6)]);
+    let out = dir.join("out");
+    let log = succeeded(&run_limited(
+        LIMIT_MIB,
+        &[
+            clip.as_os_str(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--threads".as_ref(),
+            "1000".as_ref(),
+        ],
+    ));
+    let cast_huge = cast.join("Huge.png");
+    assert!(
+        log.contains(&format!(
+            "warning: {}: cannot read image: 40000x40000 pixels",
+            cast_huge.display()
+        )),
+        "{log}"
+    );
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert!(log.contains("warning: --threads 1000: using "), "{log}");
+    let settings = &report(&out)["settings"];
+    let workers = settings["workers"].as_u64().unwrap() as usize;
+    assert!((1..=cores).contains(&workers), "{settings}");
+    assert_eq!(screen_time(&out)[0].0, "Barack Obama");
+
+    std::fs::copy(registry_photo("obama.jpg"), dir.join("photos/obama.jpg")).unwrap();
+    std::fs::copy(registry_photo("obama3.jpg"), dir.join("photos/obama3.jpg")).unwrap();
+    let output = run_limited(
+        LIMIT_MIB,
+        &[
+            "group".as_ref(),
+            dir.join("photos").as_os_str(),
+            "--out".as_ref(),
+            dir.join("groups").as_os_str(),
+        ],
+    );
+    let log = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert_eq!(log.trim_end(), format!("error: {too_large}; photo skipped"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("person_1: 2 photos"));
+
+    let catalog = dir.join("catalog");
+    for name in ["a.mp4", "b.mp4", "c.mp4"] {
+        std::fs::create_dir_all(&catalog).unwrap();
+        std::fs::copy(&clip, catalog.join(name)).unwrap();
+    }
+    let log = succeeded(&run_limited(
+        LIMIT_MIB,
+        &[
+            "batch".as_ref(),
+            catalog.as_os_str(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+            "--out".as_ref(),
+            dir.join("results").as_os_str(),
+            "--threads".as_ref(),
+            "2".as_ref(),
+            "--jobs".as_ref(),
+            "1000".as_ref(),
+        ],
+    ));
+    assert!(log.contains("warning: --jobs 1000: using "), "{log}");
+    assert_eq!(log.matches("done     ").count(), 3, "{log}");
+}
+fn report(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&read(&dir.join("report.json"))).unwrap()
+}
+
+/// Identity names and seconds from a run's report.json.
+fn screen_time(dir: &Path) -> Vec<(String, f64)> {
+    report(dir)["screen_time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["seconds"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
