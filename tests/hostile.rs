@@ -549,3 +549,104 @@ fn screen_time(dir: &Path) -> Vec<(String, f64)> {
         })
         .collect()
 }
+
+fn ts(mp4: &Path, ts: &Path, offset_seconds: u32) {
+    let run = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(mp4)
+        .args(["-c", "copy", "-output_ts_offset", &offset_seconds.to_string()])
+        .args(["-f", "mpegts"])
+        .arg(ts)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+/// Class 6: two MPEG-TS files joined with `cat` (timestamps start again, or leap ahead) are one
+/// video whose time only goes forward: the default stride analyses both halves, and `--stride 1`
+/// gives no overlapping appearances.
+#[test]
+fn joined_recordings_keep_time_going_forward() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let first = video(&dir.join("first.mp4"), &[("biden.jpg", 2.0)]);
+    let second = video(&dir.join("second.mp4"), &[("obama2.jpg", 2.0)]);
+    let cast = obama_cast(dir);
+    // The second recording starting over from its own zero, and one made an hour later.
+    for (name, offset) in [("restart", 0), ("leap", 3600)] {
+        let (a, b) = (dir.join(format!("{name}-a.ts")), dir.join(format!("{name}-b.ts")));
+        ts(&first, &a, 0);
+        ts(&second, &b, offset);
+        let joined = dir.join(format!("{name}.ts"));
+        write(&joined, &[read(&a), read(&b)].concat());
+        for stride in ["auto", "1"] {
+            let out = dir.join(format!("{name}-{stride}"));
+            succeeded(&run(&[
+                joined.as_os_str(),
+                "--cast".as_ref(),
+                cast.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+                "--stride".as_ref(),
+                stride.as_ref(),
+            ]));
+            let context = format!("{name}, stride {stride}: {}", report(&out));
+            let seconds = report(&out)["stats"]["video_seconds"].as_f64().unwrap();
+            assert!((seconds - 4.0).abs() < 0.1, "{context}");
+            let obama = screen_time(&out)
+                .into_iter()
+                .find(|(who, _)| who == "Barack Obama")
+                .unwrap_or_else(|| panic!("{context}"));
+            assert!((obama.1 - 2.0).abs() < 0.25, "{context}");
+            // Appearances in video order, none starting before the one before it ended.
+            let segments = report(&out)["segments"].as_array().unwrap().clone();
+            let obama_start = segments
+                .iter()
+                .find(|s| s["name"] == "Barack Obama")
+                .unwrap()["start"]
+                .as_f64()
+                .unwrap();
+            assert!((obama_start - 2.0).abs() < 0.25, "{context}");
+            let mut ends = std::collections::BTreeMap::new();
+            for segment in &segments {
+                let name = segment["name"].as_str().unwrap();
+                let (start, end) = (
+                    segment["start"].as_f64().unwrap(),
+                    segment["end"].as_f64().unwrap(),
+                );
+                assert!(start <= end && end <= 4.1, "{context}");
+                if let Some(previous) = ends.insert(name.to_string(), end) {
+                    assert!(start >= previous, "{context}");
+                }
+            }
+        }
+    }
+}
+
+/// Class 7: a display matrix that mirrors the picture is a mirror, not half a turn: the face is
+/// upright and found.
+#[test]
+fn mirrored_video_is_not_turned_upside_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = dir.join("mirrored.mp4");
+    make_video(
+        &json!({"width": 320, "height": 180, "fps": 25, "mirror": true, "segments": [
+            {"image": registry_photo("obama2.jpg").display().to_string(), "seconds": 1.0}
+        ]}),
+        &clip,
+    );
+    let out = dir.join("out");
+    succeeded(&run(&[
+        clip.as_os_str(),
+        "--cast".as_ref(),
+        obama_cast(dir).as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]));
+    assert_eq!(report(&out)["video"]["rotation"], 0);
+    assert_eq!(report(&out)["video"]["mirrored"], true);
+    let obama = screen_time(&out);
+    assert_eq!(obama[0].0, "Barack Obama", "{obama:?}");
+    assert!((obama[0].1 - 1.0).abs() < 0.1, "{obama:?}");
+}
