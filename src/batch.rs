@@ -123,6 +123,12 @@ pub fn read_catalog(path: &Path, quiet: bool) -> Result<Vec<Title>> {
             }
         })?
     };
+    if titles.is_empty() {
+        return Err(Error::Catalog {
+            path: path.to_path_buf(),
+            reason: format!("no videos in it ({})", VIDEO_EXTENSIONS.join(", ")),
+        });
+    }
     titles.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(pair) = titles.windows(2).find(|w| w[0].name == w[1].name) {
         return Err(Error::Catalog {
@@ -337,7 +343,11 @@ pub fn run(
             path: options.catalog.clone(),
         });
     }
-    summary(&options.out)?;
+    // A shard may have had no titles, and the others not have finished any yet.
+    let finished = self::titles(&options.out)?;
+    if !finished.is_empty() {
+        write_catalog(&options.out, finished)?;
+    }
     Ok(outcome.into_inner().expect("no thread panics holding it"))
 }
 
@@ -369,8 +379,8 @@ fn process(
         let cast = cast.as_ref().map_err(Clone::clone)?;
         let completion =
             completion(runtime, engine, job, title, cast).map_err(|e| e.to_string())?;
-        if !options.force && read_json::<Completion>(&dir.join(DONE)).as_ref() == Some(&completion)
-        {
+        // A done title whose results are damaged is measured again.
+        if !options.force && read_done(&dir).is_ok_and(|(done, _)| done == completion) {
             return Ok(Status::Skipped);
         }
         // A stale marker must not outlive the results it vouched for.
@@ -458,8 +468,25 @@ fn completion(
     })
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+/// `path`'s JSON, or why it cannot be had, naming the file.
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> std::result::Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: damaged: {e}", path.display()))
+}
+
+/// The rows of a title's `report.json` that the catalog is made of.
+#[derive(Deserialize)]
+struct Rows {
+    screen_time: Vec<ScreenTime>,
+    segments: Vec<Segment>,
+}
+
+/// A done title's marker and results, or why they cannot be used.
+fn read_done(dir: &Path) -> std::result::Result<(Completion, Rows), String> {
+    Ok((
+        read_json(&dir.join(DONE))?,
+        read_json(&dir.join("report.json"))?,
+    ))
 }
 
 /// What the catalog files hold.
@@ -484,10 +511,28 @@ pub struct TitleSummary {
 /// `screentime summary OUT`: rebuilds `catalog.csv` (title, actor, seconds, percent),
 /// `failures.csv` (title, error), `catalog.json` and the catalog chart from every title folder
 /// under `OUT/titles`. Titles come in name order, so the files depend only on the results, not
-/// on which machine or shard made them or when.
+/// on which machine or shard made them or when. A folder without a done or failed title is an
+/// error, and gets no catalog.
 pub fn summary(out: &Path) -> Result<CatalogSummary> {
+    let no_results = |reason: &str| Error::Input {
+        path: out.to_path_buf(),
+        reason: reason.into(),
+    };
+    if !out.is_dir() {
+        return Err(no_results("no such folder"));
+    }
     let titles = titles(out)?;
+    if titles.is_empty() {
+        return Err(no_results(
+            "no batch results: no title under titles/ is done or failed (is this the --out of \
+             screentime batch?)",
+        ));
+    }
+    write_catalog(out, titles)
+}
 
+/// Writes the catalog files of [`summary`] from these titles.
+fn write_catalog(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
     let mut totals: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     for row in titles.iter().flat_map(|t| &t.screen_time) {
         if !row.name.starts_with("unknown_") {
@@ -551,35 +596,50 @@ pub fn summary(out: &Path) -> Result<CatalogSummary> {
 
 /// Every finished (done or failed) title under `OUT/titles`, in title order; writes nothing.
 pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
-    #[derive(Deserialize)]
-    struct Rows {
-        screen_time: Vec<ScreenTime>,
-        segments: Vec<Segment>,
-    }
+    let folders = out.join("titles");
     let mut titles = Vec::new();
-    for dir in markers(&out.join("titles"))? {
-        if let Some(done) = read_json::<Completion>(&dir.join(DONE))
-            && let Some(rows) = read_json::<Rows>(&dir.join("report.json"))
-        {
-            titles.push(TitleSummary {
-                title: done.title,
-                status: "done",
-                error: None,
-                screen_time: rows.screen_time,
-                segments: rows.segments,
-            });
-        } else if let Some(failure) = read_json::<Failure>(&dir.join(FAILED)) {
-            titles.push(TitleSummary {
-                title: failure.title,
-                status: "failed",
-                error: Some(failure.error),
-                screen_time: Vec::new(),
-                segments: Vec::new(),
-            });
-        }
+    for dir in markers(&folders)? {
+        // A marker too damaged to name its title: the folder stands in.
+        let folder = || {
+            let relative = dir.strip_prefix(&folders).unwrap_or(&dir);
+            relative.to_string_lossy().into_owned()
+        };
+        let summary = if dir.join(DONE).exists() {
+            match read_done(&dir) {
+                Ok((done, rows)) => TitleSummary {
+                    title: done.title,
+                    status: "done",
+                    error: None,
+                    screen_time: rows.screen_time,
+                    segments: rows.segments,
+                },
+                Err(reason) => TitleSummary::failed(
+                    read_json::<Completion>(&dir.join(DONE)).map_or_else(|_| folder(), |d| d.title),
+                    format!("{reason} (it is measured again on the next batch run)"),
+                ),
+            }
+        } else {
+            match read_json::<Failure>(&dir.join(FAILED)) {
+                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
+                Err(reason) => TitleSummary::failed(folder(), reason),
+            }
+        };
+        titles.push(summary);
     }
     titles.sort_by(|a, b| a.title.cmp(&b.title));
     Ok(titles)
+}
+
+impl TitleSummary {
+    fn failed(title: String, error: String) -> TitleSummary {
+        TitleSummary {
+            title,
+            status: "failed",
+            error: Some(error),
+            screen_time: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
 }
 
 /// Folders under `dir` holding a done or failed marker.

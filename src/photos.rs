@@ -581,10 +581,13 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
             titles.push((title, single.segments));
             continue;
         }
-        let done: Vec<_> = batch::titles(dir)?
+        let (done, failed): (Vec<_>, Vec<_>) = batch::titles(dir)?
             .into_iter()
-            .filter(|t| t.error.is_none())
-            .collect();
+            .partition(|t| t.error.is_none());
+        for title in failed {
+            let error = title.error.unwrap_or_default();
+            eprintln!("warning: {}: not searched: {error}", title.title);
+        }
         if done.is_empty() {
             return Err(input_error(
                 dir,

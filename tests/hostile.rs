@@ -554,12 +554,21 @@ fn ts(mp4: &Path, ts: &Path, offset_seconds: u32) {
     let run = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y", "-i"])
         .arg(mp4)
-        .args(["-c", "copy", "-output_ts_offset", &offset_seconds.to_string()])
+        .args([
+            "-c",
+            "copy",
+            "-output_ts_offset",
+            &offset_seconds.to_string(),
+        ])
         .args(["-f", "mpegts"])
         .arg(ts)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 /// Class 6: two MPEG-TS files joined with `cat` (timestamps start again, or leap ahead) are one
@@ -574,7 +583,10 @@ fn joined_recordings_keep_time_going_forward() {
     let cast = obama_cast(dir);
     // The second recording starting over from its own zero, and one made an hour later.
     for (name, offset) in [("restart", 0), ("leap", 3600)] {
-        let (a, b) = (dir.join(format!("{name}-a.ts")), dir.join(format!("{name}-b.ts")));
+        let (a, b) = (
+            dir.join(format!("{name}-a.ts")),
+            dir.join(format!("{name}-b.ts")),
+        );
         ts(&first, &a, 0);
         ts(&second, &b, offset);
         let joined = dir.join(format!("{name}.ts"));
@@ -649,4 +661,82 @@ fn mirrored_video_is_not_turned_upside_down() {
     let obama = screen_time(&out);
     assert_eq!(obama[0].0, "Barack Obama", "{obama:?}");
     assert!((obama[0].1 - 1.0).abs() < 0.1, "{obama:?}");
+}
+
+/// Class 8: a title whose results are damaged is a failure: `summary` lists it, `search` says it
+/// was not searched, and the next batch measures it again. A folder without batch results is an
+/// error, and gets no catalog.
+#[test]
+fn damaged_results_are_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let catalog = dir.join("catalog");
+    for name in ["a.mp4", "b.mp4", "c.mp4"] {
+        video(&catalog.join(name), &[("obama2.jpg", 0.6)]);
+    }
+    let cast = obama_cast(dir);
+    let out = dir.join("results");
+    let batch = [
+        "batch".as_ref(),
+        catalog.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    succeeded(&run(&batch));
+    let damaged = out.join("titles/b.mp4/report.json");
+    let bytes = read(&damaged);
+    write(&damaged, &bytes[..bytes.len() / 2]);
+
+    let summary = run(&["summary".as_ref(), out.as_os_str()]);
+    let log = stderr(&summary);
+    assert_eq!(summary.status.code(), Some(1), "{log}");
+    assert!(log.starts_with("2 titles done, 1 failed"), "{log}");
+    let listed = format!("  failed: b.mp4: {}: damaged: ", damaged.display());
+    assert!(log.contains(&listed), "{log}");
+    let failures = String::from_utf8(read(&out.join("failures.csv"))).unwrap();
+    assert!(failures.lines().nth(1).unwrap().starts_with("b.mp4,"), "{failures}");
+    let rows = String::from_utf8(read(&out.join("catalog.csv"))).unwrap();
+    assert!(!rows.contains("b.mp4"), "{rows}");
+
+    let found = run(&["search".as_ref(), "Barack Obama".as_ref(), out.as_os_str()]);
+    let log = succeeded(&found);
+    assert!(log.contains("warning: b.mp4: not searched: "), "{log}");
+    assert_eq!(String::from_utf8_lossy(&found.stdout).lines().count(), 3);
+
+    let again = succeeded(&run(&batch));
+    assert!(again.contains("done     b.mp4"), "{again}");
+    assert!(again.contains("skipped  a.mp4 (already done)"), "{again}");
+    let rows = String::from_utf8(read(&out.join("catalog.csv"))).unwrap();
+    assert!(rows.contains("b.mp4,Barack Obama,"), "{rows}");
+
+    // No results: an error naming the folder, and nothing written into it.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    failed(
+        &run(&["summary".as_ref(), empty.as_os_str()]),
+        1,
+        &format!("{}: no batch results", empty.display()),
+    );
+    assert!(files_under(&empty).is_empty());
+    let missing = dir.join("missing");
+    failed(
+        &run(&["summary".as_ref(), missing.as_os_str()]),
+        1,
+        &format!("{}: no such folder", missing.display()),
+    );
+    assert!(!missing.exists());
+    failed(
+        &run(&[
+            "batch".as_ref(),
+            empty.as_os_str(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]),
+        1,
+        &format!("{}: no videos in it", empty.display()),
+    );
 }

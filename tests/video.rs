@@ -297,7 +297,10 @@ fn rotated_video_is_turned_upright() {
     assert_eq!((info.rotation, info.mirrored), (0, true));
     let right = mean_difference(&image, &upright);
     let wrong = mean_difference(&image, &imageops::flip_horizontal(&upright));
-    assert!(right < 6.0 && wrong > 5.0 * right, "mirrored: {right} against {wrong}");
+    assert!(
+        right < 6.0 && wrong > 5.0 * right,
+        "mirrored: {right} against {wrong}"
+    );
     assert!(mean_difference(&image, &imageops::rotate180(&upright)) > 5.0 * right);
 
     // Older files say it with a `rotate` tag (degrees clockwise) instead. Matroska keeps no
