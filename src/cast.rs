@@ -10,7 +10,7 @@
 //! embeds nothing, and an edited or added photo is embedded alone. That file is also a cast on
 //! its own (`--cast cast/screentime-cast.json`): 128 numbers per face, no photos needed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
@@ -155,7 +155,7 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
     // Made only for a photo the cache lacks: its sessions take time to make, and memory the
     // allocator keeps after they are dropped (100 MB of a run's peak, measured).
     let mut engine: Option<Engine> = None;
-    let photos = list_photos(dir)?;
+    let (photos, mut warnings) = list_photos(dir)?;
     if photos.is_empty() {
         return Err(cast_error(
             dir,
@@ -172,13 +172,21 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
 
     let mut entries = Vec::with_capacity(photos.len());
     let mut unreadable = Vec::new();
-    for (name, photo) in photos {
+    for (name, photo) in &photos {
+        let name = name.clone();
         let relative = photo
             .strip_prefix(dir)
-            .unwrap_or(&photo)
+            .unwrap_or(photo)
             .to_string_lossy()
             .into_owned();
-        let sha256 = sha256_file(&photo)?;
+        // A link to nothing or a file that cannot be opened is one more photo left out.
+        let sha256 = match sha256_file(photo) {
+            Ok(sha256) => sha256,
+            Err(err) => {
+                unreadable.push(format!("{err}; photo skipped"));
+                continue;
+            }
+        };
         if let Some(hit) = by_hash.get(sha256.as_str()) {
             entries.push(CachedPhoto {
                 name,
@@ -193,7 +201,7 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
         };
         // One damaged photo should not stop the run: it is left out (and not cached, so a
         // repaired file is picked up next time).
-        match load_image(&photo).and_then(|image| enrol(engine, &image)) {
+        match load_image(photo).and_then(|image| enrol(engine, &image)) {
             Ok(faces) => {
                 let largest = faces
                     .iter()
@@ -222,7 +230,17 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
         }
     }
     let mut cast = from_cached(dir, &entries);
-    cast.warnings.extend(unreadable);
+    warnings.append(&mut cast.warnings);
+    warnings.extend(unreadable);
+    let recognised = cast.names();
+    let actors: BTreeSet<&str> = photos.iter().map(|(name, _)| name.as_str()).collect();
+    for actor in actors.into_iter().filter(|a| !recognised.contains(a)) {
+        warnings.push(format!(
+            "{}: no usable photo of {actor}; {actor} will not be recognised",
+            dir.display()
+        ));
+    }
+    cast.warnings = warnings;
     Ok(cast)
 }
 
@@ -325,24 +343,55 @@ fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
     Ok(cache)
 }
 
+/// (actor name, photo) pairs.
+type ActorPhotos = Vec<(String, PathBuf)>;
+
 /// (actor name, photo) for every photo in the cast folder, sorted: sub-folder photos take the
-/// folder's name, top-level photos their file stem.
-fn list_photos(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// folder's name, top-level photos their file stem. A photo is a file with a photo extension, or
+/// a link named so (reading it says what is wrong with it). Anything else visible, and an
+/// actor's folder without a photo, gets a warning: nothing is left out without one.
+fn list_photos(dir: &Path) -> Result<(ActorPhotos, Vec<String>)> {
     let mut photos = Vec::new();
+    let mut warnings = Vec::new();
+    let not_a_photo = |path: &Path| {
+        format!(
+            "{}: not a photo screentime reads ({}); skipped",
+            path.display(),
+            PHOTO_EXTENSIONS.join(", ")
+        )
+    };
     for entry in sorted_entries(dir)? {
+        if is_hidden(&entry) || file_name(&entry) == CACHE_FILE {
+            continue;
+        }
         if entry.is_dir() {
             let name = file_name(&entry);
+            let before = photos.len();
             for photo in sorted_entries(&entry)? {
-                if is_photo(&photo) {
+                if is_hidden(&photo) {
+                    continue;
+                }
+                if has_photo_extension(&photo) && !photo.is_dir() {
                     photos.push((name.clone(), photo));
+                } else {
+                    warnings.push(not_a_photo(&photo));
                 }
             }
-        } else if is_photo(&entry) {
+            if photos.len() == before {
+                warnings.push(format!(
+                    "{}: no photos ({}) of {name}; {name} will not be recognised",
+                    entry.display(),
+                    PHOTO_EXTENSIONS.join(", ")
+                ));
+            }
+        } else if has_photo_extension(&entry) {
             let stem = entry.file_stem().unwrap_or_default().to_string_lossy();
             photos.push((stem.into_owned(), entry));
+        } else {
+            warnings.push(not_a_photo(&entry));
         }
     }
-    Ok(photos)
+    Ok((photos, warnings))
 }
 
 /// The entries of `dir`, sorted by path.
@@ -369,9 +418,15 @@ fn file_name(path: &Path) -> String {
 
 /// A visible file with a photo extension (jpg, jpeg, png, webp, bmp; any case).
 pub fn is_photo(path: &Path) -> bool {
-    path.is_file()
-        && !file_name(path).starts_with('.')
-        && path.extension().is_some_and(|ext| {
-            PHOTO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
-        })
+    path.is_file() && !is_hidden(path) && has_photo_extension(path)
+}
+
+fn is_hidden(path: &Path) -> bool {
+    file_name(path).starts_with('.')
+}
+
+fn has_photo_extension(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| {
+        PHOTO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+    })
 }

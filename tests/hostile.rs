@@ -696,7 +696,10 @@ fn damaged_results_are_failures() {
     let listed = format!("  failed: b.mp4: {}: damaged: ", damaged.display());
     assert!(log.contains(&listed), "{log}");
     let failures = String::from_utf8(read(&out.join("failures.csv"))).unwrap();
-    assert!(failures.lines().nth(1).unwrap().starts_with("b.mp4,"), "{failures}");
+    assert!(
+        failures.lines().nth(1).unwrap().starts_with("b.mp4,"),
+        "{failures}"
+    );
     let rows = String::from_utf8(read(&out.join("catalog.csv"))).unwrap();
     assert!(!rows.contains("b.mp4"), "{rows}");
 
@@ -739,4 +742,50 @@ fn damaged_results_are_failures() {
         1,
         &format!("{}: no videos in it", empty.display()),
     );
+}
+
+/// Class 9: nothing in a cast folder is left out without a warning naming it: photos of a format
+/// screentime does not read, links to nothing, actor folders without a photo.
+#[test]
+fn cast_photos_are_never_dropped_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cast = obama_cast(dir);
+    let bytes = read(&registry_photo("biden.jpg"));
+    write(&cast.join("Joe Biden.tiff"), &bytes);
+    write(&cast.join("Animated.gif"), &bytes);
+    std::os::unix::fs::symlink(dir.join("nowhere.jpg"), cast.join("Ghost.jpg")).unwrap();
+    write(&cast.join("Empty Actor/notes.txt"), b"photos to come");
+    write(&cast.join(".DS_Store"), b"");
+    let clip = video(&dir.join("clip.mp4"), &[("obama2.jpg", 0.6)]);
+    let out = dir.join("out");
+    let log = succeeded(&run(&[
+        clip.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]));
+    let not_read = "not a photo screentime reads (jpg, jpeg, png, webp, bmp); skipped";
+    for warning in [
+        format!("{}: {not_read}", cast.join("Joe Biden.tiff").display()),
+        format!("{}: {not_read}", cast.join("Animated.gif").display()),
+        format!("{}: {not_read}", cast.join("Empty Actor/notes.txt").display()),
+        format!(
+            "{}: no photos (jpg, jpeg, png, webp, bmp) of Empty Actor; Empty Actor will not be \
+             recognised",
+            cast.join("Empty Actor").display()
+        ),
+        format!("{}: No such file or directory", cast.join("Ghost.jpg").display()),
+        format!(
+            "{}: no usable photo of Ghost; Ghost will not be recognised",
+            cast.display()
+        ),
+    ] {
+        assert!(log.contains(&format!("warning: {warning}")), "{warning}\n{log}");
+    }
+    assert!(!log.contains(".DS_Store"), "{log}");
+    assert_eq!(log.matches("warning: ").count(), 6, "{log}");
+    assert_eq!(report(&out)["settings"]["cast_faces"], 1);
+    assert_eq!(report(&out)["cast_warnings"].as_array().unwrap().len(), 6);
 }
