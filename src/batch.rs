@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::cast::Cast;
 use crate::commands::{load_cast, measure_title};
 use crate::engine::EngineOptions;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, warn};
 use crate::names;
 use crate::pipeline::{self, JobOptions, split_threads};
 use crate::report::{self, ScreenTime, Segment};
@@ -104,10 +104,10 @@ pub fn read_catalog(path: &Path, quiet: bool) -> Result<Vec<Title>> {
         let found = walk(path)?;
         if !quiet {
             for link in &found.folder_links {
-                eprintln!(
-                    "warning: {}: a link to a folder; not followed",
+                warn(&format!(
+                    "{}: a link to a folder; not followed",
                     link.display()
-                );
+                ));
             }
         }
         videos(path, found.files)
@@ -282,10 +282,10 @@ pub fn run(
     // a title takes one thread at least, so more jobs than threads would only add memory.
     let budget = engine.runtime.threads * job.workers;
     if options.jobs > budget && !options.quiet {
-        eprintln!(
-            "warning: --jobs {}: using {budget}, one per thread",
+        warn(&format!(
+            "--jobs {}: using {budget}, one per thread",
             options.jobs
-        );
+        ));
     }
     let jobs = options.jobs.min(budget).clamp(1, titles.len().max(1));
     let (workers, threads_per_worker) = split_threads((budget / jobs).max(1));

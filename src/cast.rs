@@ -77,9 +77,23 @@ pub fn load(path: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cas
     let cast = if path.is_dir() {
         load_folder(path, runtime, detect)?
     } else if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        if has_photo_extension(path) {
+            return Err(cast_error(
+                path,
+                "a photo, not a cast: give a folder holding it as <actor name>.jpg (or a folder \
+                 per actor)",
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            cast_error(
+                path,
+                "not a screentime cast file (it is not text): give a folder of actor photos, or \
+                 the screentime-cast.json made from one",
+            )
         })?;
         parse_cast_file(path, &text, runtime.model_sha256(Model::Embedder))?
     } else {

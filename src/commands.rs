@@ -11,7 +11,7 @@ use crate::aggregate::Summary;
 use crate::cast::{self, Cast};
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, warn};
 use crate::ledger;
 use crate::names;
 use crate::pipeline::{self, JobOptions, JobStats};
@@ -75,6 +75,8 @@ pub struct ScreenTimeOptions {
     /// None: `screentime-out/<video stem>/`.
     pub out: Option<PathBuf>,
     pub json: bool,
+    /// `video` is a URL for FFmpeg's protocols, not a file.
+    pub url: bool,
     pub quiet: bool,
     pub job: JobOptions,
 }
@@ -125,7 +127,7 @@ pub fn load_cast(
     let cast = cast::load(path, runtime, engine.detect)?;
     if !quiet {
         for warning in &cast.warnings {
-            eprintln!("warning: {warning}");
+            warn(warning);
         }
     }
     Ok(cast)
@@ -268,7 +270,12 @@ pub fn screentime(
 ) -> Result<()> {
     let runtime = Runtime::new(engine.runtime.clone())?;
     // Opened before the cast is embedded, so a bad video fails at once.
-    let video = VideoReader::open(&options.video, options.job.decoder_threads)?;
+    let threads = options.job.decoder_threads;
+    let video = if options.url {
+        VideoReader::open_url(&options.video.to_string_lossy(), threads)?
+    } else {
+        VideoReader::open(&options.video, threads)?
+    };
     let cast = load_cast(&runtime, engine, &options.cast, options.quiet)?;
     let dir = options.out.clone().unwrap_or_else(|| {
         let stem = options.video.file_stem().unwrap_or_default();

@@ -24,7 +24,7 @@ use crate::commands::load_cast;
 use crate::detect::BBox;
 use crate::embed::{SAME_PERSON, distance};
 use crate::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, warn};
 use crate::identify::ranked_identities;
 use crate::names;
 use crate::report::{self, Segment};
@@ -317,10 +317,10 @@ pub fn group(
     };
     let found = walk(&options.photos)?;
     for link in &found.folder_links {
-        eprintln!(
-            "warning: {}: a link to a folder; not followed",
+        warn(&format!(
+            "{}: a link to a folder; not followed",
             link.display()
-        );
+        ));
     }
     let photos: Vec<PathBuf> = found
         .files
@@ -586,7 +586,7 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
             .partition(|t| t.error.is_none());
         for title in failed {
             let error = title.error.unwrap_or_default();
-            eprintln!("warning: {}: not searched: {error}", title.title);
+            warn(&format!("{}: not searched: {error}", title.title));
         }
         if done.is_empty() {
             return Err(input_error(

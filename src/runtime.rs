@@ -60,7 +60,7 @@ impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
             models_dir: default_models_dir(),
-            library: std::env::var_os("SCREENTIME_ORT_LIB").map(PathBuf::from),
+            library: env_path("SCREENTIME_ORT_LIB"),
             device: Device::Cpu,
             threads: thread_limit().threads,
         }
@@ -139,9 +139,16 @@ fn address_space_limit() -> Option<u64> {
 
 /// `$SCREENTIME_MODELS`, else the project's own `models/`, where `scripts/setup` installs them.
 pub fn default_models_dir() -> PathBuf {
-    std::env::var_os("SCREENTIME_MODELS")
-        .map(PathBuf::from)
+    env_path("SCREENTIME_MODELS")
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+/// The path in environment variable `name`; set but empty counts as not set, as for `PATH`-like
+/// variables elsewhere, rather than as the current folder.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
 }
 
 /// A loaded ONNX Runtime with verified models, ready to create sessions.

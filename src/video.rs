@@ -196,22 +196,45 @@ fn seconds(r: Rational) -> Option<f64> {
 }
 
 impl VideoReader {
-    /// Opens `path` and its main video stream. `threads`: decoder threads (0 = let FFmpeg
-    /// choose, from the CPU count).
+    /// Opens the video file at `path` and its main video stream. `threads`: decoder threads
+    /// (0 = let FFmpeg choose, from the CPU count). `path` is a file whatever it looks like:
+    /// `clip:1.ts` is not FFmpeg's protocol `clip` (see [`VideoReader::open_url`]).
     pub fn open(path: &Path, threads: usize) -> Result<VideoReader> {
+        VideoReader::open_source(path, false, threads)
+    }
+
+    /// Opens `url` (http://, rtsp://, ...: what FFmpeg's protocols read) and its main video
+    /// stream, as [`VideoReader::open`] does a file.
+    pub fn open_url(url: &str, threads: usize) -> Result<VideoReader> {
+        VideoReader::open_source(Path::new(url), true, threads)
+    }
+
+    fn open_source(path: &Path, url: bool, threads: usize) -> Result<VideoReader> {
         init();
         let fail = |reason: String| Error::Video {
             path: path.to_path_buf(),
             reason,
         };
-        if path.is_dir() {
+        if !url && path.is_dir() {
             return Err(fail("not a file".into()));
         }
         // ffmpeg-next panics on a path it cannot pass to C as UTF-8.
-        if path.to_str().is_none_or(|p| p.contains('\0')) {
+        let Some(text) = path.to_str().filter(|p| !p.contains('\0')) else {
             return Err(fail("path is not valid UTF-8".into()));
+        };
+        if !url && text.contains("://") && !path.exists() {
+            return Err(fail(
+                "cannot open: no such file (to open a URL, add --url)".into(),
+            ));
         }
-        let input = format::input(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        // FFmpeg takes a name with a colon for a protocol and its address; its file protocol
+        // takes the rest of the name as it is.
+        let location = if url {
+            text.to_string()
+        } else {
+            format!("file:{text}")
+        };
+        let input = format::input(&location).map_err(|e| fail(format!("cannot open: {e}")))?;
         // SAFETY: an open input's format is set, and stays so while it is open.
         let may_jump = unsafe { (*input.format().as_ptr()).flags } & ff::ffi::AVFMT_TS_DISCONT != 0;
 

@@ -770,22 +770,236 @@ fn cast_photos_are_never_dropped_silently() {
     for warning in [
         format!("{}: {not_read}", cast.join("Joe Biden.tiff").display()),
         format!("{}: {not_read}", cast.join("Animated.gif").display()),
-        format!("{}: {not_read}", cast.join("Empty Actor/notes.txt").display()),
+        format!(
+            "{}: {not_read}",
+            cast.join("Empty Actor/notes.txt").display()
+        ),
         format!(
             "{}: no photos (jpg, jpeg, png, webp, bmp) of Empty Actor; Empty Actor will not be \
              recognised",
             cast.join("Empty Actor").display()
         ),
-        format!("{}: No such file or directory", cast.join("Ghost.jpg").display()),
+        format!(
+            "{}: No such file or directory",
+            cast.join("Ghost.jpg").display()
+        ),
         format!(
             "{}: no usable photo of Ghost; Ghost will not be recognised",
             cast.display()
         ),
     ] {
-        assert!(log.contains(&format!("warning: {warning}")), "{warning}\n{log}");
+        assert!(
+            log.contains(&format!("warning: {warning}")),
+            "{warning}\n{log}"
+        );
     }
     assert!(!log.contains(".DS_Store"), "{log}");
     assert_eq!(log.matches("warning: ").count(), 6, "{log}");
     assert_eq!(report(&out)["settings"]["cast_faces"], 1);
     assert_eq!(report(&out)["cast_warnings"].as_array().unwrap().len(), 6);
+}
+
+/// Class 10: options out of range are refused by name with exit code 2 before anything runs, a
+/// negative number too without `=`.
+#[test]
+fn options_out_of_range_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = video(&dir.join("clip.mp4"), &[("obama2.jpg", 0.2)]);
+    let cast = obama_cast(dir);
+    let out = dir.join("out");
+    let measure = |option: &str, value: &str| {
+        vec![
+            clip.clone().into_os_string(),
+            "--cast".into(),
+            cast.clone().into_os_string(),
+            "--out".into(),
+            out.clone().into_os_string(),
+            option.into(),
+            value.into(),
+        ]
+    };
+    let photo = registry_photo("obama.jpg").into_os_string();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str, &str)> = vec![
+        (
+            measure("--threshold", "-1"),
+            "--threshold <DISTANCE>",
+            "a number above 0 and at most 2",
+        ),
+        (
+            measure("--threshold", "NaN"),
+            "--threshold <DISTANCE>",
+            "a number above 0 and at most 2",
+        ),
+        (
+            measure("--threshold", "2.5"),
+            "--threshold <DISTANCE>",
+            "a number above 0 and at most 2",
+        ),
+        (
+            measure("--detect-threshold", "0"),
+            "--detect-threshold <SCORE>",
+            "a number above 0 and below 1",
+        ),
+        (
+            measure("--detect-threshold", "1.5"),
+            "--detect-threshold <SCORE>",
+            "a number above 0 and below 1",
+        ),
+        (
+            measure("--detect-size", "0"),
+            "--detect-size <PIXELS>",
+            "a whole number of pixels from 32",
+        ),
+        (
+            measure("--detect-size", "1"),
+            "--detect-size <PIXELS>",
+            "a whole number of pixels from 32",
+        ),
+        (
+            measure("--min-screen-time", "NaN"),
+            "--min-screen-time <SECONDS>",
+            "a number from 0",
+        ),
+        (
+            measure("--min-screen-time", "-1"),
+            "--min-screen-time <SECONDS>",
+            "a number from 0",
+        ),
+        (
+            measure("--threads", "0"),
+            "--threads <N>",
+            "a whole number from 1",
+        ),
+        (
+            measure("--stride", "-1"),
+            "--stride <N|auto>",
+            "auto or a whole number from 1",
+        ),
+        (
+            ["batch", "x", "--cast", "y", "--out", "z", "--jobs", "0"]
+                .map(Into::into)
+                .to_vec(),
+            "--jobs <N>",
+            "a whole number from 1",
+        ),
+        (
+            vec![
+                "lookalike".into(),
+                photo.clone(),
+                "--cast".into(),
+                cast.clone().into(),
+                "--threshold".into(),
+                "-0.6".into(),
+            ],
+            "--threshold <DISTANCE>",
+            "a number above 0 and at most 2",
+        ),
+        (
+            ["group", "x", "--out", "z", "--min-photos", "0"]
+                .map(Into::into)
+                .to_vec(),
+            "--min-photos <N>",
+            "a whole number from 1",
+        ),
+    ];
+    for (args, option, expected) in cases {
+        let output = run(&args);
+        let log = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {log}");
+        let value = args.last().unwrap().to_string_lossy().into_owned();
+        let message = format!(
+            "error: invalid value '{value}' for '{option}': expected {expected}, not \"{value}\""
+        );
+        assert_eq!(
+            log.lines().next(),
+            Some(message.as_str()),
+            "{args:?}: {log}"
+        );
+    }
+    assert!(!out.exists());
+    assert!(!dir.join("z").exists());
+}
+
+/// The unclear messages: each input is named, with what is wrong with it, on one line.
+#[test]
+fn unclear_inputs_get_clear_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cast = obama_cast(dir);
+    // A file whose name FFmpeg would take for a protocol and an address is a file.
+    let clip = video(&dir.join("clip:1.ts"), &[("obama2.jpg", 0.4)]);
+    let measure = |video: &OsStr, cast: &Path, out: &str, extra: &[&str]| {
+        let mut args = vec![
+            video.to_os_string(),
+            "--cast".into(),
+            cast.as_os_str().to_os_string(),
+            "--out".into(),
+            dir.join(out).into_os_string(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    succeeded(&measure(clip.as_os_str(), &cast, "local", &[]));
+    assert_eq!(screen_time(&dir.join("local"))[0].0, "Barack Obama");
+    // URLs only when asked for.
+    let url = "https://example.com/clip.mp4";
+    failed(
+        &measure(url.as_ref(), &cast, "web", &[]),
+        1,
+        &format!("{url}: cannot open: no such file (to open a URL, add --url)"),
+    );
+    let file_url = format!("file:{}", clip.display());
+    succeeded(&measure(file_url.as_ref(), &cast, "by-url", &["--url"]));
+    assert_eq!(screen_time(&dir.join("by-url"))[0].0, "Barack Obama");
+
+    // A photo, or a file that is not text, given as the cast.
+    let photo = cast.join("Barack Obama.jpg");
+    failed(
+        &measure(clip.as_os_str(), &photo, "photo", &[]),
+        1,
+        &format!("{}: a photo, not a cast", photo.display()),
+    );
+    let binary = dir.join("binary.json");
+    write(&binary, &[0xff, 0xfe, 0x00, 0x9c]);
+    failed(
+        &measure(clip.as_os_str(), &binary, "binary", &[]),
+        1,
+        &format!(
+            "{}: not a screentime cast file (it is not text)",
+            binary.display()
+        ),
+    );
+    assert!(!dir.join("photo").exists() && !dir.join("binary").exists());
+
+    // SCREENTIME_MODELS set but empty is not set: the installed models are used.
+    let embedded = screentime(&["embed".as_ref(), photo.as_os_str()])
+        .env("SCREENTIME_MODELS", "")
+        .output()
+        .unwrap();
+    succeeded(&embedded);
+    assert_eq!(String::from_utf8_lossy(&embedded.stdout).lines().count(), 1);
+
+    // A damaged photo's message is one line, however the decoder ends its own.
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let damaged = photos.join("damaged.jpg");
+    write(&damaged, &read(&photo)[..3000]);
+    std::fs::copy(&photo, photos.join("whole.jpg")).unwrap();
+    let output = run(&[
+        "group".as_ref(),
+        photos.as_os_str(),
+        "--out".as_ref(),
+        dir.join("groups").as_os_str(),
+    ]);
+    let log = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert_eq!(log.lines().count(), 1, "{log:?}");
+    assert!(
+        log.starts_with(&format!(
+            "error: {}: cannot read image: ",
+            damaged.display()
+        )) && log.ends_with("; photo skipped\n"),
+        "{log:?}"
+    );
 }
