@@ -79,11 +79,27 @@ impl Engine {
     }
 }
 
+/// Longest side of an image [`padded`] pads; a larger one is scaled down first. The detector sees
+/// at most a few hundred pixels of the padded canvas and the embedder a 150-pixel chip, so this
+/// loses nothing, and a large photo's canvas (nine times its pixels) stays at most 113 MB.
+const PADDED_MAX_SIDE: u32 = 2048;
+
 /// The image centred on a black canvas three times its size. A tight face crop (a face filling
 /// the picture, as in many cast photos) gives the detector no context around the face, and it
 /// finds nothing until the crop is padded.
 pub fn padded(image: &RgbImage) -> RgbImage {
     let (w, h) = image.dimensions();
+    if w.max(h) > PADDED_MAX_SIDE {
+        let scale = f64::from(PADDED_MAX_SIDE) / f64::from(w.max(h));
+        let side = |pixels: u32| ((f64::from(pixels) * scale).round() as u32).max(1);
+        let smaller = image::imageops::resize(
+            image,
+            side(w),
+            side(h),
+            image::imageops::FilterType::Triangle,
+        );
+        return padded(&smaller);
+    }
     let mut canvas = RgbImage::new(w * 3, h * 3);
     image::imageops::replace(&mut canvas, image, w as i64, h as i64);
     canvas

@@ -463,6 +463,11 @@ fn memory_stays_bounded() {
 
     let cast = obama_cast(dir);
     std::fs::copy(&huge, cast.join("Huge.png")).unwrap();
+    // A large photo without a face, which enrolment pads (to nine times its pixels) and tries
+    // again.
+    image::RgbImage::from_pixel(12000, 8000, image::Rgb([90, 90, 90]))
+        .save(cast.join("Nobody.jpg"))
+        .unwrap();
     let clip = video(&dir.join("clip.mp4"), &[("obama2.jpg", 0.6)]);
     let out = dir.join("out");
     let log = succeeded(&run_limited(
@@ -485,6 +490,11 @@ fn memory_stays_bounded() {
         )),
         "{log}"
     );
+    let faceless = format!(
+        "warning: {}: no face found",
+        cast.join("Nobody.jpg").display()
+    );
+    assert!(log.contains(&faceless), "{log}");
     let cores = std::thread::available_parallelism().unwrap().get();
     assert!(log.contains("warning: --threads 1000: using "), "{log}");
     let settings = &report(&out)["settings"];
