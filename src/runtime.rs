@@ -88,8 +88,7 @@ const WORKER_MEMORY: u64 = 128 << 20;
 pub fn thread_limit() -> ThreadLimit {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let by_memory = memory_limit()
-        .map(|bytes| usize::try_from(bytes.saturating_sub(BASE_MEMORY) / WORKER_MEMORY))
-        .and_then(|n| n.ok());
+        .and_then(|bytes| usize::try_from(bytes.saturating_sub(BASE_MEMORY) / WORKER_MEMORY).ok());
     match by_memory {
         Some(workers) if workers < cores => ThreadLimit {
             threads: workers.max(1),
