@@ -18,8 +18,8 @@
 //! of N, so N machines, each running one shard against shared storage, split the catalog
 //! without talking to each other.
 
-use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,11 +30,13 @@ use sha2::{Digest, Sha256};
 use crate::cast::Cast;
 use crate::commands::{load_cast, measure_title};
 use crate::engine::EngineOptions;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, warn};
+use crate::names;
 use crate::pipeline::{self, JobOptions, split_threads};
 use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Model, Runtime};
 use crate::video::VideoReader;
+use crate::walk::walk;
 
 /// File extensions taken for videos when a catalog folder is searched.
 const VIDEO_EXTENSIONS: [&str; 12] = [
@@ -95,12 +97,20 @@ pub struct BatchOptions {
     pub quiet: bool,
 }
 
-/// The catalog's titles, sorted by name.
-pub fn read_catalog(path: &Path) -> Result<Vec<Title>> {
+/// The catalog's titles, sorted by name. Links to folders in a catalog folder are not followed
+/// ([`walk`]); a warning names each, unless `quiet`.
+pub fn read_catalog(path: &Path, quiet: bool) -> Result<Vec<Title>> {
     let mut titles = if path.is_dir() {
-        let mut titles = Vec::new();
-        find_videos(path, path, &mut titles)?;
-        titles
+        let found = walk(path)?;
+        if !quiet {
+            for link in &found.folder_links {
+                warn(&format!(
+                    "{}: a link to a folder; not followed",
+                    link.display()
+                ));
+            }
+        }
+        videos(path, found.files)
     } else {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
@@ -113,6 +123,12 @@ pub fn read_catalog(path: &Path) -> Result<Vec<Title>> {
             }
         })?
     };
+    if titles.is_empty() {
+        return Err(Error::Catalog {
+            path: path.to_path_buf(),
+            reason: format!("no videos in it ({})", VIDEO_EXTENSIONS.join(", ")),
+        });
+    }
     titles.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(pair) = titles.windows(2).find(|w| w[0].name == w[1].name) {
         return Err(Error::Catalog {
@@ -123,32 +139,30 @@ pub fn read_catalog(path: &Path) -> Result<Vec<Title>> {
     Ok(titles)
 }
 
-fn find_videos(root: &Path, dir: &Path, titles: &mut Vec<Title>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        if path.is_dir() {
-            find_videos(root, &path, titles)?;
-        } else if path.extension().is_some_and(|ext| {
-            VIDEO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
-        }) {
+/// The files with a video extension among `files`, as titles named by their path under `root`.
+fn videos(root: &Path, files: Vec<PathBuf>) -> Vec<Title> {
+    files
+        .into_iter()
+        .filter(|path| {
+            path.extension().is_some_and(|ext| {
+                VIDEO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+            })
+        })
+        .map(|path| {
             let relative = path.strip_prefix(root).unwrap_or(&path);
-            titles.push(Title {
-                name: relative.to_string_lossy().replace('\\', "/"),
+            // Parts joined by `/` whatever the system's separator; a `\` in a Unix file name
+            // stays part of its name.
+            let parts: Vec<_> = relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect();
+            Title {
+                name: parts.join("/"),
                 video: path.clone(),
                 cast: None,
-            });
-        }
-    }
-    Ok(())
+            }
+        })
+        .collect()
 }
 
 /// One title per line: `video` or CSV `video,cast`; relative paths are relative to the
@@ -185,16 +199,13 @@ pub fn parse_manifest(text: &str, base: &Path) -> std::result::Result<Vec<Title>
     Ok(titles)
 }
 
-/// Where a title's results go: its name's path under `OUT/titles`, with `..` and roots made
-/// harmless so every title stays inside the output folder.
+/// Where a title's results go: `OUT/titles/` and the title's `/`-separated parts, each one
+/// [`names::escape`]d, so that every title stays inside the output folder and no two titles
+/// share a folder (`../v/a.ts` and `__/v/a.ts`, `/v/a.ts` and `v/a.ts` each get their own).
 pub fn title_dir(out: &Path, title: &str) -> PathBuf {
     let mut dir = out.join("titles");
-    for part in Path::new(title).components() {
-        match part {
-            Component::Normal(name) => dir.push(name),
-            Component::ParentDir => dir.push("__"),
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
+    for part in title.split('/') {
+        dir.push(names::escape(part));
     }
     dir
 }
@@ -248,7 +259,7 @@ pub fn run(
     job: &JobOptions,
     options: &BatchOptions,
 ) -> Result<BatchOutcome> {
-    let all = read_catalog(&options.catalog)?;
+    let all = read_catalog(&options.catalog, options.quiet)?;
     let (titles, others): (Vec<Title>, Vec<Title>) = all
         .into_iter()
         .partition(|t| options.shard.is_none_or(|s| s.contains(&t.name)));
@@ -267,9 +278,16 @@ pub fn run(
         }
     }
 
-    // The thread budget the options were split for is shared among the titles measured at once.
-    let jobs = options.jobs.clamp(1, titles.len().max(1));
+    // The thread budget the options were split for is shared among the titles measured at once;
+    // a title takes one thread at least, so more jobs than threads would only add memory.
     let budget = engine.runtime.threads * job.workers;
+    if options.jobs > budget && !options.quiet {
+        warn(&format!(
+            "--jobs {}: using {budget}, one per thread",
+            options.jobs
+        ));
+    }
+    let jobs = options.jobs.min(budget).clamp(1, titles.len().max(1));
     let (workers, threads_per_worker) = split_threads((budget / jobs).max(1));
     let mut engine = engine.clone();
     engine.runtime.threads = threads_per_worker;
@@ -325,7 +343,11 @@ pub fn run(
             path: options.catalog.clone(),
         });
     }
-    summary(&options.out)?;
+    // A shard may have had no titles, and the others not have finished any yet.
+    let finished = self::titles(&options.out)?;
+    if !finished.is_empty() {
+        write_catalog(&options.out, finished)?;
+    }
     Ok(outcome.into_inner().expect("no thread panics holding it"))
 }
 
@@ -357,8 +379,8 @@ fn process(
         let cast = cast.as_ref().map_err(Clone::clone)?;
         let completion =
             completion(runtime, engine, job, title, cast).map_err(|e| e.to_string())?;
-        if !options.force && read_json::<Completion>(&dir.join(DONE)).as_ref() == Some(&completion)
-        {
+        // A done title whose results are damaged is measured again.
+        if !options.force && read_done(&dir).is_ok_and(|(done, _)| done == completion) {
             return Ok(Status::Skipped);
         }
         // A stale marker must not outlive the results it vouched for.
@@ -446,8 +468,25 @@ fn completion(
     })
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+/// `path`'s JSON, or why it cannot be had, naming the file.
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> std::result::Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: damaged: {e}", path.display()))
+}
+
+/// The rows of a title's `report.json` that the catalog is made of.
+#[derive(Deserialize)]
+struct Rows {
+    screen_time: Vec<ScreenTime>,
+    segments: Vec<Segment>,
+}
+
+/// A done title's marker and results, or why they cannot be used.
+fn read_done(dir: &Path) -> std::result::Result<(Completion, Rows), String> {
+    Ok((
+        read_json(&dir.join(DONE))?,
+        read_json(&dir.join("report.json"))?,
+    ))
 }
 
 /// What the catalog files hold.
@@ -472,10 +511,28 @@ pub struct TitleSummary {
 /// `screentime summary OUT`: rebuilds `catalog.csv` (title, actor, seconds, percent),
 /// `failures.csv` (title, error), `catalog.json` and the catalog chart from every title folder
 /// under `OUT/titles`. Titles come in name order, so the files depend only on the results, not
-/// on which machine or shard made them or when.
+/// on which machine or shard made them or when. A folder without a done or failed title is an
+/// error, and gets no catalog.
 pub fn summary(out: &Path) -> Result<CatalogSummary> {
+    let no_results = |reason: &str| Error::Input {
+        path: out.to_path_buf(),
+        reason: reason.into(),
+    };
+    if !out.is_dir() {
+        return Err(no_results("no such folder"));
+    }
     let titles = titles(out)?;
+    if titles.is_empty() {
+        return Err(no_results(
+            "no batch results: no title under titles/ is done or failed (is this the --out of \
+             screentime batch?)",
+        ));
+    }
+    write_catalog(out, titles)
+}
 
+/// Writes the catalog files of [`summary`] from these titles.
+fn write_catalog(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
     let mut totals: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     for row in titles.iter().flat_map(|t| &t.screen_time) {
         if !row.name.starts_with("unknown_") {
@@ -539,60 +596,63 @@ pub fn summary(out: &Path) -> Result<CatalogSummary> {
 
 /// Every finished (done or failed) title under `OUT/titles`, in title order; writes nothing.
 pub fn titles(out: &Path) -> Result<Vec<TitleSummary>> {
-    #[derive(Deserialize)]
-    struct Rows {
-        screen_time: Vec<ScreenTime>,
-        segments: Vec<Segment>,
-    }
-    let mut markers = Vec::new();
-    find_markers(&out.join("titles"), &mut markers)?;
+    let folders = out.join("titles");
     let mut titles = Vec::new();
-    for dir in markers {
-        if let Some(done) = read_json::<Completion>(&dir.join(DONE))
-            && let Some(rows) = read_json::<Rows>(&dir.join("report.json"))
-        {
-            titles.push(TitleSummary {
-                title: done.title,
-                status: "done",
-                error: None,
-                screen_time: rows.screen_time,
-                segments: rows.segments,
-            });
-        } else if let Some(failure) = read_json::<Failure>(&dir.join(FAILED)) {
-            titles.push(TitleSummary {
-                title: failure.title,
-                status: "failed",
-                error: Some(failure.error),
-                screen_time: Vec::new(),
-                segments: Vec::new(),
-            });
-        }
+    for dir in markers(&folders)? {
+        // A marker too damaged to name its title: the folder stands in.
+        let folder = || {
+            let relative = dir.strip_prefix(&folders).unwrap_or(&dir);
+            relative.to_string_lossy().into_owned()
+        };
+        let summary = if dir.join(DONE).exists() {
+            match read_done(&dir) {
+                Ok((done, rows)) => TitleSummary {
+                    title: done.title,
+                    status: "done",
+                    error: None,
+                    screen_time: rows.screen_time,
+                    segments: rows.segments,
+                },
+                Err(reason) => TitleSummary::failed(
+                    read_json::<Completion>(&dir.join(DONE)).map_or_else(|_| folder(), |d| d.title),
+                    format!("{reason} (it is measured again on the next batch run)"),
+                ),
+            }
+        } else {
+            match read_json::<Failure>(&dir.join(FAILED)) {
+                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
+                Err(reason) => TitleSummary::failed(folder(), reason),
+            }
+        };
+        titles.push(summary);
     }
     titles.sort_by(|a, b| a.title.cmp(&b.title));
     Ok(titles)
 }
 
+impl TitleSummary {
+    fn failed(title: String, error: String) -> TitleSummary {
+        TitleSummary {
+            title,
+            status: "failed",
+            error: Some(error),
+            screen_time: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+}
+
 /// Folders under `dir` holding a done or failed marker.
-fn find_markers(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
-    };
-    if dir.join(DONE).is_file() || dir.join(FAILED).is_file() {
-        found.push(dir.to_path_buf());
+fn markers(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    if !dir.exists() {
+        return Ok(BTreeSet::new());
     }
-    for entry in entries.flatten() {
-        if entry.path().is_dir() {
-            find_markers(&entry.path(), found)?;
-        }
-    }
-    Ok(())
+    Ok(walk(dir)?
+        .files
+        .iter()
+        .filter(|file| file.file_name().is_some_and(|n| n == DONE || n == FAILED))
+        .filter_map(|file| Some(file.parent()?.to_path_buf()))
+        .collect())
 }
 
 /// Prints the summary's titles for a person: one line each.
@@ -643,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn title_folders_stay_inside_the_output() {
+    fn title_folders_stay_inside_the_output_one_per_title() {
         let out = Path::new("/out");
         assert_eq!(
             title_dir(out, "s1/e1.mp4"),
@@ -651,7 +711,23 @@ mod tests {
         );
         assert_eq!(
             title_dir(out, "/abs/../x.mp4"),
-            Path::new("/out/titles/abs/__/x.mp4")
+            Path::new("/out/titles/%/abs/%2E./x.mp4")
         );
+        let titles = [
+            "../v/a.ts",
+            "__/v/a.ts",
+            "/v/a.ts",
+            "v/a.ts",
+            "./v/a.ts",
+            "v//a.ts",
+        ];
+        let dirs: std::collections::BTreeSet<PathBuf> =
+            titles.iter().map(|t| title_dir(out, t)).collect();
+        assert_eq!(dirs.len(), titles.len());
+        assert!(dirs.iter().all(|d| d.starts_with("/out/titles")
+            && d.components().all(|c| matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::RootDir
+            ))));
     }
 }

@@ -11,7 +11,7 @@
 //! embeds nothing, and an edited or added photo is embedded alone. That file is also a cast on
 //! its own (`--cast cast/screentime-cast.json`): 128 numbers per face, no photos needed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
@@ -21,6 +21,7 @@ use crate::detect::DetectOptions;
 use crate::embed::{DESCRIPTOR_LEN, Descriptor};
 use crate::engine::{EmbeddedFace, Engine, load_image, padded};
 use crate::error::{Error, Result};
+use crate::names;
 use crate::report::write_json;
 use crate::runtime::{Runtime, sha256_file};
 
@@ -77,9 +78,23 @@ pub fn load(path: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cas
     let cast = if path.is_dir() {
         load_folder(path, runtime, detect)?
     } else if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        if has_photo_extension(path) {
+            return Err(cast_error(
+                path,
+                "a photo, not a cast: give a folder holding it as <actor name>.jpg (or a folder \
+                 per actor)",
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            cast_error(
+                path,
+                "not a screentime cast file (it is not text): give a folder of actor photos, or \
+                 the screentime-cast.json made from one",
+            )
         })?;
         parse_cast_file(path, &text, &runtime.embedding_fingerprint())?
     } else {
@@ -107,9 +122,9 @@ pub fn add_photos(
             "not a cast folder (photos can only be added to a folder, not to an embeddings file)",
         ));
     }
-    let unusable = name.trim().is_empty()
+    let unusable = names::component(name).is_err()
+        || name.trim().is_empty()
         || name.starts_with('.')
-        || name.contains(['/', '\\'])
         || name.starts_with("unknown_");
     if unusable {
         return Err(cast_error(
@@ -155,7 +170,7 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
     // Made only for a photo the cache lacks: its sessions take time to make, and memory the
     // allocator keeps after they are dropped (100 MB of a run's peak, measured).
     let mut engine: Option<Engine> = None;
-    let photos = list_photos(dir)?;
+    let (photos, mut warnings) = list_photos(dir)?;
     if photos.is_empty() {
         return Err(cast_error(
             dir,
@@ -172,13 +187,21 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
 
     let mut entries = Vec::with_capacity(photos.len());
     let mut unreadable = Vec::new();
-    for (name, photo) in photos {
+    for (name, photo) in &photos {
+        let name = name.clone();
         let relative = photo
             .strip_prefix(dir)
-            .unwrap_or(&photo)
+            .unwrap_or(photo)
             .to_string_lossy()
             .into_owned();
-        let sha256 = sha256_file(&photo)?;
+        // A link to nothing or a file that cannot be opened is one more photo left out.
+        let sha256 = match sha256_file(photo) {
+            Ok(sha256) => sha256,
+            Err(err) => {
+                unreadable.push(format!("{err}; photo skipped"));
+                continue;
+            }
+        };
         if let Some(hit) = by_hash.get(sha256.as_str()) {
             entries.push(CachedPhoto {
                 name,
@@ -193,7 +216,7 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
         };
         // One damaged photo should not stop the run: it is left out (and not cached, so a
         // repaired file is picked up next time).
-        match load_image(&photo).and_then(|image| enrol(engine, &image)) {
+        match load_image(photo).and_then(|image| enrol(engine, &image)) {
             Ok(faces) => {
                 let largest = faces
                     .iter()
@@ -222,7 +245,17 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
         }
     }
     let mut cast = from_cached(dir, &entries);
-    cast.warnings.extend(unreadable);
+    warnings.append(&mut cast.warnings);
+    warnings.extend(unreadable);
+    let recognised = cast.names();
+    let actors: BTreeSet<&str> = photos.iter().map(|(name, _)| name.as_str()).collect();
+    for actor in actors.into_iter().filter(|a| !recognised.contains(a)) {
+        warnings.push(format!(
+            "{}: no usable photo of {actor}; {actor} will not be recognised",
+            dir.display()
+        ));
+    }
+    cast.warnings = warnings;
     Ok(cast)
 }
 
@@ -300,6 +333,14 @@ fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
             &format!("unknown format {:?}", cache.format),
         ));
     }
+    // Names become folders of face pictures and of `group --link`.
+    if let Some(reason) = cache
+        .photos
+        .iter()
+        .find_map(|p| names::component(&p.name).err())
+    {
+        return Err(cast_error(path, &format!("actor name {reason}")));
+    }
     let valid = |d: &Vec<f32>| d.len() == DESCRIPTOR_LEN && d.iter().all(|v| v.is_finite());
     if let Some(bad) = cache
         .photos
@@ -317,24 +358,55 @@ fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
     Ok(cache)
 }
 
+/// (actor name, photo) pairs.
+type ActorPhotos = Vec<(String, PathBuf)>;
+
 /// (actor name, photo) for every photo in the cast folder, sorted: sub-folder photos take the
-/// folder's name, top-level photos their file stem.
-fn list_photos(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// folder's name, top-level photos their file stem. A photo is a file with a photo extension, or
+/// a link named so (reading it says what is wrong with it). Anything else visible, and an
+/// actor's folder without a photo, gets a warning: nothing is left out without one.
+fn list_photos(dir: &Path) -> Result<(ActorPhotos, Vec<String>)> {
     let mut photos = Vec::new();
+    let mut warnings = Vec::new();
+    let not_a_photo = |path: &Path| {
+        format!(
+            "{}: not a photo screentime reads ({}); skipped",
+            path.display(),
+            PHOTO_EXTENSIONS.join(", ")
+        )
+    };
     for entry in sorted_entries(dir)? {
+        if is_hidden(&entry) || file_name(&entry) == CACHE_FILE {
+            continue;
+        }
         if entry.is_dir() {
             let name = file_name(&entry);
+            let before = photos.len();
             for photo in sorted_entries(&entry)? {
-                if is_photo(&photo) {
+                if is_hidden(&photo) {
+                    continue;
+                }
+                if has_photo_extension(&photo) && !photo.is_dir() {
                     photos.push((name.clone(), photo));
+                } else {
+                    warnings.push(not_a_photo(&photo));
                 }
             }
-        } else if is_photo(&entry) {
+            if photos.len() == before {
+                warnings.push(format!(
+                    "{}: no photos ({}) of {name}; {name} will not be recognised",
+                    entry.display(),
+                    PHOTO_EXTENSIONS.join(", ")
+                ));
+            }
+        } else if has_photo_extension(&entry) {
             let stem = entry.file_stem().unwrap_or_default().to_string_lossy();
             photos.push((stem.into_owned(), entry));
+        } else {
+            warnings.push(not_a_photo(&entry));
         }
     }
-    Ok(photos)
+    Ok((photos, warnings))
 }
 
 /// The entries of `dir`, sorted by path.
@@ -361,9 +433,15 @@ fn file_name(path: &Path) -> String {
 
 /// A visible file with a photo extension (jpg, jpeg, png, webp, bmp; any case).
 pub fn is_photo(path: &Path) -> bool {
-    path.is_file()
-        && !file_name(path).starts_with('.')
-        && path.extension().is_some_and(|ext| {
-            PHOTO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
-        })
+    path.is_file() && !is_hidden(path) && has_photo_extension(path)
+}
+
+fn is_hidden(path: &Path) -> bool {
+    file_name(path).starts_with('.')
+}
+
+fn has_photo_extension(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| {
+        PHOTO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+    })
 }

@@ -1,6 +1,7 @@
 //! The user-facing commands, each a function from options and inputs to outputs; `main.rs`
 //! only parses arguments and calls one of these.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,9 @@ use crate::aggregate::Summary;
 use crate::cast::{self, Cast};
 use crate::detect::{BBox, Landmarks};
 use crate::engine::{Engine, EngineOptions, load_image};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, warn};
+use crate::ledger;
+use crate::names;
 use crate::pipeline::{self, JobOptions, JobStats};
 use crate::report::{self, ScreenTime, Segment};
 use crate::runtime::{Device, Model, Runtime};
@@ -79,6 +82,8 @@ pub struct ScreenTimeOptions {
     /// None: `screentime-out/<video stem>/`.
     pub out: Option<PathBuf>,
     pub json: bool,
+    /// `video` is a URL for FFmpeg's protocols, not a file.
+    pub url: bool,
     pub quiet: bool,
     pub job: JobOptions,
 }
@@ -129,7 +134,7 @@ pub fn load_cast(
     let cast = cast::load(path, runtime, engine.detect)?;
     if !quiet {
         for warning in &cast.warnings {
-            eprintln!("warning: {warning}");
+            warn(warning);
         }
     }
     Ok(cast)
@@ -146,15 +151,18 @@ pub fn measure_title(
     dir: &Path,
 ) -> Result<Report> {
     let result = pipeline::run(video, cast, runtime, engine.detect, job)?;
+    let claim = ledger::claim(dir, result_files(dir, &result.summary, job)?)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     // An earlier run's report.json would vouch for a mix of old and new files if a write below
     // failed: it goes first, and comes back last.
     let report_path = dir.join("report.json");
-    remove_stale(&report_path)?;
+    if let Err(e) = std::fs::remove_file(&report_path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(Error::output(&report_path, e));
+    }
     // Face pictures of an earlier run must not outlive it, least of all under --no-thumbnails.
-    remove_stale(&dir.join("faces"))?;
-    remove_stale(&dir.join("faces.jpg"))?;
-    remove_stale(&dir.join(TRACKS_FILE))?;
+    claim.record()?;
     let video_name = result
         .video
         .path
@@ -220,17 +228,32 @@ pub fn measure_title(
 /// Every track and why it got its name, with `--debug-tracks`.
 const TRACKS_FILE: &str = "tracks.jsonl";
 
-/// Removes a file or folder an earlier run left; one that is not there is fine.
-fn remove_stale(path: &Path) -> Result<()> {
-    let removed = if path.is_dir() {
-        std::fs::remove_dir_all(path)
-    } else {
-        std::fs::remove_file(path)
-    };
-    match removed {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::output(path, e)),
-        _ => Ok(()),
+/// Every file [`measure_title`] writes into `dir`, relative to it: see [`ledger`]. Face pictures
+/// go into a folder named after their identity, which must be one plain name.
+fn result_files(dir: &Path, summary: &Summary, job: &JobOptions) -> Result<BTreeSet<String>> {
+    let mut files: BTreeSet<String> = [
+        "report.json",
+        "screentime.csv",
+        "segments.csv",
+        "screentime.png",
+        "screentime.svg",
+        "timeline.png",
+        "timeline.svg",
+    ]
+    .map(String::from)
+    .into();
+    if job.debug_tracks {
+        files.insert(TRACKS_FILE.into());
     }
+    if job.track.pictures {
+        files.insert("faces.jpg".into());
+        for (name, faces) in &summary.pictures {
+            names::component(name)
+                .map_err(|reason| Error::output(&dir.join("faces").join(name), reason))?;
+            files.extend((1..=faces.len()).map(|i| format!("faces/{name}/{i}.jpg")));
+        }
+    }
+    Ok(files)
 }
 
 /// Writes each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ..., and a
@@ -263,7 +286,12 @@ pub fn screentime(
 ) -> Result<()> {
     let runtime = Runtime::new(engine.runtime.clone())?;
     // Opened before the cast is embedded, so a bad video fails at once.
-    let video = VideoReader::open(&options.video, options.job.decoder_threads)?;
+    let threads = options.job.decoder_threads;
+    let video = if options.url {
+        VideoReader::open_url(&options.video.to_string_lossy(), threads)?
+    } else {
+        VideoReader::open(&options.video, threads)?
+    };
     let cast = load_cast(&runtime, engine, &options.cast, options.quiet)?;
     let dir = options.out.clone().unwrap_or_else(|| {
         let stem = options.video.file_stem().unwrap_or_default();
@@ -403,6 +431,10 @@ fn print_score(out: &mut impl Write, result: &Path, s: &score::Score) -> std::io
 /// them by name. Returns the cast photos, as written or already there.
 pub fn name(results: &Path, identity: &str, name: &str, cast_dir: &Path) -> Result<Vec<PathBuf>> {
     let faces = results.join("faces").join(identity);
+    names::component(identity).map_err(|reason| Error::Input {
+        path: faces.clone(),
+        reason,
+    })?;
     let mut photos: Vec<PathBuf> = std::fs::read_dir(&faces)
         .map_err(|_| Error::Input {
             path: faces.clone(),

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 
 use std::sync::Arc;
 
@@ -88,23 +88,48 @@ impl Engine {
     }
 }
 
+/// Longest side of an image [`padded`] pads; a larger one is scaled down first. The detector sees
+/// at most a few hundred pixels of the padded canvas and the embedder a 150-pixel chip, so this
+/// loses nothing, and a large photo's canvas (nine times its pixels) stays at most 113 MB.
+const PADDED_MAX_SIDE: u32 = 2048;
+
 /// The image centred on a black canvas three times its size. A tight face crop (a face filling
 /// the picture, as in many cast photos) gives the detector no context around the face, and it
 /// finds nothing until the crop is padded.
 pub fn padded(image: &RgbImage) -> RgbImage {
     let (w, h) = image.dimensions();
+    if w.max(h) > PADDED_MAX_SIDE {
+        let scale = f64::from(PADDED_MAX_SIDE) / f64::from(w.max(h));
+        let side = |pixels: u32| ((f64::from(pixels) * scale).round() as u32).max(1);
+        let smaller = image::imageops::resize(
+            image,
+            side(w),
+            side(h),
+            image::imageops::FilterType::Triangle,
+        );
+        return padded(&smaller);
+    }
     let mut canvas = RgbImage::new(w * 3, h * 3);
     image::imageops::replace(&mut canvas, image, w as i64, h as i64);
     canvas
 }
 
-/// Decodes an image file upright: phone photos store their rotation in EXIF.
+/// The largest picture [`load_image`] decodes, in pixels: 100 megapixels (a 12000x8000 photo is
+/// 96). A decoder holds the whole picture, so a small file declaring 40000x40000 would take
+/// gigabytes.
+pub const MAX_IMAGE_PIXELS: u64 = 100_000_000;
+
+/// Decodes an image file upright: phone photos store their rotation in EXIF. A picture of more
+/// than [`MAX_IMAGE_PIXELS`] is refused before anything is decoded.
 pub fn load_image(path: &Path) -> Result<RgbImage> {
     let image_error = |source| Error::Image {
         path: path.to_path_buf(),
         source,
     };
-    let reader = ImageReader::open(path)
+    let mut limits = Limits::default();
+    // Room for 16-bit RGBA at the pixel limit, for the decoder's own buffers and the picture.
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 8);
+    let mut reader = ImageReader::open(path)
         .map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -114,7 +139,21 @@ pub fn load_image(path: &Path) -> Result<RgbImage> {
             path: path.to_path_buf(),
             source,
         })?;
+    reader.limits(limits.clone());
     let mut decoder = reader.into_decoder().map_err(image_error)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            reason: format!(
+                "cannot read image: {width}x{height} pixels is more than screentime reads ({} \
+                 megapixels)",
+                MAX_IMAGE_PIXELS / 1_000_000
+            ),
+        });
+    }
+    // `into_decoder`, unlike `decode`, leaves the picture's own buffer unchecked.
+    limits.reserve(decoder.total_bytes()).map_err(image_error)?;
     let orientation = decoder.orientation().map_err(image_error)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
     image.apply_orientation(orientation);

@@ -8,15 +8,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The models folder is missing, incomplete or does not match its manifest.
-    #[error("{path}: {reason}")]
     Models { path: PathBuf, reason: String },
 
     /// The ONNX Runtime shared library could not be loaded.
-    #[error("{path}: cannot load ONNX Runtime: {reason}")]
     Runtime { path: PathBuf, reason: String },
 
     /// ONNX Runtime refused a model or failed while running it.
-    #[error("{path}: {stage}: {source}")]
     Onnx {
         path: PathBuf,
         stage: &'static str,
@@ -24,42 +21,84 @@ pub enum Error {
     },
 
     /// An input image could not be read or decoded.
-    #[error("{path}: cannot read image: {source}")]
     Image {
         path: PathBuf,
         source: image::ImageError,
     },
 
     /// A video could not be opened or decoded.
-    #[error("{path}: {reason}")]
     Video { path: PathBuf, reason: String },
 
     /// The cast (a folder of actor photos, or an embeddings file) is unusable.
-    #[error("{path}: {reason}")]
     Cast { path: PathBuf, reason: String },
 
     /// A batch catalog (folder or manifest) is unusable.
-    #[error("{path}: {reason}")]
     Catalog { path: PathBuf, reason: String },
 
     /// An input of the photo commands (a photo without a face, a folder without results) is
     /// unusable.
-    #[error("{path}: {reason}")]
     Input { path: PathBuf, reason: String },
 
     /// A result file could not be written; files written before stay intact.
-    #[error("{path}: cannot write: {reason}")]
     Output { path: PathBuf, reason: String },
 
     /// The user pressed Ctrl-C (SIGINT): the run stopped before writing any result for `path`.
-    #[error("{path}: interrupted; no results written for it")]
     Interrupted { path: PathBuf },
 
-    #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl std::fmt::Display for Error {
+    /// `FILE: reason`, on one line whatever the underlying libraries put in their messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let message = match self {
+            Error::Runtime { path, reason } => {
+                format!("{}: cannot load ONNX Runtime: {reason}", path.display())
+            }
+            Error::Onnx {
+                path,
+                stage,
+                source,
+            } => format!("{}: {stage}: {source}", path.display()),
+            Error::Image { path, source } => {
+                format!("{}: cannot read image: {source}", path.display())
+            }
+            Error::Output { path, reason } => format!("{}: cannot write: {reason}", path.display()),
+            Error::Interrupted { path } => {
+                format!("{}: interrupted; no results written for it", path.display())
+            }
+            Error::Io { path, source } => format!("{}: {source}", path.display()),
+            Error::Models { path, reason }
+            | Error::Video { path, reason }
+            | Error::Cast { path, reason }
+            | Error::Catalog { path, reason }
+            | Error::Input { path, reason } => format!("{}: {reason}", path.display()),
+        };
+        f.write_str(&one_line(&message))
+    }
+}
+
+/// `text` as one line: without the whitespace around it, and with control characters inside
+/// (the line breaks some decoders end their messages with, or that a file name may hold)
+/// written as escapes, so a message is always the one line it claims to be.
+pub fn one_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
+}
+
+/// Prints `message` on stderr as one warning line.
+pub fn warn(message: &str) {
+    eprintln!("warning: {}", one_line(message));
 }
 
 impl Error {

@@ -8,7 +8,9 @@
 //! and [`report`] writes the results. [`engine`] chains detect, align and embed for one image; [`pipeline`] runs the
 //! whole video job on threads; [`runtime`] is the one place that loads ONNX Runtime and the
 //! models; [`commands`] holds what each CLI command does, and [`photos`] the commands on still
-//! photos and finished results (lookalike, similarity, group, search).
+//! photos and finished results (lookalike, similarity, group, search). [`names`], [`ledger`]
+//! and [`walk`] keep what comes from outside in bounds: names made into paths, the files a run
+//! may remove from its output folder, and folder walks.
 
 pub mod aggregate;
 pub mod align;
@@ -21,6 +23,8 @@ pub mod engine;
 pub mod error;
 pub mod identify;
 pub mod landmarks;
+pub mod ledger;
+pub mod names;
 pub mod photos;
 pub mod pipeline;
 pub mod report;
@@ -29,5 +33,6 @@ pub mod score;
 pub mod shots;
 pub mod track;
 pub mod video;
+pub mod walk;
 
 pub use error::{Error, Result};

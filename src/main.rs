@@ -8,9 +8,10 @@ use screentime::batch::{self, BatchOptions, Shard};
 use screentime::commands::ScreenTimeOptions;
 use screentime::detect::DetectOptions;
 use screentime::engine::EngineOptions;
+use screentime::error::warn;
 use screentime::photos;
 use screentime::pipeline::{self, JobOptions, Stride};
-use screentime::runtime::{Device, RuntimeOptions, default_models_dir};
+use screentime::runtime::{self, Device, RuntimeOptions, default_models_dir};
 use screentime::track::TrackOptions;
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
@@ -63,11 +64,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         cast: PathBuf,
         /// Identities to list per face.
-        #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
         top: u64,
         /// Identities farther than this distance are not listed; a face with none within it
         /// says so.
-        #[arg(long, value_name = "DISTANCE", default_value_t = 0.6)]
+        #[arg(long, value_name = "DISTANCE", default_value_t = 0.6, allow_negative_numbers = true, value_parser = distance)]
         threshold: f32,
         /// Print JSON instead of the table.
         #[arg(long)]
@@ -113,7 +114,7 @@ enum Command {
         link: bool,
         /// A group needs faces in at least this many photos to count as a person; smaller ones
         /// (a stranger in one photo) are left "ungrouped".
-        #[arg(long, value_name = "N", default_value_t = 2)]
+        #[arg(long, value_name = "N", default_value_t = 2, allow_negative_numbers = true, value_parser = at_least_one)]
         min_photos: usize,
         #[command(flatten)]
         engine: EngineArgs,
@@ -183,7 +184,7 @@ enum Command {
         out: PathBuf,
         /// Titles measured at once, sharing the CPU threads. More than 1 helps on many cores,
         /// where one title's frames cannot keep every core busy.
-        #[arg(long, value_name = "N", default_value_t = 1)]
+        #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = at_least_one)]
         jobs: usize,
         /// Take only shard I of N (0-based), chosen by a stable hash of each title's path, so
         /// that N machines split the catalog without coordination (Kubernetes: the Indexed Job's
@@ -209,6 +210,46 @@ const SCORE_HELP: &str = "A frame counts as credited to an identity when its mid
 its appearances; an unknown_N stands for the truth stranger it overlaps most. Exit codes: 0 \
 scored; 1 a file could not be read; 2 bad command line.";
 
+/// A whole number from 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    number(text, "a whole number from 1", |n| n >= 1)
+}
+
+/// The detector's image side: its input is padded to multiples of 32.
+fn detect_size(text: &str) -> Result<u32, String> {
+    number(text, "a whole number of pixels from 32", |n| n >= 32)
+}
+
+/// A descriptor distance: above 0 (nothing would match) and at most 2 (face descriptors are
+/// about unit length, so everyone would match everyone).
+fn distance(text: &str) -> Result<f32, String> {
+    number(text, "a number above 0 and at most 2", |d| {
+        d > 0.0 && d <= 2.0
+    })
+}
+
+/// A detector score: above 0 and below 1.
+fn score(text: &str) -> Result<f32, String> {
+    number(text, "a number above 0 and below 1", |s| s > 0.0 && s < 1.0)
+}
+
+/// Seconds: 0 or more, and finite.
+fn seconds(text: &str) -> Result<f64, String> {
+    number(text, "a number from 0", |s: f64| s >= 0.0 && s.is_finite())
+}
+
+/// A number for which `valid` holds (NaN never does), or a message saying what is `expected`.
+fn number<T: std::str::FromStr + Copy>(
+    text: &str,
+    expected: &str,
+    valid: impl Fn(T) -> bool,
+) -> Result<T, String> {
+    match text.parse() {
+        Ok(n) if valid(n) => Ok(n),
+        _ => Err(format!("expected {expected}, not {text:?}")),
+    }
+}
+
 const BATCH_EXIT_CODES: &str = "Exit codes: 0 every title done; 1 a title failed (listed in \
 OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; \
 130 interrupted (Ctrl-C): the titles done so far stay done, run the batch again to go on.";
@@ -231,6 +272,10 @@ struct RunArgs {
     /// Print the full JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
+    /// VIDEO is a URL (http://, https://, rtsp://, ...) for FFmpeg to open; without it, VIDEO
+    /// is always a file, whatever its name looks like.
+    #[arg(long)]
+    url: bool,
     #[command(flatten)]
     measure: MeasureArgs,
 }
@@ -240,30 +285,35 @@ struct RunArgs {
 struct MeasureArgs {
     /// Largest face-descriptor distance at which a face counts as a cast member. dlib's network
     /// was trained for 0.6; lower is stricter (fewer false matches, more unknowns).
-    #[arg(long, value_name = "DISTANCE", default_value_t = 0.6)]
+    #[arg(long, value_name = "DISTANCE", default_value_t = 0.6, allow_negative_numbers = true, value_parser = distance)]
     threshold: f32,
     /// Analyse every Nth frame (by timestamp); each stands for the time until the next analysed
     /// one, and the frames between are not converted, and those no other frame is predicted from
     /// not even decoded. auto (the default) analyses about 5 frames per second of video (every
     /// 5th at 25 fps): with face tracks, each appearance's start and end are right to about a
     /// fifth of a second, at several times the speed. 1 analyses every frame: exact to the frame.
-    #[arg(long, value_name = "N|auto", default_value = "auto")]
+    #[arg(
+        long,
+        value_name = "N|auto",
+        default_value = "auto",
+        allow_negative_numbers = true
+    )]
     stride: Stride,
     /// Look for new faces in the whole frame every Nth analysed frame (and at every shot cut);
     /// in between, faces already found are only followed, in a small region around each, at a
     /// tenth of the cost. A face entering mid-shot is found up to N-1 frames late; 1 searches
     /// every frame.
-    #[arg(long, value_name = "N", default_value_t = TrackOptions::default().detect_every, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = TrackOptions::default().detect_every, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     detect_every: u64,
     /// Embed a followed face every Nth analysed frame (and on every frame while its match is
     /// close to the threshold); its identity is a vote over these. 1 embeds every face of every
     /// frame: slower, and on the test videos no more accurate.
-    #[arg(long, value_name = "N", default_value_t = TrackOptions::default().embed_every, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = TrackOptions::default().embed_every, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     embed_every: u64,
     /// Identities on screen for less than this many seconds are left out of the charts and the
     /// contact sheet (they stay in report.json and the CSV files): a face seen for under a
     /// second is mostly a passer-by or a false detection, and would crowd the charts.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, allow_negative_numbers = true, value_parser = seconds)]
     min_screen_time: f64,
     /// Write no face pictures at all (no faces/ folder, no faces.jpg contact sheet): for
     /// footage whose faces must not be copied. `screentime name` then has nothing to add.
@@ -292,32 +342,49 @@ struct EngineArgs {
     /// when CUDA cannot start, screentime says so and runs on the CPU.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
-    /// CPU threads to use; the default is every core.
-    #[arg(long, value_name = "N")]
+    /// CPU threads to use; the default is every core. More than the cores, or than the memory
+    /// holds workers for, are not used (a warning says so).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one)]
     threads: Option<usize>,
     /// Face-centre score needed to report a face (0-1). Lower finds more blurred or turned faces
     /// and more false ones.
-    #[arg(long, value_name = "SCORE", default_value_t = DetectOptions::default().threshold)]
+    #[arg(long, value_name = "SCORE", default_value_t = DetectOptions::default().threshold, allow_negative_numbers = true, value_parser = score)]
     detect_threshold: f32,
     /// Longer side, in pixels, of the image the detector sees. Larger finds smaller faces but costs
     /// time roughly with the pixel count; images are never enlarged.
-    #[arg(long, value_name = "PIXELS", default_value_t = DetectOptions::default().max_side)]
+    #[arg(long, value_name = "PIXELS", default_value_t = DetectOptions::default().max_side, allow_negative_numbers = true, value_parser = detect_size)]
     detect_size: u32,
 }
 
 impl EngineArgs {
-    fn options(self) -> EngineOptions {
+    /// The options asked for, with `--threads` held to [`runtime::thread_limit`] (a warning
+    /// says so, unless `quiet`).
+    fn options(self, quiet: bool) -> EngineOptions {
         let defaults = RuntimeOptions::default();
+        let limit = runtime::thread_limit();
+        let threads = match self.threads {
+            Some(asked) if asked > limit.threads => {
+                if !quiet {
+                    warn(&format!(
+                        "--threads {asked}: using {} ({})",
+                        limit.threads, limit.reason
+                    ));
+                }
+                limit.threads
+            }
+            Some(asked) => asked,
+            None => defaults.threads,
+        };
         EngineOptions {
             runtime: RuntimeOptions {
                 models_dir: self.models,
                 device: self.device,
-                threads: self.threads.unwrap_or(defaults.threads).max(1),
+                threads,
                 ..defaults
             },
             detect: DetectOptions {
                 threshold: self.detect_threshold,
-                max_side: self.detect_size.max(32),
+                max_side: self.detect_size,
                 ..DetectOptions::default()
             },
         }
@@ -326,7 +393,7 @@ impl EngineArgs {
 
 impl MeasureArgs {
     fn options(self) -> (EngineOptions, JobOptions) {
-        let mut engine = self.engine.options();
+        let mut engine = self.engine.options(self.quiet);
         let (workers, threads_per_worker) = pipeline::split_threads(engine.runtime.threads);
         engine.runtime.threads = threads_per_worker;
         let job = JobOptions {
@@ -353,7 +420,7 @@ fn main() -> ExitCode {
     let stdout = &mut std::io::stdout().lock();
     let result = match cli.command {
         Some(Command::Embed { images, engine }) => {
-            screentime::commands::embed(&engine.options(), &images, stdout)
+            screentime::commands::embed(&engine.options(false), &images, stdout)
         }
         Some(Command::Lookalike {
             photo,
@@ -370,10 +437,10 @@ fn main() -> ExitCode {
                 threshold,
                 json,
             };
-            photos::lookalike(&engine.options(), &options, stdout).map(|_| 0)
+            photos::lookalike(&engine.options(false), &options, stdout).map(|_| 0)
         }
         Some(Command::Similarity { a, b, json, engine }) => {
-            photos::similarity(&engine.options(), (&a, &b), json, stdout).map(|_| 0)
+            photos::similarity(&engine.options(false), (&a, &b), json, stdout).map(|_| 0)
         }
         Some(Command::Group {
             photos: dir,
@@ -392,7 +459,7 @@ fn main() -> ExitCode {
                 link,
                 min_photos,
             };
-            photos::group(&engine.options(), &options, stdout).map(|grouping| {
+            photos::group(&engine.options(false), &options, stdout).map(|grouping| {
                 let missing = options
                     .person
                     .as_ref()
@@ -458,6 +525,7 @@ fn main() -> ExitCode {
                 cast: run.cast.expect("required by clap"),
                 out: run.out,
                 json: run.json,
+                url: run.url,
                 quiet,
                 job,
             };

@@ -24,10 +24,12 @@ use crate::commands::load_cast;
 use crate::detect::BBox;
 use crate::embed::{SAME_PERSON, distance};
 use crate::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, warn};
 use crate::identify::ranked_identities;
+use crate::names;
 use crate::report::{self, Segment};
 use crate::runtime::Runtime;
+use crate::walk::walk;
 
 /// Faces closer than this are linked into one group by [`group`] (single linkage). On the knn
 /// photos of `../shared/data` (five people, 21 faces) every same-person pair that the grouping
@@ -313,8 +315,18 @@ pub fn group(
         Some(path) => Some(load_cast(&runtime, engine, path, false)?),
         None => None,
     };
-    let mut photos = Vec::new();
-    find_photos(&options.photos, &mut photos)?;
+    let found = walk(&options.photos)?;
+    for link in &found.folder_links {
+        warn(&format!(
+            "{}: a link to a folder; not followed",
+            link.display()
+        ));
+    }
+    let photos: Vec<PathBuf> = found
+        .files
+        .into_iter()
+        .filter(|file| cast::is_photo(file))
+        .collect();
     if photos.is_empty() {
         return Err(input_error(
             &options.photos,
@@ -418,18 +430,6 @@ pub fn group(
     Ok(grouping)
 }
 
-/// Photos under `dir`, recursively, in sorted path order.
-fn find_photos(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in cast::sorted_entries(dir)? {
-        if entry.is_dir() {
-            find_photos(&entry, found)?;
-        } else if cast::is_photo(&entry) {
-            found.push(entry);
-        }
-    }
-    Ok(())
-}
-
 /// One label per face (same order): see [`group`].
 fn label_groups(
     faces: &[(PathBuf, EmbeddedFace)],
@@ -504,8 +504,10 @@ fn cast_name<'a>(cast: &Cast, faces: impl Iterator<Item = &'a EmbeddedFace>) -> 
         .map(|(name, _)| name.to_string())
 }
 
-/// `OUT/<group>/<photo path under PHOTOS, '/' as '_'>` -> the photo, for every group and
-/// [`UNGROUPED`]; existing links of those names are replaced.
+/// `OUT/<group>/<photo path under PHOTOS, escaped>` -> the photo, for every group and
+/// [`UNGROUPED`]; existing links of those names are replaced. The path is
+/// [`names::escape`]d into one name (`more/a.jpg` as `more%2Fa.jpg`), so photos of
+/// different paths never share a link.
 fn link_groups(grouping: &Grouping, options: &GroupOptions) -> Result<()> {
     for group in grouping.groups().into_iter().chain([UNGROUPED]) {
         let photos = grouping.photos_of(group);
@@ -513,12 +515,12 @@ fn link_groups(grouping: &Grouping, options: &GroupOptions) -> Result<()> {
             continue;
         }
         let dir = options.out.join(group);
+        names::component(group).map_err(|reason| Error::output(&dir, reason))?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
         for photo in photos {
             let target = std::path::absolute(photo).map_err(|e| Error::output(photo, e))?;
             let relative = photo.strip_prefix(&options.photos).unwrap_or(photo);
-            let name = relative.to_string_lossy().replace(['/', '\\'], "_");
-            let link = dir.join(name);
+            let link = dir.join(names::escape(&relative.to_string_lossy()));
             if link.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
                 std::fs::remove_file(&link).map_err(|e| Error::output(&link, e))?;
             }
@@ -579,10 +581,13 @@ pub fn search(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<V
             titles.push((title, single.segments));
             continue;
         }
-        let done: Vec<_> = batch::titles(dir)?
+        let (done, failed): (Vec<_>, Vec<_>) = batch::titles(dir)?
             .into_iter()
-            .filter(|t| t.error.is_none())
-            .collect();
+            .partition(|t| t.error.is_none());
+        for title in failed {
+            let error = title.error.unwrap_or_default();
+            warn(&format!("{}: not searched: {error}", title.title));
+        }
         if done.is_empty() {
             return Err(input_error(
                 dir,

@@ -64,18 +64,94 @@ impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
             models_dir: default_models_dir(),
-            library: std::env::var_os("SCREENTIME_ORT_LIB").map(PathBuf::from),
+            library: env_path("SCREENTIME_ORT_LIB"),
             device: Device::Cpu,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: thread_limit().threads,
         }
     }
 }
 
+/// The most CPU threads worth using, and why no more.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadLimit {
+    pub threads: usize,
+    pub reason: &'static str,
+}
+
+/// Memory a run takes before its workers (ONNX Runtime, the cast, the decoder): about 450 MB of
+/// address space, measured on 320x180 video.
+const BASE_MEMORY: u64 = 512 << 20;
+/// Memory each video worker adds with its own detector and embedder sessions and its queue of
+/// frames: 70 MB of address space measured on 320x180 video, with room for 1080p frames.
+const WORKER_MEMORY: u64 = 128 << 20;
+
+/// One thread per CPU core this process may use: more only take turns on the same cores, and
+/// each video worker holds its own sessions, so `--threads 1000` would take memory until the
+/// kernel stops the process. Fewer where the memory the process may use (what the system has
+/// available, the container's limit, `ulimit -v`) holds fewer workers.
+pub fn thread_limit() -> ThreadLimit {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let by_memory = memory_limit()
+        .and_then(|bytes| usize::try_from(bytes.saturating_sub(BASE_MEMORY) / WORKER_MEMORY).ok());
+    match by_memory {
+        Some(workers) if workers < cores => ThreadLimit {
+            threads: workers.max(1),
+            reason: "as many as the memory this process may use holds",
+        },
+        _ => ThreadLimit {
+            threads: cores,
+            reason: "one per CPU core",
+        },
+    }
+}
+
+/// The least of the memory available (`MemAvailable`), the cgroup's `memory.max` (a container's
+/// limit) and the address-space limit (`ulimit -v`), in bytes; None where none is known.
+fn memory_limit() -> Option<u64> {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map(|kib| kib * 1024);
+    let container = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    [available, container, address_space_limit()]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+#[cfg(unix)]
+fn address_space_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
+    (known && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+}
+
+#[cfg(not(unix))]
+fn address_space_limit() -> Option<u64> {
+    None
+}
+
 /// `$SCREENTIME_MODELS`, else the project's own `models/`, where `scripts/setup` installs them.
 pub fn default_models_dir() -> PathBuf {
-    std::env::var_os("SCREENTIME_MODELS")
-        .map(PathBuf::from)
+    env_path("SCREENTIME_MODELS")
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+/// The path in environment variable `name`; set but empty counts as not set, as for `PATH`-like
+/// variables elsewhere, rather than as the current folder.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
 }
 
 /// A loaded ONNX Runtime with verified models, ready to create sessions.

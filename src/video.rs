@@ -30,8 +30,16 @@
 //!   video as the sensor sees it and record how to turn it in the stream's display matrix (or, in
 //!   older files, a `rotate` tag, used only when there is no matrix). Quarter turns are applied
 //!   to the RGB picture and [`VideoInfo`] reports the turned size and [`VideoInfo::rotation`];
-//!   other angles (more than 1° off a quarter turn, as FFmpeg judges it) and mirroring are
-//!   ignored, so faces are found upright.
+//!   other angles (more than 1° off a quarter turn, as FFmpeg judges it) are ignored. A matrix
+//!   that also mirrors the picture is taken apart into its turn and a mirror, and both are
+//!   applied ([`VideoInfo::mirrored`]): read as one turn, a mirror looks like half a turn, and
+//!   faces upside down are not found.
+//! - **Time only goes forward**: files joined with `cat` (MPEG-TS recordings, say) start their
+//!   timestamps again from their own beginning, and a format that allows jumps (MPEG-TS) may leap
+//!   ahead. A frame whose time goes back, or in such a format leaps more than
+//!   [`MAX_TIMESTAMP_GAP`] ahead, continues from the end of the frame before, and so does every
+//!   frame after it, so that the second half is neither skipped by a stride nor counted over the
+//!   first.
 //! - **Damage does not stop a run**: a packet that fails to read or decode is counted
 //!   ([`VideoReader::damaged_packets`]) and skipped, as the `ffmpeg` tool does. Only errors that
 //!   make further decoding impossible (an I/O error, out of memory, or a long unbroken run of
@@ -58,6 +66,10 @@ use crate::error::{Error, Result};
 /// stream is taken as undecodable rather than damaged.
 const MAX_FAILURES_IN_A_ROW: u64 = 1000;
 
+/// The longest gap between two frames taken as real in a format whose timestamps may jump
+/// (FFmpeg's `ffmpeg` tool takes the same 10 s for such formats); more is a discontinuity.
+pub const MAX_TIMESTAMP_GAP: f64 = 10.0;
+
 /// Size of the [`Thumbnail`] every decoded frame gets.
 pub const THUMBNAIL_WIDTH: u32 = 64;
 pub const THUMBNAIL_HEIGHT: u32 = 36;
@@ -79,6 +91,9 @@ pub struct VideoInfo {
     /// Degrees clockwise (0, 90, 180 or 270) the stored pictures are turned to show them upright;
     /// [`VideoReader::next_frame`] has done it already.
     pub rotation: u32,
+    /// Whether the pictures are shown mirrored left to right, after the rotation;
+    /// [`VideoReader::next_frame`] has done it already.
+    pub mirrored: bool,
     /// Codec short name, e.g. "h264".
     pub codec: String,
     /// Average frame rate, if known.
@@ -136,6 +151,12 @@ pub struct VideoReader {
     next_index: u64,
     /// End of the last frame decoded, for a frame that has no timestamp at all.
     previous_end: f64,
+    /// Time of the last frame decoded: a frame's time is never less.
+    previous_time: Option<f64>,
+    /// Seconds added to the stream's timestamps since its discontinuities.
+    offset: f64,
+    /// The format allows timestamps to jump (MPEG-TS).
+    may_jump: bool,
     draining: bool,
     damaged: u64,
     damaged_frames: u64,
@@ -186,22 +207,47 @@ fn seconds(r: Rational) -> Option<f64> {
 }
 
 impl VideoReader {
-    /// Opens `path` and its main video stream. `threads`: decoder threads (0 = let FFmpeg
-    /// choose, from the CPU count).
+    /// Opens the video file at `path` and its main video stream. `threads`: decoder threads
+    /// (0 = let FFmpeg choose, from the CPU count). `path` is a file whatever it looks like:
+    /// `clip:1.ts` is not FFmpeg's protocol `clip` (see [`VideoReader::open_url`]).
     pub fn open(path: &Path, threads: usize) -> Result<VideoReader> {
+        VideoReader::open_source(path, false, threads)
+    }
+
+    /// Opens `url` (http://, rtsp://, ...: what FFmpeg's protocols read) and its main video
+    /// stream, as [`VideoReader::open`] does a file.
+    pub fn open_url(url: &str, threads: usize) -> Result<VideoReader> {
+        VideoReader::open_source(Path::new(url), true, threads)
+    }
+
+    fn open_source(path: &Path, url: bool, threads: usize) -> Result<VideoReader> {
         init();
         let fail = |reason: String| Error::Video {
             path: path.to_path_buf(),
             reason,
         };
-        if path.is_dir() {
+        if !url && path.is_dir() {
             return Err(fail("not a file".into()));
         }
         // ffmpeg-next panics on a path it cannot pass to C as UTF-8.
-        if path.to_str().is_none_or(|p| p.contains('\0')) {
+        let Some(text) = path.to_str().filter(|p| !p.contains('\0')) else {
             return Err(fail("path is not valid UTF-8".into()));
+        };
+        if !url && text.contains("://") && !path.exists() {
+            return Err(fail(
+                "cannot open: no such file (to open a URL, add --url)".into(),
+            ));
         }
-        let input = format::input(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        // FFmpeg takes a name with a colon for a protocol and its address; its file protocol
+        // takes the rest of the name as it is.
+        let location = if url {
+            text.to_string()
+        } else {
+            format!("file:{text}")
+        };
+        let input = format::input(&location).map_err(|e| fail(format!("cannot open: {e}")))?;
+        // SAFETY: an open input's format is set, and stays so while it is open.
+        let may_jump = unsafe { (*input.format().as_ptr()).flags } & ff::ffi::AVFMT_TS_DISCONT != 0;
 
         let stream = pick_stream(&input).ok_or_else(|| fail("no video stream".into()))?;
         let stream_index = stream.index();
@@ -222,7 +268,7 @@ impl VideoReader {
             },
         };
         let frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
-        let rotation = rotation(&stream);
+        let (rotation, mirrored) = orientation(&stream);
 
         let context = codec::Context::from_parameters(stream.parameters())
             .map_err(|e| fail(format!("cannot read the stream parameters: {e}")))?;
@@ -254,6 +300,7 @@ impl VideoReader {
             width,
             height,
             rotation,
+            mirrored,
             codec: codec_name,
             frame_rate,
             duration,
@@ -274,6 +321,9 @@ impl VideoReader {
             shrinker: None,
             next_index: 0,
             previous_end: 0.0,
+            previous_time: None,
+            offset: 0.0,
+            may_jump,
             draining: false,
             damaged: 0,
             damaged_frames: 0,
@@ -384,9 +434,22 @@ impl VideoReader {
             self.nominal_duration
         };
         let time = match f.timestamp().or_else(|| f.pts()) {
-            Some(ts) => ts.saturating_sub(self.start) as f64 * self.time_base,
+            Some(ts) => {
+                let time = ts.saturating_sub(self.start) as f64 * self.time_base + self.offset;
+                let jumped = self.previous_time.is_some_and(|previous| {
+                    time < previous
+                        || (self.may_jump && time > self.previous_end + MAX_TIMESTAMP_GAP)
+                });
+                if jumped {
+                    self.offset += self.previous_end - time;
+                    self.previous_end
+                } else {
+                    time
+                }
+            }
             None => self.previous_end,
         };
+        self.previous_time = Some(time);
         self.previous_end = time + fallback_duration;
         Decoded {
             time,
@@ -508,12 +571,16 @@ impl VideoReader {
     fn convert_to_rgb(&mut self) -> Result<image::RgbImage> {
         let (w, h, pixels) = self.rgb_pixels(false)?;
         let image = image::RgbImage::from_raw(w, h, pixels).expect("exact size");
-        Ok(match self.info.rotation {
+        let mut image = match self.info.rotation {
             90 => image::imageops::rotate90(&image),
             180 => image::imageops::rotate180(&image),
             270 => image::imageops::rotate270(&image),
             _ => image,
-        })
+        };
+        if self.info.mirrored {
+            image::imageops::flip_horizontal_in_place(&mut image);
+        }
+        Ok(image)
     }
 }
 
@@ -595,33 +662,49 @@ fn pick_stream(input: &format::context::Input) -> Option<format::stream::Stream<
     }
 }
 
-/// Degrees clockwise (0, 90, 180 or 270) to turn the stream's pictures upright: from its display
-/// matrix, else its legacy `rotate` tag (degrees clockwise); 0 for other angles (see the module
-/// documentation).
-fn rotation(stream: &format::stream::Stream) -> u32 {
+/// Degrees clockwise (0, 90, 180 or 270) to turn the stream's pictures upright, and whether to
+/// mirror them left to right after that: from its display matrix, else its legacy `rotate` tag
+/// (degrees clockwise); no turn for other angles (see the module documentation).
+fn orientation(stream: &format::stream::Stream) -> (u32, bool) {
     let matrix = stream
         .side_data()
         .find(|d| d.kind() == side_data::Type::DisplayMatrix && d.data().len() >= 36);
-    let clockwise = match matrix {
+    let (clockwise, mirrored) = match matrix {
         Some(d) => {
             let mut m = [0i32; 9];
             for (v, b) in m.iter_mut().zip(d.data().chunks_exact(4)) {
                 *v = i32::from_ne_bytes(b.try_into().expect("4 bytes"));
             }
+            // A negative determinant is a mirror: the matrix is a turn followed by a mirror of
+            // x (FFmpeg's av_display_matrix_flip), and negating x's column again leaves the turn.
+            let determinant = i64::from(m[0]) * i64::from(m[4]) - i64::from(m[1]) * i64::from(m[3]);
+            let mirrored = determinant < 0;
+            if mirrored {
+                for i in [0, 3, 6] {
+                    m[i] = m[i].saturating_neg();
+                }
+            }
             // SAFETY: reads the 9 values of `m`. It returns the counterclockwise angle (NaN for a
             // degenerate matrix); the `ffmpeg` tool turns by its negation, and so do we.
-            -unsafe { ff::ffi::av_display_rotation_get(m.as_ptr()) }
+            (
+                -unsafe { ff::ffi::av_display_rotation_get(m.as_ptr()) },
+                mirrored,
+            )
         }
-        None => stream
-            .metadata()
-            .get("rotate")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0),
+        None => (
+            stream
+                .metadata()
+                .get("rotate")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0.0),
+            false,
+        ),
     };
     let quarters = (clockwise / 90.0).round();
-    if (clockwise - quarters * 90.0).abs() < 1.0 {
+    let rotation = if (clockwise - quarters * 90.0).abs() < 1.0 {
         (quarters as i64).rem_euclid(4) as u32 * 90
     } else {
         0
-    }
+    };
+    (rotation, mirrored)
 }

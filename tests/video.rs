@@ -286,6 +286,23 @@ fn rotated_video_is_turned_upright() {
         );
     }
 
+    // A matrix that mirrors the picture: read as a turn alone it would be half a turn.
+    let mirrored = dir.path().join("mirrored.mp4");
+    let spec = serde_json::json!({
+        "width": 320, "height": 240, "fps": FPS, "mirror": true,
+        "segments": [{ "image": photo, "seconds": 0.12 }]
+    });
+    common::make_video(&spec, &mirrored);
+    let (info, image) = first_frame(&mirrored);
+    assert_eq!((info.rotation, info.mirrored), (0, true));
+    let right = mean_difference(&image, &upright);
+    let wrong = mean_difference(&image, &imageops::flip_horizontal(&upright));
+    assert!(
+        right < 6.0 && wrong > 5.0 * right,
+        "mirrored: {right} against {wrong}"
+    );
+    assert!(mean_difference(&image, &imageops::rotate180(&upright)) > 5.0 * right);
+
     // Older files say it with a `rotate` tag (degrees clockwise) instead. Matroska keeps no
     // display matrix, and a tag named ROTATE passes the `ffmpeg` tool (which takes `rotate`).
     let tagged = dir.path().join("tagged.mkv");

@@ -9,7 +9,7 @@ SPEC is JSON:
                   {"image": "photos/b.jpg", "seconds": 1.5, "motion": "pan"},
                   {"blank": 1.0},
                   {"image": "photos/c.jpg", "seconds": 2.0, "motion": "still"}],
-     "vfr": false, "rotate": 0}
+     "vfr": false, "rotate": 0, "mirror": false}
 
 - An image segment shows the photo scaled to fit inside the frame (aspect kept, letterboxed on
   black) for exactly round(seconds * fps) frames, halves rounding up. Image paths are relative
@@ -43,6 +43,10 @@ height swap for 90 and 270), with a display matrix telling players to turn it R 
 The matrix is set by remuxing with the `ffmpeg` tool's `rotate` metadata, which FFmpeg 5.1 takes
 as counterclockwise degrees; the result is checked with ffprobe.
 
+With "mirror": true (not with "rotate") players show the same video, but the file stores each
+picture mirrored left to right, with a display matrix telling players to mirror it back (written
+into the track header, whose matrix FFmpeg 5.1's `ffmpeg` cannot set).
+
 The file is written to a temporary name next to OUT and renamed into place, so OUT is either
 complete or absent. Prints one summary line.
 """
@@ -50,6 +54,7 @@ complete or absent. Prints one summary line.
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -195,6 +200,10 @@ def build(spec, spec_dir):
         sys.exit("rotate must be 0, 90, 180 or 270")
     if (turn := TURN_COUNTERCLOCKWISE[rotate]) is not None:
         tail += "," + turn
+    if spec.get("mirror", False):
+        if rotate:
+            sys.exit("mirror and rotate cannot be combined")
+        tail += ",hflip"
     graph = ";".join(chains + [tail + "[out]"])
     timing = ["-fps_mode", "passthrough"] if vfr else ["-r", str(fps)]
     frames = sum(len(kept_frames(n, vfr)) for n in counts)
@@ -217,6 +226,46 @@ def set_rotation(src, dst, rotate):
         sys.exit(f"this ffmpeg did not set a rotation of {rotate} (ffprobe: {probe})")
 
 
+def mp4_box(data, path, start=0, end=None):
+    """Where the payload of the box at `path` (types, outermost first) starts in MP4 `data`."""
+    end = len(data) if end is None else end
+    while start + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[start:start + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", data[start + 8:start + 16])[0], 16
+        elif size == 0:
+            size = end - start
+        if size < header:
+            break
+        if kind == path[0]:
+            if len(path) == 1:
+                return start + header
+            return mp4_box(data, path[1:], start + header, start + size)
+        start += size
+    sys.exit(f"no {b'/'.join(path).decode()} box")
+
+
+def set_mirror(path, width):
+    """Sets the track header's matrix to a mirror of x (then moved back into view), and checks
+    that ffprobe reads it back so."""
+    data = bytearray(Path(path).read_bytes())
+    tkhd = mp4_box(data, [b"moov", b"trak", b"tkhd"])
+    # version and flags; times, track id and duration (longer in version 1); layer and volume.
+    matrix = tkhd + 4 + (32 if data[tkhd] == 1 else 20) + 16
+    identity = (0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    if struct.unpack(">9i", data[matrix:matrix + 36]) != identity:
+        sys.exit(f"{path}: the track header's matrix is not where expected")
+    mirror = (-0x10000, 0, 0, 0, 0x10000, 0, width << 16, 0, 0x40000000)
+    data[matrix:matrix + 36] = struct.pack(">9i", *mirror)
+    Path(path).write_bytes(data)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                            "stream_side_data=displaymatrix", "-of", "json", path],
+                           capture_output=True, text=True).stdout
+    if "-65536" not in probe:
+        sys.exit(f"{path}: ffprobe does not read the mirror back: {probe}")
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.split("\n\n")[1])
@@ -236,6 +285,8 @@ def main():
         if rotate:
             os.replace(tmp, stored)
             set_rotation(stored, tmp, rotate)
+        if spec.get("mirror", False):
+            set_mirror(tmp, int(spec["width"]))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private
@@ -250,7 +301,7 @@ def main():
         lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in truth_rows(spec, fps)]
         Path(sys.argv[3]).write_text("\n".join(lines) + "\n")
     print(f"{out}: {spec['width']}x{spec['height']} {fps} fps {'VFR' if spec.get('vfr') else 'CFR'}, "
-          f"{f'rotated {rotate}, ' if rotate else ''}"
+          f"{f'rotated {rotate}, ' if rotate else ''}{'mirrored, ' if spec.get('mirror') else ''}"
           f"{frames} frames, {sum(counts) / fps:.3f} s, segments of {'+'.join(map(str, counts))} frames")
 
 
