@@ -3,7 +3,7 @@ README's accuracy section.
 
 Usage: bench/stages.py VIDEO TRUTH.csv CAST_DIR RESULT_DIR [--binary PATH] [--every N]
 
-Every Nth frame (default 1) of VIDEO is decoded by ffmpeg and run through `screentime embed`,
+Every Nth frame (default 1) of VIDEO is decoded by ffmpeg (kept as high-quality JPEG) and run through `screentime embed`,
 which gives every face the detector finds, whether it counts as on screen (turned to the camera
 and not cut by the frame edge) and its descriptor; CAST_DIR/screentime-cast.json (written by the
 run) gives the cast's. Each frame's faces are paired with the people the truth has on screen
@@ -94,11 +94,11 @@ def main() -> int:
                 credited[f].add(row["name"])
 
     with tempfile.TemporaryDirectory() as tmp:
-        pattern = str(Path(tmp) / "%06d.png")
+        pattern = str(Path(tmp) / "%06d.jpg")
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(args.video), "-vf",
                         f"select=not(mod(n\\,{args.every}))", "-fps_mode", "passthrough",
-                        "-start_number", "0", pattern], check=True)
-        images = sorted(Path(tmp).glob("*.png"))
+                        "-q:v", "2", "-start_number", "0", pattern], check=True)
+        images = sorted(Path(tmp).glob("*.jpg"))
         lines = subprocess.run([str(args.binary), "embed", *map(str, images)],
                                capture_output=True, text=True).stdout.splitlines()
     faces = collections.defaultdict(list)

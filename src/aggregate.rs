@@ -103,17 +103,6 @@ impl Tally {
             })
             .collect();
         let decisions = decide(identifier, &faces);
-        let ranked = |distances: &[f32]| {
-            let mut named: Vec<(String, f32)> = self
-                .actors
-                .iter()
-                .cloned()
-                .zip(distances.iter().copied())
-                .collect();
-            named.sort_by(|a, b| a.1.total_cmp(&b.1));
-            named.truncate(REPORTED_CANDIDATES);
-            named
-        };
 
         let mut seen: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
         let mut pictures: BTreeMap<String, Vec<Picture>> = BTreeMap::new();
@@ -137,7 +126,7 @@ impl Tally {
                 reason: decision.reason,
                 start: track.start,
                 end: track.end,
-                distances: ranked(&decision.distances),
+                distances: identifier.closest(&decision.distances, REPORTED_CANDIDATES),
                 descriptor: mean_descriptor(samples).to_vec(),
                 faces: samples
                     .iter()

@@ -146,11 +146,17 @@ impl Identifier {
 
     /// The `top` closest cast members to a face, closest first, each with its distance.
     pub fn ranked(&self, descriptor: &Descriptor, top: usize) -> Vec<(String, f32)> {
+        self.closest(&self.cast.owner_distances(descriptor), top)
+    }
+
+    /// The `top` smallest of per-actor `distances` (in [`Identifier::actors`] order), each with
+    /// its actor's name, closest first.
+    pub fn closest(&self, distances: &[f32], top: usize) -> Vec<(String, f32)> {
         let mut named: Vec<(String, f32)> = self
             .actors
             .iter()
             .cloned()
-            .zip(self.cast.owner_distances(descriptor))
+            .zip(distances.iter().copied())
             .collect();
         named.sort_by(|a, b| a.1.total_cmp(&b.1));
         named.truncate(top);
@@ -508,5 +514,32 @@ mod tests {
         let far = [sample(descriptor(7, 1.0))];
         let alone = decide(&id, &[track(&far, 0, 10)]);
         assert_eq!(alone[0].identity, Identity::Stranger(0));
+    }
+
+    #[test]
+    fn faces_just_inside_the_threshold_name_the_track_whatever_a_few_blurred_faces_say() {
+        let id = Identifier::new(&cast(), 0.6);
+        // 20 faces 0.57 from ann, 3 blurred ones (a lower detection score) 0.85 from her.
+        let mut near = descriptor(0, 1.0);
+        near[2] = 0.57;
+        let mut blurred = descriptor(0, 1.0);
+        blurred[3] = 0.85;
+        let mut samples = vec![sample(near); 20];
+        samples.extend((0..3).map(|_| Sample {
+            quality: 0.3,
+            ..sample(blurred)
+        }));
+        let track = TrackFaces {
+            first: 0,
+            last: 22,
+            samples: &samples,
+        };
+        let decision = &decide(&id, &[track])[0];
+        assert_eq!(decision.identity, Identity::Actor(0));
+        assert!(
+            (decision.distances[0] - 0.582).abs() < 1e-3,
+            "{:?}",
+            decision.distances
+        );
     }
 }

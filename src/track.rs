@@ -10,9 +10,9 @@
 //! frame and then every `detect_every` frames, and is what finds new faces; in between, each
 //! tracked face is looked for only in a small region around where it was last seen, at about a
 //! tenth of the cost. A face is embedded when its track starts, then every `embed_every` frames,
-//! and on every frame while its match is uncertain (within [`UNCERTAIN`] of the threshold). A
-//! track's identity is a vote over its embedded faces, weighted by face quality and by how clear
-//! each match was, so one blurred frame cannot flip it. A track survives [`MAX_MISSES`] frames
+//! and on every frame while its match is uncertain (within [`UNCERTAIN`] of the threshold). The
+//! embedded faces are the track's evidence: who it is is decided from all of them once the whole
+//! video is seen ([`crate::identify::decide`]). A track survives [`MAX_MISSES`] frames
 //! without its face (a blink of blur or occlusion) and counts them as on screen; an embedding far
 //! from the track's previous one means someone else took its place, and starts a new track.
 
