@@ -207,7 +207,8 @@ enum Command {
 }
 
 const SCORE_HELP: &str = "A frame counts as credited to an identity when its middle lies in one of \
-its appearances; an unknown_N stands for the truth stranger it overlaps most. Exit codes: 0 \
+its appearances; unknown_N labels and truth strangers are paired one to one, most shared time \
+first. Exit codes: 0 \
 scored; 1 a file could not be read; 2 bad command line.";
 
 /// A whole number from 1.

@@ -1,15 +1,17 @@
 //! The screen-time job: a video and a cast in, screen time per identity out.
 //!
 //! Three stages joined by bounded channels, so memory stays the same whatever the video's length:
-//! - one decode thread reads every frame's timestamp, converts every `stride`-th frame to RGB
-//!   and cuts the analysed frames into clips ([`crate::track`]): a new clip at each shot cut and
-//!   every [`CLIP_FRAMES`] frames. Each analysed frame stands for the time until the next
-//!   analysed one (its span), taken from timestamps, so variable frame rates count right. A
-//!   clip goes whole to the worker with the shortest queue;
+//! - one decode thread reads every frame's timestamp and thumbnail, finds shot cuts
+//!   ([`crate::shots`]), converts every `stride`-th frame and the first frame of every shot to
+//!   RGB, and cuts the analysed frames into clips ([`crate::track`]): a new clip at each shot cut
+//!   and every [`CLIP_FRAMES`] frames. Each analysed frame stands for the time until the next
+//!   analysed one (its span), taken from timestamps, so variable frame rates count right and a
+//!   shot's last analysed frame ends at the cut. A clip goes whole to the worker with the
+//!   shortest queue;
 //! - worker threads, each with its own detector and embedder sessions, follow the faces through
 //!   their clips and embed them;
-//! - this thread takes clips back in video order, joins their track pieces into tracks and
-//!   tallies each finished track under its identity ([`crate::aggregate`]).
+//! - this thread takes clips back in video order and joins their track pieces into tracks;
+//!   once the video is seen, [`crate::aggregate`] decides who each track is and tallies it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

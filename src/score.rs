@@ -13,8 +13,9 @@
 //! few pixels high): a result may credit that person there or not, and neither counts.
 //!
 //! A frame counts as credited to an identity when the middle of the frame lies inside one of
-//! its appearances. A result's `unknown_N` label stands for the truth stranger it overlaps
-//! most; a stranger should get exactly one label, and one label should not cover two strangers.
+//! its appearances. A result's `unknown_N` labels and the truth's strangers are paired one to
+//! one, most shared time first; a stranger should get exactly one label of their own, and a
+//! second label that follows them counts as a split.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
