@@ -33,8 +33,9 @@ struct Interval {
     end: f64,
 }
 
+/// Finished tracks, kept until the video is seen.
+#[derive(Default)]
 pub struct Tally {
-    actors: Vec<String>,
     tracks: Vec<Piece>,
 }
 
@@ -79,13 +80,6 @@ pub struct FaceReport {
 }
 
 impl Tally {
-    pub fn new(identifier: &Identifier) -> Tally {
-        Tally {
-            actors: identifier.actors().to_vec(),
-            tracks: Vec::new(),
-        }
-    }
-
     pub fn add(&mut self, track: Piece) {
         self.tracks.push(track);
     }
@@ -109,7 +103,7 @@ impl Tally {
         let mut reports = Vec::with_capacity(self.tracks.len());
         for (number, (mut track, decision)) in self.tracks.into_iter().zip(decisions).enumerate() {
             let name = match decision.identity {
-                Identity::Actor(actor) => self.actors[actor].clone(),
+                Identity::Actor(actor) => identifier.actors()[actor].clone(),
                 Identity::Stranger(group) => format!("unknown_{}", group + 1),
             };
             if let Some(picture) = track.evidence.picture.take() {

@@ -65,10 +65,7 @@ pub fn embed(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) 
                 score: found.face.score,
                 embedding: &found.descriptor,
             };
-            serde_json::to_writer(&mut *out, &line)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-                .map_err(Error::stdout)?;
+            report::print_json_line(out, &line)?;
         }
     }
     Ok(failed)
@@ -368,10 +365,7 @@ pub fn score(
         };
         let scored = score::score(&truth_ranges, &times, &appearances);
         if json {
-            serde_json::to_writer(&mut *out, &scored)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-                .map_err(Error::stdout)?;
+            report::print_json_line(out, &scored)?;
         } else {
             print_score(out, result, &scored).map_err(Error::stdout)?;
         }

@@ -127,14 +127,27 @@ impl Face {
     /// (the former rule, nose between the eyes, kept 92.5% and dropped most three-quarter
     /// views) and drops every face of the spans annotated as profiles (ratios 0.09-0.38).
     pub fn is_frontal(&self) -> bool {
+        let shape = self.shape();
+        let eyes_to_mouth = shape.down[0].hypot(shape.down[1]);
+        eyes_to_mouth > 0.0 && shape.eye_span >= MIN_TURN_RATIO * eyes_to_mouth
+    }
+
+    /// Where the eyes are, and how far apart, and the way down to the mouth.
+    pub fn shape(&self) -> FaceShape {
         let [left_eye, right_eye, _, left_mouth, right_mouth] = self.landmarks;
-        let eyes = (right_eye[0] - left_eye[0]).hypot(right_eye[1] - left_eye[1]);
-        let down = (
-            (left_mouth[0] + right_mouth[0] - left_eye[0] - right_eye[0]) / 2.0,
-            (left_mouth[1] + right_mouth[1] - left_eye[1] - right_eye[1]) / 2.0,
-        );
-        let eyes_to_mouth = down.0.hypot(down.1);
-        eyes_to_mouth > 0.0 && eyes >= MIN_TURN_RATIO * eyes_to_mouth
+        let eyes = [
+            (left_eye[0] + right_eye[0]) / 2.0,
+            (left_eye[1] + right_eye[1]) / 2.0,
+        ];
+        let mouth = [
+            (left_mouth[0] + right_mouth[0]) / 2.0,
+            (left_mouth[1] + right_mouth[1]) / 2.0,
+        ];
+        FaceShape {
+            eyes,
+            down: [mouth[0] - eyes[0], mouth[1] - eyes[1]],
+            eye_span: (right_eye[0] - left_eye[0]).hypot(right_eye[1] - left_eye[1]),
+        }
     }
 
     /// Whether the eyes, nose and mouth all lie inside a `width` x `height` picture: a head
@@ -145,6 +158,17 @@ impl Face {
             .iter()
             .all(|[x, y]| (0.0..width as f32).contains(x) && (0.0..height as f32).contains(y))
     }
+}
+
+/// A face's proportions from its landmarks.
+#[derive(Debug, Clone, Copy)]
+pub struct FaceShape {
+    /// The point midway between the eyes.
+    pub eyes: [f32; 2],
+    /// From that point to the point midway between the mouth corners.
+    pub down: [f32; 2],
+    /// The distance between the eyes.
+    pub eye_span: f32,
 }
 
 /// Smallest eye distance, as a share of the distance from the eyes to the mouth, of a face

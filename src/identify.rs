@@ -252,14 +252,17 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         .collect();
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut named: Vec<Option<(usize, &'static str)>> = vec![None; tracks.len()];
+    // Per actor, the tracks named after them so far.
+    let mut named_after: Vec<Vec<usize>> = vec![Vec::new(); identifier.actors.len()];
     for (_, track, actor) in pairs {
         if named[track].is_some() {
             continue;
         }
-        let taken = (0..tracks.len()).any(|other| {
-            named[other].is_some_and(|(a, _)| a == actor) && overlap(&tracks[track], &tracks[other])
-        });
+        let taken = named_after[actor]
+            .iter()
+            .any(|&other| overlap(&tracks[track], &tracks[other]));
         if !taken {
+            named_after[actor].push(track);
             let closest = distances[track]
                 .iter()
                 .copied()
@@ -291,24 +294,30 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
             .collect::<Vec<_>>(),
         threshold,
     );
-    let mut decisions: Vec<Decision> = named
+    // Strangers come in track order, and so do their groups.
+    let mut groups = groups.into_iter();
+    named
         .into_iter()
         .zip(distances)
-        .map(|(name, distances)| Decision {
-            identity: Identity::Actor(name.map_or(usize::MAX, |(a, _)| a)),
-            distances,
-            reason: name.map_or("", |(_, reason)| reason),
+        .map(|(name, distances)| {
+            let (identity, reason) = match name {
+                Some((actor, reason)) => (Identity::Actor(actor), reason),
+                None => (
+                    Identity::Stranger(groups.next().expect("a group for every stranger")),
+                    if distances.is_empty() {
+                        "no face embedded"
+                    } else {
+                        "no cast member within the threshold"
+                    },
+                ),
+            };
+            Decision {
+                identity,
+                distances,
+                reason,
+            }
         })
-        .collect();
-    for (&i, group) in strangers.iter().zip(groups) {
-        decisions[i].identity = Identity::Stranger(group);
-        decisions[i].reason = if decisions[i].distances.is_empty() {
-            "no face embedded"
-        } else {
-            "no cast member within the threshold"
-        };
-    }
-    decisions
+        .collect()
 }
 
 /// The quality-weighted mean of a track's descriptors.

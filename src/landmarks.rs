@@ -297,24 +297,17 @@ impl<'a> Reader<'a> {
 }
 
 /// The box dlib's face detector would draw around a face CenterFace found, from its landmarks.
-/// dlib's boxes are axis-aligned squares; their centre and side follow the eyes and the mouth
-/// (fitted by least squares on faces both detectors found: see the README's accuracy notes).
+/// dlib's boxes are axis-aligned squares; their centre and side follow the eyes and the mouth.
+/// Fitted by least squares on the 217 faces that dlib's detector and CenterFace both found in
+/// the development photos and frames: the centre lands a median 4.7% of the box side from
+/// dlib's, the side is a median 6.6% off (dlib's own boxes move in steps of its scale pyramid).
 pub fn dlib_box(face: &crate::detect::Face) -> DlibBox {
-    let [left_eye, right_eye, _, left_mouth, right_mouth] = face.landmarks;
-    let eyes = [
-        (left_eye[0] + right_eye[0]) / 2.0,
-        (left_eye[1] + right_eye[1]) / 2.0,
-    ];
-    let mouth = [
-        (left_mouth[0] + right_mouth[0]) / 2.0,
-        (left_mouth[1] + right_mouth[1]) / 2.0,
-    ];
-    let down = [mouth[0] - eyes[0], mouth[1] - eyes[1]];
-    let eye_span = (right_eye[0] - left_eye[0]).hypot(right_eye[1] - left_eye[1]);
-    let cx = eyes[0] + BOX_ALONG * down[0] + BOX_ACROSS * down[1];
-    let cy = eyes[1] + BOX_ALONG * down[1] - BOX_ACROSS * down[0];
-    let side = BOX_FROM_EYES_TO_MOUTH * down[0].hypot(down[1]) + BOX_FROM_EYE_SPAN * eye_span;
-    let whole = |v: f32| (v + 0.5).floor() as i64;
+    let shape = face.shape();
+    let [down_x, down_y] = shape.down;
+    let cx = shape.eyes[0] + BOX_ALONG * down_x + BOX_ACROSS * down_y;
+    let cy = shape.eyes[1] + BOX_ALONG * down_y - BOX_ACROSS * down_x;
+    let side = BOX_FROM_EYES_TO_MOUTH * down_x.hypot(down_y) + BOX_FROM_EYE_SPAN * shape.eye_span;
+    let whole = |v: f32| round(f64::from(v));
     DlibBox {
         left: whole(cx - side / 2.0),
         top: whole(cy - side / 2.0),
@@ -322,7 +315,11 @@ pub fn dlib_box(face: &crate::detect::Face) -> DlibBox {
         bottom: whole(cy + side / 2.0),
     }
 }
+
+/// The box's centre: this share of the way from the eyes down to the mouth, and this share of
+/// that distance across it.
 const BOX_ALONG: f32 = 0.468;
 const BOX_ACROSS: f32 = -0.0185;
+/// The box's side: these multiples of the eyes-to-mouth distance and of the eye span.
 const BOX_FROM_EYES_TO_MOUTH: f32 = 1.932;
 const BOX_FROM_EYE_SPAN: f32 = 0.340;

@@ -219,10 +219,7 @@ pub fn similarity(
         },
     };
     if json {
-        serde_json::to_writer(&mut *out, &result)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-            .map_err(Error::stdout)?;
+        report::print_json_line(out, &result)?;
     } else {
         writeln!(
             out,

@@ -396,7 +396,7 @@ fn aggregate(
     identifier: &Identifier,
     progress: &ProgressBar,
 ) -> Result<(Tally, JobStats)> {
-    let mut tally = Tally::new(identifier);
+    let mut tally = Tally::default();
     let mut stats = JobStats::default();
     let mut linker = Linker::new(identifier.threshold());
     let mut waiting = BTreeMap::new();

@@ -71,11 +71,23 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 pub fn write_json_lines<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<()> {
     write_atomically(path, |out| {
         for item in items {
-            serde_json::to_writer(&mut *out, item)?;
-            out.write_all(b"\n")?;
+            json_line(out, item)?;
         }
         Ok(())
     })
+}
+
+/// Prints `value` as one line of JSON: the commands' `--json` answers and `embed`'s lines.
+pub fn print_json_line(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()> {
+    json_line(out, value).map_err(Error::stdout)
+}
+
+fn json_line(
+    out: &mut (impl Write + ?Sized),
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
 }
 
 /// The CSV header; the names match [`ScreenTime`]'s fields so the file deserializes back.

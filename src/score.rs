@@ -179,7 +179,7 @@ impl Score {
 }
 
 /// Compares `result` (appearances in seconds) with `truth` on the frames timed by `times`.
-pub fn score(truth: &[FrameRange], times: &[(f64, f64)], result: &[Segment]) -> Score {
+pub fn score<'a>(truth: &'a [FrameRange], times: &[(f64, f64)], result: &'a [Segment]) -> Score {
     let frames = times.len();
     let duration = |i: usize| (times[i].1 - times[i].0).max(0.0);
     // Who is on screen in each frame, certainly or possibly.
@@ -193,14 +193,18 @@ pub fn score(truth: &[FrameRange], times: &[(f64, f64)], result: &[Segment]) -> 
             possible[i].insert(&range.name);
         }
     }
-    // Which labels the result credits in each frame.
+    // Which labels the result credits in each frame: a segment covers the frames whose middles
+    // lie in it, found by binary search over the middles in order (a film has hundreds of
+    // thousands of frames and thousands of segments).
+    let middle = |i: usize| (times[i].0 + times[i].1) / 2.0;
+    let mut by_middle: Vec<usize> = (0..frames).collect();
+    by_middle.sort_by(|&a, &b| middle(a).total_cmp(&middle(b)));
     let mut credited: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); frames];
     for segment in result {
-        for (i, time) in times.iter().enumerate() {
-            let middle = (time.0 + time.1) / 2.0;
-            if segment.start <= middle && middle < segment.end {
-                credited[i].insert(&segment.name);
-            }
+        let first = by_middle.partition_point(|&i| middle(i) < segment.start);
+        let end = by_middle.partition_point(|&i| middle(i) < segment.end);
+        for &i in by_middle.get(first..end).unwrap_or_default() {
+            credited[i].insert(&segment.name);
         }
     }
 
@@ -235,17 +239,17 @@ pub fn score(truth: &[FrameRange], times: &[(f64, f64)], result: &[Segment]) -> 
         }
     }
     // Whom a result label stands for: a cast name stands for itself.
-    let stands_for = |label: &str| -> Option<String> {
+    let stands_for = |label: &'a str| -> Option<&'a str> {
         if label.starts_with(RESULT_STRANGER) {
-            owner.get(label).map(|p| p.to_string())
+            owner.get(label).copied()
         } else {
-            Some(label.to_string())
+            Some(label)
         }
     };
 
     let names: BTreeSet<&str> = truth.iter().map(|r| r.name.as_str()).collect();
     let mut identities = Vec::new();
-    for name in names {
+    for &name in &names {
         let labels: Vec<String> = if name.starts_with(STRANGER) {
             owner
                 .iter()
@@ -306,8 +310,8 @@ pub fn score(truth: &[FrameRange], times: &[(f64, f64)], result: &[Segment]) -> 
     for i in 0..frames {
         for label in &credited[i] {
             match stands_for(label) {
-                Some(person) if possible[i].contains(person.as_str()) => {}
-                Some(person) if names_contains(truth, &person) => false_seconds += duration(i),
+                Some(person) if possible[i].contains(person) => {}
+                Some(person) if names.contains(person) => false_seconds += duration(i),
                 _ => {
                     false_seconds += duration(i);
                     *stray.entry(label).or_default() += duration(i);
@@ -333,10 +337,6 @@ pub fn score(truth: &[FrameRange], times: &[(f64, f64)], result: &[Segment]) -> 
             .collect(),
         false_seconds,
     }
-}
-
-fn names_contains(truth: &[FrameRange], name: &str) -> bool {
-    truth.iter().any(|r| r.name == name)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{make_video, obama_cast, registry_photo};
+use common::{ffmpeg, make_video, obama_cast, registry_photo, screen_time};
 use serde_json::json;
 
 /// Seconds any one run may take before it counts as hung.
@@ -500,7 +500,7 @@ fn memory_stays_bounded() {
     let settings = &report(&out)["settings"];
     let workers = settings["workers"].as_u64().unwrap() as usize;
     assert!((1..=cores).contains(&workers), "{settings}");
-    assert_eq!(screen_time(&out)[0].0, "Barack Obama");
+    assert_eq!(screen_time(&report(&out))[0].0, "Barack Obama");
 
     std::fs::copy(registry_photo("obama.jpg"), dir.join("photos/obama.jpg")).unwrap();
     std::fs::copy(registry_photo("obama3.jpg"), dir.join("photos/obama3.jpg")).unwrap();
@@ -545,40 +545,19 @@ fn report(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&read(&dir.join("report.json"))).unwrap()
 }
 
-/// Identity names and seconds from a run's report.json.
-fn screen_time(dir: &Path) -> Vec<(String, f64)> {
-    report(dir)["screen_time"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["seconds"].as_f64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn ts(mp4: &Path, ts: &Path, offset_seconds: u32) {
-    let run = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y", "-i"])
-        .arg(mp4)
-        .args([
-            "-c",
-            "copy",
-            "-output_ts_offset",
-            &offset_seconds.to_string(),
-        ])
-        .args(["-f", "mpegts"])
-        .arg(ts)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let offset = offset_seconds.to_string();
+    ffmpeg([
+        "-i".as_ref(),
+        mp4.as_os_str(),
+        "-c".as_ref(),
+        "copy".as_ref(),
+        "-output_ts_offset".as_ref(),
+        offset.as_ref(),
+        "-f".as_ref(),
+        "mpegts".as_ref(),
+        ts.as_os_str(),
+    ]);
 }
 
 /// Class 6: two MPEG-TS files joined with `cat` (timestamps start again, or leap ahead) are one
@@ -615,7 +594,7 @@ fn joined_recordings_keep_time_going_forward() {
             let context = format!("{name}, stride {stride}: {}", report(&out));
             let seconds = report(&out)["stats"]["video_seconds"].as_f64().unwrap();
             assert!((seconds - 4.0).abs() < 0.1, "{context}");
-            let obama = screen_time(&out)
+            let obama = screen_time(&report(&out))
                 .into_iter()
                 .find(|(who, _)| who == "Barack Obama")
                 .unwrap_or_else(|| panic!("{context}"));
@@ -668,7 +647,7 @@ fn mirrored_video_is_not_turned_upside_down() {
     ]));
     assert_eq!(report(&out)["video"]["rotation"], 0);
     assert_eq!(report(&out)["video"]["mirrored"], true);
-    let obama = screen_time(&out);
+    let obama = screen_time(&report(&out));
     assert_eq!(obama[0].0, "Barack Obama", "{obama:?}");
     assert!((obama[0].1 - 1.0).abs() < 0.1, "{obama:?}");
 }
@@ -951,7 +930,10 @@ fn unclear_inputs_get_clear_messages() {
         run(&args)
     };
     succeeded(&measure(clip.as_os_str(), &cast, "local", &[]));
-    assert_eq!(screen_time(&dir.join("local"))[0].0, "Barack Obama");
+    assert_eq!(
+        screen_time(&report(&dir.join("local")))[0].0,
+        "Barack Obama"
+    );
     // URLs only when asked for.
     let url = "https://example.com/clip.mp4";
     failed(
@@ -961,7 +943,10 @@ fn unclear_inputs_get_clear_messages() {
     );
     let file_url = format!("file:{}", clip.display());
     succeeded(&measure(file_url.as_ref(), &cast, "by-url", &["--url"]));
-    assert_eq!(screen_time(&dir.join("by-url"))[0].0, "Barack Obama");
+    assert_eq!(
+        screen_time(&report(&dir.join("by-url")))[0].0,
+        "Barack Obama"
+    );
 
     // A photo, or a file that is not text, given as the cast.
     let photo = cast.join("Barack Obama.jpg");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{make_video, obama_cast, project, registry_photo};
+use common::{ffmpeg, make_video, obama_cast, project, registry_photo};
 use serde_json::json;
 
 struct Case {
@@ -33,19 +33,6 @@ const COMPLETE: [(&str, bool); 4] = [
     ("screentime.svg", true),
 ];
 const NOTHING: [(&str, bool); 2] = [("report.json", false), ("screentime.csv", false)];
-
-fn ffmpeg(args: &[&str]) {
-    let run = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-}
 
 fn screentime(video: &Path, cast: &Path, out: &Path, extra: &[OsString]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_screentime"));
@@ -111,7 +98,7 @@ fn bad_inputs_table() {
         &rotated,
     );
     let audio = dir.join("audio.m4a");
-    ffmpeg(&[
+    ffmpeg([
         "-f",
         "lavfi",
         "-i",
@@ -119,7 +106,7 @@ fn bad_inputs_table() {
         audio.to_str().unwrap(),
     ]);
     let zero = dir.join("zero.avi");
-    ffmpeg(&[
+    ffmpeg([
         "-f",
         "lavfi",
         "-i",

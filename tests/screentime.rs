@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{make_video, obama_cast, registry_photo, shared_data};
+use common::{make_video, obama_cast, registry_photo, screen_time, shared_data};
 use serde_json::{Value, json};
 
 const FPS: f64 = 25.0;
@@ -47,22 +47,8 @@ fn measure_with(video: &Path, cast: &Path, out: &Path, extra: &[&str]) -> Value 
     serde_json::from_str(&report).unwrap()
 }
 
-fn seconds(report: &Value) -> Vec<(String, f64)> {
-    report["screen_time"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|row| {
-            (
-                row["name"].as_str().unwrap().to_string(),
-                row["seconds"].as_f64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn seconds_of(report: &Value, name: &str) -> f64 {
-    seconds(report)
+    screen_time(report)
         .into_iter()
         .find(|(n, _)| n == name)
         .map_or(0.0, |(_, s)| s)
@@ -85,7 +71,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     let out = tmp.path().join("out");
     let report = measure(&video, &cast, &out);
 
-    let names: Vec<String> = seconds(&report).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = screen_time(&report).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["Barack Obama", "unknown_1"], "{report:#}");
     let frame = 1.0 / FPS;
     let obama = seconds_of(&report, "Barack Obama");
@@ -169,7 +155,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     let cache = cast.join(screentime::cast::CACHE_FILE);
     assert!(cache.is_file());
     let again = measure(&video, &cache, &tmp.path().join("again"));
-    assert_eq!(seconds(&again), seconds(&report));
+    assert_eq!(screen_time(&again), screen_time(&report));
 }
 
 fn round3(x: f64) -> f64 {
@@ -296,7 +282,7 @@ fn short_identities_and_face_pictures_are_the_users_choice() {
     let video = video(tmp.path(), "registry.mp4", registry_spec(false));
     let out = tmp.path().join("out");
     let report = measure_with(&video, &cast, &out, &["--min-screen-time", "3"]);
-    assert_eq!(seconds(&report).len(), 2, "{report:#}");
+    assert_eq!(screen_time(&report).len(), 2, "{report:#}");
     for chart in ["screentime.svg", "timeline.svg"] {
         let svg = std::fs::read_to_string(out.join(chart)).unwrap();
         assert!(

@@ -56,6 +56,35 @@ pub fn make_video(spec: &serde_json::Value, video: &Path) {
     );
 }
 
+/// Runs the `ffmpeg` tool quietly (`-v error -y` before `args`) and fails the test if it fails.
+pub fn ffmpeg<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) {
+    let run = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// (name, seconds) of every identity in a run's report.json, as the report lists them.
+pub fn screen_time(report: &serde_json::Value) -> Vec<(String, f64)> {
+    report["screen_time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["name"].as_str().unwrap().to_string(),
+                row["seconds"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// A cast folder in `dir` that knows one person, Barack Obama, from one registry photo.
 pub fn obama_cast(dir: &Path) -> PathBuf {
     let cast = dir.join("cast");
