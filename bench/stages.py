@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLD = 0.6
-NEIGHBOURS = 5  # as src/identify.rs (CAST_NEIGHBOURS): the mean of an actor's 5 closest photos
+NEIGHBOURS = 5  # as src/identity/matching.rs (CAST_NEIGHBOURS): the mean of an actor's 5 closest photos
 
 
 def frame_times(video: Path) -> list[tuple[float, float]]:

@@ -6,9 +6,9 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use screentime::cast::{Cast, CastFace};
-use screentime::embed::{DESCRIPTOR_LEN, Descriptor};
-use screentime::identify::Identifier;
+use screentime::face::embed::{DESCRIPTOR_LEN, Descriptor};
+use screentime::identity::cast::{Cast, CastFace};
+use screentime::identity::matching::Identifier;
 
 /// Deterministic descriptors spread like dlib's (components around +-0.1, norms near 1.4).
 fn descriptor(seed: u64) -> Descriptor {

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use image::imageops::{self, FilterType};
-use screentime::detect::{DetectOptions, Detector};
-use screentime::embed::Embedder;
-use screentime::engine::{Engine, load_image};
-use screentime::runtime::{Runtime, RuntimeOptions};
+use screentime::face::detect::{DetectOptions, Detector};
+use screentime::face::embed::Embedder;
+use screentime::face::engine::{Engine, load_image};
+use screentime::face::runtime::{Runtime, RuntimeOptions};
 
 fn models(c: &mut Criterion) {
     let runtime = Runtime::new(RuntimeOptions::default()).expect("models: run scripts/setup");

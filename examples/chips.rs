@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use screentime::detect::DetectOptions;
-use screentime::engine::{Engine, load_image};
-use screentime::runtime::{Runtime, RuntimeOptions};
+use screentime::face::detect::DetectOptions;
+use screentime::face::engine::{Engine, load_image};
+use screentime::face::runtime::{Runtime, RuntimeOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();

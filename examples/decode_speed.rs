@@ -1,10 +1,10 @@
-//! Decode speed of `screentime::video`: `cargo run --release --example decode_speed VIDEO [THREADS]`.
+//! Decode speed of `screentime::video::decode`: `cargo run --release --example decode_speed VIDEO [THREADS]`.
 //! Decodes the whole file twice, without and with RGB conversion, and prints frames per second.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use screentime::video::VideoReader;
+use screentime::video::decode::VideoReader;
 
 fn main() -> screentime::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Exit code of a run that failed, or that finished with some inputs failed (each reported).
+pub const FAILURE: u8 = 1;
+/// Exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it.
+pub const INTERRUPTED: u8 = 130;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The models folder is missing, incomplete or does not match its manifest.
@@ -102,6 +107,14 @@ pub fn warn(message: &str) {
 }
 
 impl Error {
+    /// The process's exit code for this error: the only place errors become exit codes.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted { .. } => INTERRUPTED,
+            _ => FAILURE,
+        }
+    }
+
     /// Writing a command's answer to standard output failed (a closed pipe, a full disk).
     pub fn stdout(source: std::io::Error) -> Error {
         Error::Io {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use screentime::embed::{Descriptor, Embedder, SAME_PERSON, distance};
-use screentime::engine::{EmbeddedFace, load_image, padded};
+use screentime::face::embed::{Descriptor, Embedder, SAME_PERSON, distance};
+use screentime::face::engine::{EmbeddedFace, load_image, padded};
 
 const REGISTRY_PHOTOS: [(&str, &str); 4] = [
     ("obama.jpg", "obama"),

@@ -8,10 +8,11 @@ use std::path::Path;
 
 use image::{Rgb, RgbImage};
 use screentime::Error;
-use screentime::report::{
-    ScreenTime, Segment, write_chart, write_contact_sheet, write_csv, write_jpeg, write_json,
-    write_timeline,
-};
+use screentime::files::atomic::write_json;
+use screentime::job::result::{ScreenTime, Segment};
+use screentime::output::charts::{write_chart, write_contact_sheet, write_timeline};
+use screentime::output::tables::write_screen_time;
+use screentime::output::write::write_jpeg;
 
 fn row(name: &str, frames: u64, seconds: f64, first_seen: f64, last_seen: f64) -> ScreenTime {
     ScreenTime {
@@ -66,7 +67,7 @@ fn assert_output_error(result: screentime::Result<()>, path: &Path) {
 fn csv_reads_back_as_the_same_rows_in_the_same_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("screentime.csv");
-    write_csv(&path, &rows()).unwrap();
+    write_screen_time(&path, &rows()).unwrap();
 
     let mut reader = csv::Reader::from_path(&path).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -99,7 +100,7 @@ fn csv_reads_back_as_the_same_rows_in_the_same_order() {
 fn csv_with_no_rows_is_just_the_header() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("screentime.csv");
-    write_csv(&path, &[]).unwrap();
+    write_screen_time(&path, &[]).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         "name,frames,seconds,percent,first_seen,last_seen\n"
@@ -234,7 +235,7 @@ fn write_into_a_missing_or_impossible_folder_names_the_path() {
         let png = folder.join("screentime.png");
         let svg = folder.join("screentime.svg");
         assert_output_error(write_json(&json, &rows()), &json);
-        assert_output_error(write_csv(&csv, &rows()), &csv);
+        assert_output_error(write_screen_time(&csv, &rows()), &csv);
         assert_output_error(write_chart(&png, "t", &rows()), &png);
         assert_output_error(write_chart(&svg, "t", &rows()), &svg);
     }
@@ -269,7 +270,7 @@ fn a_write_replaces_an_earlier_file() {
         "stale contents that are longer than the new file ".repeat(50),
     )
     .unwrap();
-    write_csv(&path, &rows()[..1]).unwrap();
+    write_screen_time(&path, &rows()[..1]).unwrap();
     assert_eq!(csv::Reader::from_path(&path).unwrap().records().count(), 1);
 }
 

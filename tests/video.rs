@@ -1,4 +1,4 @@
-//! `screentime::video` on videos made from the registry photos by `tests/tools/make_video.py`,
+//! `screentime::video::decode` on videos made from the registry photos by `tests/tools/make_video.py`,
 //! whose segments, frame count and timestamps are known exactly.
 
 mod common;
@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{project, registry_photo};
 use image::{RgbImage, imageops};
 use screentime::Error;
-use screentime::video::{Frame, VideoReader};
+use screentime::video::decode::{Frame, VideoReader};
 
 const FPS: f64 = 25.0;
 /// (photo or None for black, seconds, motion); at 25 fps: 25 + 10 + 20 + 15 = 70 frames.

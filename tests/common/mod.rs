@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use screentime::detect::DetectOptions;
-use screentime::embed::Descriptor;
-use screentime::engine::{EmbeddedFace, Engine, load_image};
-use screentime::runtime::{Runtime, RuntimeOptions};
+use screentime::face::detect::DetectOptions;
+use screentime::face::embed::Descriptor;
+use screentime::face::engine::{EmbeddedFace, Engine, load_image};
+use screentime::face::runtime::{Runtime, RuntimeOptions};
 
 pub fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,7 +109,12 @@ pub fn faces_in(engine: &mut Engine, path: &Path) -> Vec<EmbeddedFace> {
 pub fn nearest<'a>(descriptor: &Descriptor, known: &'a [(String, Descriptor)]) -> (&'a str, f32) {
     known
         .iter()
-        .map(|(name, d)| (name.as_str(), screentime::embed::distance(descriptor, d)))
+        .map(|(name, d)| {
+            (
+                name.as_str(),
+                screentime::face::embed::distance(descriptor, d),
+            )
+        })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .expect("a non-empty set of known faces")
 }

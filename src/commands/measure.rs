@@ -1,0 +1,93 @@
+//! `screentime VIDEO --cast DIR`, the main job. In: a video and a cast. Out: the result folder
+//! (see [`crate::output::result_dir`]) and a table of screen time per identity on stdout (or the
+//! JSON report).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::commands::{load_cast, measure_into};
+use crate::error::{Error, Result};
+use crate::face::engine::EngineOptions;
+use crate::face::runtime::Runtime;
+use crate::job::pipeline::{JobOptions, share_threads};
+use crate::job::result::ScreenTime;
+use crate::output::result_dir::ResultDir;
+use crate::video::decode::VideoReader;
+
+/// What `screentime VIDEO --cast DIR` needs beyond the engine options.
+#[derive(Debug, Clone)]
+pub struct ScreenTimeOptions {
+    pub video: PathBuf,
+    pub cast: PathBuf,
+    /// None: `screentime-out/<video stem>/`.
+    pub out: Option<PathBuf>,
+    pub json: bool,
+    /// `video` is a URL for FFmpeg's protocols, not a file.
+    pub url: bool,
+    pub quiet: bool,
+    pub job: JobOptions,
+}
+
+/// `screentime VIDEO --cast DIR`: screen time per actor, written to the output folder as CSV,
+/// JSON and a bar chart (PNG and SVG), and printed as a table (or as the JSON report).
+pub fn run(
+    engine: &EngineOptions,
+    options: &ScreenTimeOptions,
+    out: &mut impl Write,
+) -> Result<()> {
+    let (engine, job) = share_threads(engine, &options.job, 1);
+    let runtime = Runtime::new(engine.runtime.clone())?;
+    // Opened before the cast is embedded, so a bad video fails at once.
+    let threads = job.decoder_threads;
+    let video = if options.url {
+        VideoReader::open_url(&options.video.to_string_lossy(), threads)?
+    } else {
+        VideoReader::open(&options.video, threads)?
+    };
+    let cast = load_cast(&runtime, &engine, &options.cast, options.quiet)?;
+    let dir = ResultDir::new(options.out.clone().unwrap_or_else(|| {
+        let stem = options.video.file_stem().unwrap_or_default();
+        Path::new("screentime-out").join(stem)
+    }));
+    let report = measure_into(&runtime, &engine, &job, video, (&cast, &options.cast), &dir)?;
+    let stats = &report.stats;
+    if !options.quiet && stats.damaged_packets + stats.damaged_frames > 0 {
+        eprintln!(
+            "warning: {}: damaged video: {} packets skipped, {} frames decoded with errors concealed",
+            options.video.display(),
+            stats.damaged_packets,
+            stats.damaged_frames
+        );
+    }
+
+    if options.json {
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Error::stdout(e.into()))?;
+        writeln!(out).map_err(Error::stdout)?;
+    } else {
+        print_table(out, &report.screen_time).map_err(Error::stdout)?;
+        if !options.quiet {
+            eprintln!(
+                "results in {} (charts: screentime.png, timeline.png)",
+                dir.path().display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()> {
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    writeln!(
+        out,
+        "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}",
+        "name", "seconds", "percent", "first_seen", "last_seen"
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "{:width$}  {:>9.2}  {:>6.1}%  {:>10.2}  {:>9.2}",
+            r.name, r.seconds, r.percent, r.first_seen, r.last_seen
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! What each command does: options and inputs in, result files and printed answers out. One
+//! file per command, each with a `run`; what several commands share is here. Commands call the
+//! pipeline's stages and the output module, never each other.
+//!
+//! - [`measure`]: `screentime VIDEO --cast DIR`, the main job; [`batch`]: a catalog of videos,
+//!   and `screentime summary`;
+//! - on finished results: [`name`] (add an unknown's faces to the cast), [`search`] (where a
+//!   person appears), [`score`] (accuracy against truth);
+//! - on photos: [`embed`], [`lookalike`], [`similarity`], [`group`].
+
+pub mod batch;
+pub mod embed;
+pub mod group;
+pub mod lookalike;
+pub mod measure;
+pub mod name;
+pub mod score;
+pub mod search;
+pub mod similarity;
+
+use std::path::Path;
+
+use crate::error::{Error, Result, warn};
+use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
+use crate::face::runtime::{Model, Runtime};
+use crate::identity::cast::{self, Cast};
+use crate::job::pipeline::{self, JobOptions};
+use crate::output::result_dir::{Models, Report, ResultDir, RunSettings, Settings, WriteOptions};
+use crate::video::decode::VideoReader;
+
+/// Embeds (or reads from its cache) the cast at `path`, printing its warnings unless `quiet`.
+pub fn load_cast(
+    runtime: &Runtime,
+    engine: &EngineOptions,
+    path: &Path,
+    quiet: bool,
+) -> Result<Cast> {
+    let cast = cast::load(path, runtime, engine.detect)?;
+    if !quiet {
+        for warning in &cast.warnings {
+            warn(warning);
+        }
+    }
+    Ok(cast)
+}
+
+/// Measures one video against one cast and writes its result files into `dir`.
+pub fn measure_into(
+    runtime: &Runtime,
+    engine: &EngineOptions,
+    job: &JobOptions,
+    video: VideoReader,
+    (cast, cast_path): (&Cast, &Path),
+    dir: &ResultDir,
+) -> Result<Report> {
+    let result = pipeline::run(video, cast, runtime, engine.detect, job)?;
+    let settings = RunSettings {
+        cast: cast_path.to_path_buf(),
+        cast_actors: cast.names().len(),
+        cast_faces: cast.faces.len(),
+        stride: result.stride,
+        workers: job.workers,
+        threads_per_worker: engine.runtime.threads,
+        device: engine.runtime.device,
+        settings: Settings::of(engine, job),
+    };
+    let models = Models {
+        detector_sha256: runtime.model_sha256(Model::Detector).into(),
+        embedder_sha256: runtime.model_sha256(Model::Embedder).into(),
+    };
+    let options = WriteOptions {
+        settings,
+        models,
+        cast_warnings: &cast.warnings,
+        debug_tracks: job.debug_tracks,
+    };
+    dir.write(result, options)
+}
+
+/// The faces of the photo at `path`, left to right (by the box's left edge).
+pub fn photo_faces(engine: &mut Engine, path: &Path) -> Result<Vec<EmbeddedFace>> {
+    let mut faces = engine.faces(&load_image(path)?)?;
+    faces.sort_by(|a, b| a.face.bbox.x1.total_cmp(&b.face.bbox.x1));
+    Ok(faces)
+}
+
+/// An input of a command on photos or results is unusable.
+pub fn input_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,484 @@
+//! Accuracy against truth: a result compared, frame by frame, with who a person saw on screen.
+//!
+//! In: a truth file, the video's frame times, and a result: the appearances (seconds) of a
+//! `screentime` output folder, or frame ranges in the truth file's own format (what other tools'
+//! outputs are converted to). Out: per identity, its recall in time, the seconds credited to it
+//! where it is not on screen and its total's error, and per stranger the labels it got
+//! ([`Score`]).
+//!
+//! The truth file is CSV, `name,start_frame,end_frame`, one row per continuous stretch in which
+//! that person's face is visible, frames counted from 0 in presentation order, both ends
+//! included. Strangers are `unknown:<tag>`, one tag per person. A name written `?name` marks
+//! frames where a person watching could not say (a face turning past three-quarter, a face a
+//! few pixels high): a result may credit that person there or not, and neither counts.
+//!
+//! `screentime score VIDEO --truth FILE RESULT...` prints this per result ([`run`]).
+//!
+//! A frame counts as credited to an identity when the middle of the frame lies inside one of
+//! its appearances. A result's `unknown_N` labels and the truth's strangers are paired one to
+//! one, most shared time first; a stranger should get exactly one label of their own, and a
+//! second label that follows them counts as a split.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::job::result::Segment;
+use crate::output::result_dir::ResultDir;
+use crate::output::write;
+use crate::video::decode::VideoReader;
+
+/// Prefix of a stranger in a truth file.
+pub const STRANGER: &str = "unknown:";
+/// Prefix of a stranger's label in a result.
+const RESULT_STRANGER: &str = "unknown_";
+/// Prefix of a truth row whose frames may or may not be credited.
+const UNCERTAIN: char = '?';
+
+/// A stretch of frames with one identity on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRange {
+    pub name: String,
+    pub first: u64,
+    pub last: u64,
+    /// False for `?name` rows.
+    pub certain: bool,
+}
+
+/// Reads a frame-range file (`name,start_frame,end_frame`): a truth file, or another tool's
+/// result in the same form.
+pub fn read_frame_ranges(path: &Path) -> Result<Vec<FrameRange>> {
+    let bad = |reason: String| Error::Input {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let header = reader.headers().map_err(|e| bad(e.to_string()))?;
+    if header != vec!["name", "start_frame", "end_frame"] {
+        return Err(bad("expected the header name,start_frame,end_frame".into()));
+    }
+    let mut ranges = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| bad(e.to_string()))?;
+        let at = |reason: &str| bad(format!("row {}: {reason}", line + 1));
+        let frame = |i: usize| {
+            record[i]
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| at("frames must be whole numbers"))
+        };
+        let (first, last) = (frame(1)?, frame(2)?);
+        let name = record[0].trim();
+        let (name, certain) = match name.strip_prefix(UNCERTAIN) {
+            Some(rest) => (rest, false),
+            None => (name, true),
+        };
+        if name.is_empty() || last < first {
+            return Err(at("needs a name and start_frame <= end_frame"));
+        }
+        ranges.push(FrameRange {
+            name: name.to_string(),
+            first,
+            last,
+            certain,
+        });
+    }
+    Ok(ranges)
+}
+
+/// Each frame's start and end in seconds, as screentime times them (from the decoder's
+/// timestamps, so variable frame rates come out right).
+pub fn frame_times(video: &Path) -> Result<Vec<(f64, f64)>> {
+    let mut reader = VideoReader::open(video, 0)?;
+    let mut times = Vec::new();
+    while let Some(frame) = reader.next_frame(|_, _| false)? {
+        times.push((frame.time, frame.time + frame.duration));
+    }
+    Ok(times)
+}
+
+/// Frame ranges as appearances in seconds, for scoring them like a screentime result.
+pub fn ranges_as_segments(ranges: &[FrameRange], times: &[(f64, f64)]) -> Vec<Segment> {
+    ranges
+        .iter()
+        .filter(|r| (r.first as usize) < times.len())
+        .map(|r| {
+            let start = times[r.first as usize].0;
+            let end = times[(r.last as usize).min(times.len() - 1)].1;
+            Segment {
+                name: r.name.clone(),
+                start,
+                end,
+                seconds: end - start,
+            }
+        })
+        .collect()
+}
+
+/// How one identity of the truth fared.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityScore {
+    /// As in the truth: a cast name or `unknown:<tag>`.
+    pub name: String,
+    pub stranger: bool,
+    /// Seconds on screen (certain frames only), and in frames marked uncertain.
+    pub truth_seconds: f64,
+    pub uncertain_seconds: f64,
+    /// Seconds the result credits to this identity's label(s), wherever it is.
+    pub result_seconds: f64,
+    /// Share of the certain seconds credited to the right label.
+    pub recall: f64,
+    /// Seconds credited to this identity's label(s) where it is not on screen.
+    pub false_seconds: f64,
+    /// How far the result's total lies outside [certain, certain + uncertain] seconds (signed:
+    /// negative when short).
+    pub total_error: f64,
+    /// The result's label standing for this identity (none for a stranger nobody labelled).
+    pub labels: Vec<String>,
+    /// For a stranger: further labels that mostly follow them (counted as false seconds).
+    pub split_into: Vec<String>,
+}
+
+/// A result label that stands for nobody in the truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrayLabel {
+    pub label: String,
+    /// All its seconds, each credited where its person is not on screen.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Score {
+    pub clip_seconds: f64,
+    /// Truth identities: cast members first, then strangers, each by name.
+    pub identities: Vec<IdentityScore>,
+    pub stray: Vec<StrayLabel>,
+    /// Every second credited to someone who is not on screen, over all labels.
+    pub false_seconds: f64,
+    /// Strangers with a label of their own and no second label following them.
+    pub strangers_one_label: usize,
+    pub strangers: usize,
+}
+
+impl Score {
+    /// The lowest recall among the cast (not strangers); 1 with no cast in the truth.
+    pub fn worst_cast_recall(&self) -> f64 {
+        self.identities
+            .iter()
+            .filter(|i| !i.stranger)
+            .map(|i| i.recall)
+            .fold(1.0, f64::min)
+    }
+
+    /// False seconds as a share of the clip.
+    pub fn false_share(&self) -> f64 {
+        if self.clip_seconds > 0.0 {
+            self.false_seconds / self.clip_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Compares `result` (appearances in seconds) with `truth` on the frames timed by `times`.
+pub fn score<'a>(truth: &'a [FrameRange], times: &[(f64, f64)], result: &'a [Segment]) -> Score {
+    let frames = times.len();
+    let duration = |i: usize| (times[i].1 - times[i].0).max(0.0);
+    // Who is on screen in each frame, certainly or possibly.
+    let mut certain: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); frames];
+    let mut possible: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); frames];
+    for range in truth {
+        for i in range.first as usize..=(range.last as usize).min(frames.saturating_sub(1)) {
+            if range.certain {
+                certain[i].insert(&range.name);
+            }
+            possible[i].insert(&range.name);
+        }
+    }
+    // Which labels the result credits in each frame: a segment covers the frames whose middles
+    // lie in it, found by binary search over the middles in order (a film has hundreds of
+    // thousands of frames and thousands of segments).
+    let middle = |i: usize| (times[i].0 + times[i].1) / 2.0;
+    let mut by_middle: Vec<usize> = (0..frames).collect();
+    by_middle.sort_by(|&a, &b| middle(a).total_cmp(&middle(b)));
+    let mut credited: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); frames];
+    for segment in result {
+        let first = by_middle.partition_point(|&i| middle(i) < segment.start);
+        let end = by_middle.partition_point(|&i| middle(i) < segment.end);
+        for &i in by_middle.get(first..end).unwrap_or_default() {
+            credited[i].insert(&segment.name);
+        }
+    }
+
+    // Each result stranger label stands for one truth stranger and each stranger has at most one
+    // label: pairs are matched greedily, most shared seconds first. Overlap in time alone cannot
+    // tell two strangers on screen together apart, but a one-to-one matching can: the label
+    // that follows one of them also follows them elsewhere.
+    let mut overlap: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+    for i in 0..frames {
+        for label in credited[i]
+            .iter()
+            .filter(|l| l.starts_with(RESULT_STRANGER))
+        {
+            for person in possible[i].iter().filter(|p| p.starts_with(STRANGER)) {
+                *overlap.entry((label, person)).or_default() += duration(i);
+            }
+        }
+    }
+    let mut pairs: Vec<(&(&str, &str), &f64)> = overlap.iter().collect();
+    pairs.sort_by(|a, b| b.1.total_cmp(a.1));
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for &(&(label, person), _) in &pairs {
+        if !owner.contains_key(label) && !owner.values().any(|p| *p == person) {
+            owner.insert(label, person);
+        }
+    }
+    // A label left over that mostly follows a stranger splits that stranger in two.
+    let mut split: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for &(&(label, person), _) in &pairs {
+        if !owner.contains_key(label) && !split.values().flatten().any(|l| *l == label) {
+            split.entry(person).or_default().push(label);
+        }
+    }
+    // Whom a result label stands for: a cast name stands for itself.
+    let stands_for = |label: &'a str| -> Option<&'a str> {
+        if label.starts_with(RESULT_STRANGER) {
+            owner.get(label).copied()
+        } else {
+            Some(label)
+        }
+    };
+
+    let names: BTreeSet<&str> = truth.iter().map(|r| r.name.as_str()).collect();
+    let mut identities = Vec::new();
+    for &name in &names {
+        let labels: Vec<String> = if name.starts_with(STRANGER) {
+            owner
+                .iter()
+                .filter(|(_, p)| **p == name)
+                .map(|(l, _)| l.to_string())
+                .collect()
+        } else {
+            vec![name.to_string()]
+        };
+        let split_into = split.get(name).map_or(Vec::new(), |labels| {
+            labels.iter().map(|l| l.to_string()).collect()
+        });
+        let mut s = IdentityScore {
+            name: name.to_string(),
+            stranger: name.starts_with(STRANGER),
+            truth_seconds: 0.0,
+            uncertain_seconds: 0.0,
+            result_seconds: 0.0,
+            recall: 0.0,
+            false_seconds: 0.0,
+            total_error: 0.0,
+            labels,
+            split_into,
+        };
+        let mut found = 0.0;
+        for i in 0..frames {
+            let shown = s.labels.iter().any(|l| credited[i].contains(l.as_str()));
+            if certain[i].contains(name) {
+                s.truth_seconds += duration(i);
+                found += if shown { duration(i) } else { 0.0 };
+            } else if possible[i].contains(name) {
+                s.uncertain_seconds += duration(i);
+            } else if shown {
+                s.false_seconds += duration(i);
+            }
+            if shown {
+                s.result_seconds += duration(i);
+            }
+        }
+        s.recall = if s.truth_seconds > 0.0 {
+            found / s.truth_seconds
+        } else {
+            1.0
+        };
+        let most = s.truth_seconds + s.uncertain_seconds;
+        s.total_error = if s.result_seconds < s.truth_seconds {
+            s.result_seconds - s.truth_seconds
+        } else {
+            (s.result_seconds - most).max(0.0)
+        };
+        identities.push(s);
+    }
+    identities.sort_by_key(|i| (i.stranger, i.name.clone()));
+
+    // Labels standing for nobody: every second of theirs is false.
+    let mut stray: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut false_seconds = 0.0;
+    for i in 0..frames {
+        for label in &credited[i] {
+            match stands_for(label) {
+                Some(person) if possible[i].contains(person) => {}
+                Some(person) if names.contains(person) => false_seconds += duration(i),
+                _ => {
+                    false_seconds += duration(i);
+                    *stray.entry(label).or_default() += duration(i);
+                }
+            }
+        }
+    }
+    let strangers: Vec<&IdentityScore> = identities.iter().filter(|i| i.stranger).collect();
+    Score {
+        clip_seconds: times.last().map_or(0.0, |t| t.1) - times.first().map_or(0.0, |t| t.0),
+        strangers: strangers.len(),
+        strangers_one_label: strangers
+            .iter()
+            .filter(|s| s.labels.len() == 1 && s.split_into.is_empty())
+            .count(),
+        identities,
+        stray: stray
+            .into_iter()
+            .map(|(label, seconds)| StrayLabel {
+                label: label.to_string(),
+                seconds,
+            })
+            .collect(),
+        false_seconds,
+    }
+}
+
+/// `screentime score VIDEO --truth FILE RESULT...`: each result's accuracy against the truth,
+/// as a table (or JSON). A result is a `screentime` output folder, or a frame-range CSV in the
+/// truth file's own form (another tool's answer).
+pub fn run(
+    video: &Path,
+    truth: &Path,
+    results: &[PathBuf],
+    json: bool,
+    out: &mut impl Write,
+) -> Result<Vec<Score>> {
+    let truth_ranges = read_frame_ranges(truth)?;
+    let times = frame_times(video)?;
+    let mut scores = Vec::new();
+    for result in results {
+        let appearances = if result.is_dir() {
+            ResultDir::new(result).segments()?
+        } else {
+            ranges_as_segments(&read_frame_ranges(result)?, &times)
+        };
+        let scored = score(&truth_ranges, &times, &appearances);
+        if json {
+            write::print_json_line(out, &scored)?;
+        } else {
+            print_score(out, result, &scored).map_err(Error::stdout)?;
+        }
+        scores.push(scored);
+    }
+    Ok(scores)
+}
+
+fn print_score(out: &mut impl Write, result: &Path, s: &Score) -> std::io::Result<()> {
+    writeln!(out, "{}", result.display())?;
+    let width = s
+        .identities
+        .iter()
+        .map(|i| i.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    writeln!(
+        out,
+        "  {:width$}  {:>7}  {:>7}  {:>7}  {:>7}  {:>9}  labels",
+        "identity", "truth s", "found s", "recall", "false s", "total err"
+    )?;
+    for i in &s.identities {
+        writeln!(
+            out,
+            "  {:width$}  {:>7.2}  {:>7.2}  {:>6.1}%  {:>7.2}  {:>+9.2}  {}",
+            i.name,
+            i.truth_seconds,
+            i.result_seconds,
+            100.0 * i.recall,
+            i.false_seconds,
+            i.total_error,
+            i.labels.join(" ")
+        )?;
+    }
+    for stray in &s.stray {
+        writeln!(
+            out,
+            "  {} stands for nobody: {:.2} s",
+            stray.label, stray.seconds
+        )?;
+    }
+    writeln!(
+        out,
+        "  clip {:.2} s: worst cast recall {:.1}%, false {:.2} s ({:.2}% of the clip), strangers with one label {}/{}",
+        s.clip_seconds,
+        100.0 * s.worst_cast_recall(),
+        s.false_seconds,
+        100.0 * s.false_share(),
+        s.strangers_one_label,
+        s.strangers
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(name: &str, first: u64, last: u64, certain: bool) -> FrameRange {
+        FrameRange {
+            name: name.into(),
+            first,
+            last,
+            certain,
+        }
+    }
+
+    fn segment(name: &str, start: f64, end: f64) -> Segment {
+        Segment {
+            name: name.into(),
+            start,
+            end,
+            seconds: end - start,
+        }
+    }
+
+    #[test]
+    fn recall_false_seconds_and_stranger_labels() {
+        // 10 frames of 0.1 s.
+        let times: Vec<(f64, f64)> = (0..10)
+            .map(|i| (i as f64 / 10.0, (i + 1) as f64 / 10.0))
+            .collect();
+        let truth = vec![
+            range("ann", 0, 5, true),
+            range("ann", 6, 7, false),
+            range("unknown:a", 4, 9, true),
+            range("unknown:b", 0, 3, true),
+        ];
+        let result = vec![
+            segment("ann", 0.2, 0.8),       // frames 2-7: misses 0-1, 6-7 uncertain
+            segment("unknown_1", 0.4, 1.0), // stranger a, all of it
+            segment("unknown_2", 0.0, 0.2), // stranger b, frames 0-1
+            segment("unknown_3", 0.2, 0.4), // stranger b again, frames 2-3: a second label
+            segment("bob", 0.0, 0.1),       // nobody
+        ];
+        let s = score(&truth, &times, &result);
+        let ann = &s.identities[0];
+        assert_eq!(ann.name, "ann");
+        assert!((ann.recall - 4.0 / 6.0).abs() < 1e-9);
+        assert!(ann.false_seconds.abs() < 1e-9);
+        assert!(ann.total_error.abs() < 1e-9, "0.6 s lies within [0.6, 0.8]");
+        let a = &s.identities[1];
+        assert_eq!(a.labels, ["unknown_1"]);
+        assert!((a.recall - 1.0).abs() < 1e-9);
+        let b = &s.identities[2];
+        assert_eq!(b.labels, ["unknown_2"]);
+        assert_eq!(b.split_into, ["unknown_3"]);
+        assert_eq!((s.strangers_one_label, s.strangers), (1, 2));
+        let stray: Vec<&str> = s.stray.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(stray, ["bob", "unknown_3"]);
+        assert!(
+            (s.false_seconds - 0.3).abs() < 1e-9,
+            "bob's frame and unknown_3's two"
+        );
+    }
+}

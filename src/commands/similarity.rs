@@ -1,0 +1,69 @@
+//! `screentime similarity A B`. In: two photos. Out: the distance between their largest faces
+//! and whether that is the same person.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::commands::{input_error, photo_faces};
+use crate::error::{Error, Result};
+use crate::face::embed::{SAME_PERSON, distance};
+use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
+use crate::face::runtime::Runtime;
+use crate::output::write;
+
+#[derive(Debug, Serialize)]
+pub struct Similarity {
+    pub a: PathBuf,
+    pub b: PathBuf,
+    /// Between the largest face of each photo.
+    pub distance: f32,
+    /// `distance` below [`SAME_PERSON`].
+    pub same_person: bool,
+    /// "same person" or "different people".
+    pub verdict: &'static str,
+}
+
+/// `screentime similarity A B`: the distance between the largest faces of two photos and
+/// whether they are the same person. A photo without a face is an error naming it.
+pub fn run(
+    engine: &EngineOptions,
+    (a, b): (&Path, &Path),
+    json: bool,
+    out: &mut impl Write,
+) -> Result<Similarity> {
+    let runtime = Runtime::new(engine.runtime.clone())?;
+    let mut faces_engine = Engine::new(&runtime, engine.detect)?;
+    let mut largest = |path: &Path| -> Result<EmbeddedFace> {
+        photo_faces(&mut faces_engine, path)?
+            .into_iter()
+            .max_by(|x, y| x.face.bbox.area().total_cmp(&y.face.bbox.area()))
+            .ok_or_else(|| input_error(path, "no face found"))
+    };
+    let (face_a, face_b) = (largest(a)?, largest(b)?);
+    let d = distance(&face_a.descriptor, &face_b.descriptor);
+    let same_person = d < SAME_PERSON;
+    let result = Similarity {
+        a: a.to_path_buf(),
+        b: b.to_path_buf(),
+        distance: d,
+        same_person,
+        verdict: if same_person {
+            "same person"
+        } else {
+            "different people"
+        },
+    };
+    if json {
+        write::print_json_line(out, &result)?;
+    } else {
+        writeln!(
+            out,
+            "distance {:.3} (same person below {SAME_PERSON}): {}",
+            d, result.verdict
+        )
+        .map_err(Error::stdout)?;
+    }
+    Ok(result)
+}

@@ -1,0 +1,161 @@
+//! The face engine for still images: detect -> landmarks -> align -> embed.
+//!
+//! In: an image file (or a decoded RGB image). Out: every face found, each with its box,
+//! landmarks, score and 128-D descriptor. CenterFace finds the faces; dlib's own 5-point
+//! landmarks, placed from CenterFace's, cut the chip the embedder was trained on. The video job, cast enrolment and the photo commands
+//! all go through this one path, so a face in a cast photo and the same face in a frame get
+//! the same treatment.
+
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::face::align::align;
+use crate::face::detect::{BBox, DetectOptions, Detector, Face};
+use crate::face::embed::{Descriptor, Embedder};
+use crate::face::landmarks::{ShapePredictor, dlib_box};
+use crate::face::runtime::{Runtime, RuntimeOptions};
+
+/// Everything that decides how faces are found and embedded.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub runtime: RuntimeOptions,
+    pub detect: DetectOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedFace {
+    pub face: Face,
+    pub descriptor: Descriptor,
+}
+
+pub struct Engine {
+    detector: Detector,
+    landmarks: Arc<ShapePredictor>,
+    embedder: Embedder,
+}
+
+impl Engine {
+    pub fn new(runtime: &Runtime, detect: DetectOptions) -> Result<Engine> {
+        Ok(Engine {
+            detector: Detector::new(runtime, detect)?,
+            landmarks: runtime.shape_predictor()?,
+            embedder: Embedder::new(runtime)?,
+        })
+    }
+
+    pub fn faces(&mut self, image: &RgbImage) -> Result<Vec<EmbeddedFace>> {
+        let faces = self.detect(image)?;
+        let descriptors = self.embed(image, faces.iter())?;
+        Ok(faces
+            .into_iter()
+            .zip(descriptors)
+            .map(|(face, descriptor)| EmbeddedFace { face, descriptor })
+            .collect())
+    }
+
+    pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>> {
+        self.detector.detect(image)
+    }
+
+    /// See [`Detector::detect_in`].
+    pub fn detect_in(
+        &mut self,
+        image: &RgbImage,
+        region: &BBox,
+        max_side: u32,
+    ) -> Result<Vec<Face>> {
+        self.detector.detect_in(image, region, max_side)
+    }
+
+    /// The 150x150 chip the embedder sees for a face found in `image`: dlib's landmarks,
+    /// placed from the detector's, and dlib's alignment.
+    pub fn chip(&self, image: &RgbImage, face: &Face) -> RgbImage {
+        align(image, &self.landmarks.predict(image, &dlib_box(face)))
+    }
+
+    /// Aligns and embeds faces found in `image`, in one batch.
+    pub fn embed<'a>(
+        &mut self,
+        image: &RgbImage,
+        faces: impl IntoIterator<Item = &'a Face>,
+    ) -> Result<Vec<Descriptor>> {
+        let chips: Vec<RgbImage> = faces.into_iter().map(|f| self.chip(image, f)).collect();
+        self.embedder.embed(&chips)
+    }
+}
+
+/// Longest side of an image [`padded`] pads; a larger one is scaled down first. The detector sees
+/// at most a few hundred pixels of the padded canvas and the embedder a 150-pixel chip, so this
+/// loses nothing, and a large photo's canvas (nine times its pixels) stays at most 113 MB.
+const PADDED_MAX_SIDE: u32 = 2048;
+
+/// The image centred on a black canvas three times its size. A tight face crop (a face filling
+/// the picture, as in many cast photos) gives the detector no context around the face, and it
+/// finds nothing until the crop is padded.
+pub fn padded(image: &RgbImage) -> RgbImage {
+    let (w, h) = image.dimensions();
+    if w.max(h) > PADDED_MAX_SIDE {
+        let scale = f64::from(PADDED_MAX_SIDE) / f64::from(w.max(h));
+        let side = |pixels: u32| ((f64::from(pixels) * scale).round() as u32).max(1);
+        let smaller = image::imageops::resize(
+            image,
+            side(w),
+            side(h),
+            image::imageops::FilterType::Triangle,
+        );
+        return padded(&smaller);
+    }
+    let mut canvas = RgbImage::new(w * 3, h * 3);
+    image::imageops::replace(&mut canvas, image, w as i64, h as i64);
+    canvas
+}
+
+/// The largest picture [`load_image`] decodes, in pixels: 100 megapixels (a 12000x8000 photo is
+/// 96). A decoder holds the whole picture, so a small file declaring 40000x40000 would take
+/// gigabytes.
+pub const MAX_IMAGE_PIXELS: u64 = 100_000_000;
+
+/// Decodes an image file upright: phone photos store their rotation in EXIF. A picture of more
+/// than [`MAX_IMAGE_PIXELS`] is refused before anything is decoded.
+pub fn load_image(path: &Path) -> Result<RgbImage> {
+    let image_error = |source| Error::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut limits = Limits::default();
+    // Room for 16-bit RGBA at the pixel limit, for the decoder's own buffers and the picture.
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 8);
+    let mut reader = ImageReader::open(path)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .with_guessed_format()
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            reason: format!(
+                "cannot read image: {width}x{height} pixels is more than screentime reads ({} \
+                 megapixels)",
+                MAX_IMAGE_PIXELS / 1_000_000
+            ),
+        });
+    }
+    // `into_decoder`, unlike `decode`, leaves the picture's own buffer unchecked.
+    limits.reserve(decoder.total_bytes()).map_err(image_error)?;
+    let orientation = decoder.orientation().map_err(image_error)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    image.apply_orientation(orientation);
+    Ok(image.into_rgb8())
+}

@@ -1,0 +1,223 @@
+//! Aggregation: finished face tracks in, screen time out.
+//!
+//! In: complete tracks ([`Piece`]s from [`crate::track::linker::Linker`]). Out: per identity, its
+//! screen time ([`ScreenTime`]), its on-screen [`Segment`]s and its best face pictures; and,
+//! for `--debug-tracks`, every track with the evidence its name rests on ([`TrackReport`]).
+//!
+//! Who each track is is decided once the whole video is seen ([`decide`]): tracks on screen at
+//! the same time are then known to be different people, and a stranger who comes back after an
+//! hour gets the same `unknown_N`. Strangers are numbered by first appearance. An identity's
+//! time is the union of its tracks: two faces of one person in a frame (a mirror, a poster)
+//! count that frame once.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::face::detect::BBox;
+use crate::identity::matching::{Identifier, Identity, TrackFaces, decide, mean_descriptor};
+use crate::job::result::{ScreenTime, Segment};
+use crate::track::evidence::Piece;
+use crate::track::picture::Picture;
+
+/// Best face pictures kept per identity, each from a different track.
+pub const PICTURES_PER_IDENTITY: usize = 3;
+/// Cast members listed per face in a track report.
+const REPORTED_CANDIDATES: usize = 3;
+
+/// Analysed frames `first..=last`, covering seconds `start..end`.
+#[derive(Debug, Clone, Copy)]
+struct Interval {
+    first: u64,
+    last: u64,
+    start: f64,
+    end: f64,
+}
+
+/// Finished tracks, kept until the video is seen.
+#[derive(Default)]
+pub struct Tally {
+    tracks: Vec<Piece>,
+}
+
+/// Everything the tally found.
+pub struct Summary {
+    /// Longest screen time first, ties by name.
+    pub screen_time: Vec<ScreenTime>,
+    /// By start time, then name.
+    pub segments: Vec<Segment>,
+    /// Per identity, its best face pictures (JPEG), best first.
+    pub pictures: BTreeMap<String, Vec<Picture>>,
+    /// Every track, in order of first appearance.
+    pub tracks: Vec<TrackReport>,
+}
+
+/// A track and why it got its name: a line of `tracks.jsonl` (`--debug-tracks`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackReport {
+    pub track: usize,
+    pub name: String,
+    pub reason: &'static str,
+    /// Seconds: the first frame's start and the last frame's end.
+    pub start: f64,
+    pub end: f64,
+    /// The track's distance to its closest cast members, closest first.
+    pub distances: Vec<(String, f32)>,
+    /// The quality-weighted mean of its faces' descriptors: what strangers are grouped by.
+    pub descriptor: Vec<f32>,
+    /// Every embedded face.
+    pub faces: Vec<FaceReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    /// Seconds from the start of the video.
+    pub time: f64,
+    #[serde(rename = "box")]
+    pub bbox: BBox,
+    pub quality: f32,
+    /// The face's distance to its closest cast members, closest first.
+    pub distances: Vec<(String, f32)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, track: Piece) {
+        self.tracks.push(track);
+    }
+
+    /// `video_seconds` is the length the percentages are of.
+    pub fn finish(mut self, identifier: &Identifier, video_seconds: f64) -> Summary {
+        self.tracks.sort_by_key(|track| track.first);
+        let faces: Vec<TrackFaces> = self
+            .tracks
+            .iter()
+            .map(|t| TrackFaces {
+                first: t.first,
+                last: t.last,
+                samples: &t.evidence.samples,
+            })
+            .collect();
+        let decisions = decide(identifier, &faces);
+
+        let mut seen: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
+        let mut pictures: BTreeMap<String, Vec<Picture>> = BTreeMap::new();
+        let mut reports = Vec::with_capacity(self.tracks.len());
+        for (number, (mut track, decision)) in self.tracks.into_iter().zip(decisions).enumerate() {
+            let name = match decision.identity {
+                Identity::Actor(actor) => identifier.actors()[actor].clone(),
+                Identity::Stranger(group) => format!("unknown_{}", group + 1),
+            };
+            if let Some(picture) = track.evidence.picture.take() {
+                let kept = pictures.entry(name.clone()).or_default();
+                kept.push(picture);
+                kept.sort_by(|a, b| b.quality.total_cmp(&a.quality));
+                kept.truncate(PICTURES_PER_IDENTITY);
+            }
+            seen.entry(name.clone()).or_default().push(interval(&track));
+            let samples = &track.evidence.samples;
+            reports.push(TrackReport {
+                track: number + 1,
+                name,
+                reason: decision.reason,
+                start: track.start,
+                end: track.end,
+                distances: identifier.closest(&decision.distances, REPORTED_CANDIDATES),
+                descriptor: mean_descriptor(samples).to_vec(),
+                faces: samples
+                    .iter()
+                    .map(|s| FaceReport {
+                        time: s.time,
+                        bbox: s.bbox,
+                        quality: s.quality,
+                        distances: identifier.ranked(&s.descriptor, REPORTED_CANDIDATES),
+                    })
+                    .collect(),
+            });
+        }
+
+        let mut screen_time = Vec::new();
+        let mut segments = Vec::new();
+        for (name, intervals) in seen {
+            let merged = union(intervals);
+            let seconds: f64 = merged.iter().map(|i| i.end - i.start).sum();
+            screen_time.push(ScreenTime {
+                name: name.clone(),
+                frames: merged.iter().map(|i| i.last - i.first + 1).sum(),
+                seconds,
+                percent: if video_seconds > 0.0 {
+                    100.0 * seconds / video_seconds
+                } else {
+                    0.0
+                },
+                first_seen: merged[0].start,
+                last_seen: merged[merged.len() - 1].end,
+            });
+            segments.extend(merged.iter().map(|i| Segment {
+                name: name.clone(),
+                start: i.start,
+                end: i.end,
+                seconds: i.end - i.start,
+            }));
+        }
+        screen_time.sort_by(|a, b| {
+            b.seconds
+                .total_cmp(&a.seconds)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        segments.sort_by(|a, b| {
+            a.start
+                .total_cmp(&b.start)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        Summary {
+            screen_time,
+            segments,
+            pictures,
+            tracks: reports,
+        }
+    }
+}
+
+fn interval(track: &Piece) -> Interval {
+    Interval {
+        first: track.first,
+        last: track.last,
+        start: track.start,
+        end: track.end,
+    }
+}
+
+/// Overlapping and touching intervals merged, in order; never empty for a non-empty input.
+fn union(mut intervals: Vec<Interval>) -> Vec<Interval> {
+    intervals.sort_by_key(|i| i.first);
+    let mut merged: Vec<Interval> = Vec::with_capacity(intervals.len());
+    for next in intervals {
+        match merged.last_mut() {
+            Some(last) if next.first <= last.last + 1 => {
+                last.last = last.last.max(next.last);
+                last.end = last.end.max(next.end);
+            }
+            _ => merged.push(next),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_merges_overlapping_and_touching_frames_only() {
+        let at = |first, last| Interval {
+            first,
+            last,
+            start: first as f64,
+            end: last as f64 + 1.0,
+        };
+        let merged = union(vec![at(10, 12), at(0, 4), at(3, 6), at(7, 8)]);
+        let spans: Vec<(u64, u64)> = merged.iter().map(|i| (i.first, i.last)).collect();
+        assert_eq!(spans, [(0, 8), (10, 12)]);
+        assert_eq!(merged[0].end, 9.0);
+    }
+}

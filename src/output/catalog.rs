@@ -1,0 +1,85 @@
+//! A batch's catalog files, rebuilt from its title folders: `catalog.csv` (title, actor,
+//! seconds, percent), `failures.csv` (title, error), `catalog.json` and the catalog chart.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::files::atomic;
+use crate::job::result::ScreenTime;
+use crate::output::result_dir::TitleSummary;
+use crate::output::{charts, write};
+
+/// What the catalog files hold.
+#[derive(Debug, Default, Serialize)]
+pub struct CatalogSummary {
+    pub titles: Vec<TitleSummary>,
+    /// Total screen time per cast member over every done title (unknown_N labels are per title,
+    /// so they are left out here).
+    pub actors: Vec<ScreenTime>,
+}
+
+/// Writes the catalog files for these titles (in the order given), each atomically.
+pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
+    let mut totals: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
+    for row in titles.iter().flat_map(|t| &t.screen_time) {
+        if !row.name.starts_with("unknown_") {
+            let total = totals.entry(&row.name).or_default();
+            total.0 += row.frames;
+            total.1 += row.seconds;
+        }
+    }
+    let all_seconds: f64 = totals.values().map(|t| t.1).sum();
+    let mut actors: Vec<ScreenTime> = totals
+        .into_iter()
+        .map(|(name, (frames, seconds))| ScreenTime {
+            name: name.to_string(),
+            frames,
+            seconds,
+            percent: if all_seconds > 0.0 {
+                100.0 * seconds / all_seconds
+            } else {
+                0.0
+            },
+            first_seen: 0.0,
+            last_seen: 0.0,
+        })
+        .collect();
+    actors.sort_by(|a, b| {
+        b.seconds
+            .total_cmp(&a.seconds)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+
+    let catalog: Vec<Vec<String>> = titles
+        .iter()
+        .flat_map(|t| {
+            t.screen_time.iter().map(|r| {
+                vec![
+                    t.title.clone(),
+                    r.name.clone(),
+                    format!("{:.3}", r.seconds),
+                    format!("{:.3}", r.percent),
+                ]
+            })
+        })
+        .collect();
+    write::write_table(
+        &out.join("catalog.csv"),
+        &["title", "actor", "seconds", "percent"],
+        &catalog,
+    )?;
+    let failures: Vec<Vec<String>> = titles
+        .iter()
+        .filter_map(|t| Some(vec![t.title.clone(), t.error.clone()?]))
+        .collect();
+    write::write_table(&out.join("failures.csv"), &["title", "error"], &failures)?;
+    let summary = CatalogSummary { titles, actors };
+    atomic::write_json(&out.join("catalog.json"), &summary)?;
+    let chart_title = "Screen time over the catalog";
+    charts::write_chart(&out.join("catalog.png"), chart_title, &summary.actors)?;
+    charts::write_chart(&out.join("catalog.svg"), chart_title, &summary.actors)?;
+    Ok(summary)
+}

@@ -1,0 +1,493 @@
+//! A result folder: the one place that knows what is in it. One video's results (`report.json`,
+//! the CSV tables, charts, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a batch title, the
+//! marker saying it is done (`done.json`, with what it was made from) or failed (`failed.json`).
+//! A batch output holds one such folder per title under `titles/`.
+//!
+//! `report.json` is written last and removed first: its presence means the other files are
+//! complete and of the same run.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::face::engine::EngineOptions;
+use crate::face::runtime::Device;
+use crate::files::atomic;
+use crate::files::names;
+use crate::files::walk::walk;
+use crate::job::aggregate::Summary;
+use crate::job::pipeline::JobOptions;
+use crate::job::result::{JobResult, JobStats, ScreenTime, Segment};
+use crate::output::{charts, ledger, tables, write};
+use crate::video::decode::VideoInfo;
+
+const REPORT: &str = "report.json";
+const SEGMENTS: &str = "segments.csv";
+/// Every track and why it got its name, with `--debug-tracks`.
+const TRACKS: &str = "tracks.jsonl";
+const FACES: &str = "faces";
+const SHEET: &str = "faces.jpg";
+const DONE: &str = "done.json";
+const FAILED: &str = "failed.json";
+
+/// A title's `report.json`.
+#[derive(Serialize)]
+pub struct Report {
+    pub video: VideoInfo,
+    pub screen_time: Vec<ScreenTime>,
+    pub segments: Vec<Segment>,
+    pub settings: RunSettings,
+    pub models: Models,
+    pub stats: JobStats,
+    pub cast_warnings: Vec<String>,
+}
+
+/// The settings that change a run's results (not threads or device): in `report.json`, and
+/// what a batch title's done marker must match for it to be skipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub threshold: f32,
+    pub detect_size: u32,
+    pub detect_threshold: f32,
+    pub detect_every: u64,
+    pub embed_every: u64,
+    pub min_screen_time: f64,
+    pub thumbnails: bool,
+}
+
+impl Settings {
+    pub fn of(engine: &EngineOptions, job: &JobOptions) -> Settings {
+        Settings {
+            threshold: job.threshold,
+            detect_size: engine.detect.max_side,
+            detect_threshold: engine.detect.threshold,
+            detect_every: job.track.detect_every,
+            embed_every: job.track.embed_every,
+            min_screen_time: job.min_screen_time,
+            thumbnails: job.track.pictures,
+        }
+    }
+}
+
+/// `report.json`'s settings: what the run was made with, and how it shared the machine.
+#[derive(Serialize)]
+pub struct RunSettings {
+    pub cast: PathBuf,
+    pub cast_actors: usize,
+    pub cast_faces: usize,
+    /// Every this many frames were analysed (`--stride auto` resolved).
+    pub stride: u64,
+    pub workers: usize,
+    pub threads_per_worker: usize,
+    pub device: Device,
+    #[serde(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Serialize)]
+pub struct Models {
+    pub detector_sha256: String,
+    pub embedder_sha256: String,
+}
+
+/// What a batch title's `done.json` records; the title is skipped only when all of it matches.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Completion {
+    pub title: String,
+    pub video_bytes: u64,
+    pub video_modified_ns: u128,
+    pub settings: CompletionSettings,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct CompletionSettings {
+    /// "auto" or a number: auto gives the same frames for the same video.
+    pub stride: String,
+    #[serde(flatten)]
+    pub settings: Settings,
+    pub detector_sha256: String,
+    pub embedder_sha256: String,
+    /// sha256 over the cast's names and descriptors.
+    pub cast_sha256: String,
+}
+
+/// What a batch title's `failed.json` records.
+#[derive(Debug, Serialize, Deserialize)]
+struct Failure {
+    title: String,
+    error: String,
+}
+
+/// The part of `report.json` that other commands read back.
+#[derive(Deserialize)]
+struct StoredReport {
+    video: StoredVideo,
+    screen_time: Vec<ScreenTime>,
+    segments: Vec<Segment>,
+}
+
+#[derive(Deserialize)]
+struct StoredVideo {
+    path: PathBuf,
+}
+
+/// A finished batch title, as read back from its folder.
+#[derive(Debug, Serialize)]
+pub struct TitleSummary {
+    pub title: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub screen_time: Vec<ScreenTime>,
+    pub segments: Vec<Segment>,
+}
+
+impl TitleSummary {
+    fn failed(title: String, error: String) -> TitleSummary {
+        TitleSummary {
+            title,
+            status: "failed",
+            error: Some(error),
+            screen_time: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+}
+
+/// How a job's result is written, beyond the result itself.
+pub struct WriteOptions<'a> {
+    pub settings: RunSettings,
+    pub models: Models,
+    pub cast_warnings: &'a [String],
+    pub debug_tracks: bool,
+}
+
+/// One result folder.
+pub struct ResultDir {
+    path: PathBuf,
+}
+
+impl ResultDir {
+    pub fn new(path: impl Into<PathBuf>) -> ResultDir {
+        ResultDir { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes a job's result files, each atomically, `report.json` last. Identities on screen
+    /// less than the minimum screen time stay in the data files only, out of the charts and the
+    /// contact sheet.
+    pub fn write(&self, result: JobResult, options: WriteOptions) -> Result<Report> {
+        let dir = &self.path;
+        let settings = &options.settings.settings;
+        let claim = ledger::claim(dir, self.files(&result.summary, settings, &options)?)?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+        // An earlier run's report.json would vouch for a mix of old and new files if a write
+        // below failed: it goes first, and comes back last.
+        remove(&dir.join(REPORT))?;
+        // Face pictures of an earlier run must not outlive it, least of all under
+        // --no-thumbnails.
+        claim.record()?;
+        let video_name = result
+            .video
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let summary = &result.summary;
+        let shown: Vec<ScreenTime> = summary
+            .screen_time
+            .iter()
+            .filter(|row| row.seconds >= settings.min_screen_time)
+            .cloned()
+            .collect();
+        tables::write_screen_time(&dir.join("screentime.csv"), &summary.screen_time)?;
+        tables::write_segments(&dir.join(SEGMENTS), &summary.segments)?;
+        for extension in ["png", "svg"] {
+            let chart = dir.join(format!("screentime.{extension}"));
+            charts::write_chart(&chart, &format!("Screen time in {video_name}"), &shown)?;
+            let timeline = dir.join(format!("timeline.{extension}"));
+            let title = format!("Who is on screen when in {video_name}");
+            let seconds = result.stats.video_seconds;
+            charts::write_timeline(&timeline, &title, &shown, &summary.segments, seconds)?;
+        }
+        if settings.thumbnails {
+            self.write_faces(summary, &shown)?;
+        }
+        if options.debug_tracks {
+            write::write_json_lines(&dir.join(TRACKS), &summary.tracks)?;
+        }
+        let report = Report {
+            video: result.video,
+            screen_time: result.summary.screen_time,
+            segments: result.summary.segments,
+            settings: options.settings,
+            models: options.models,
+            stats: result.stats,
+            cast_warnings: options.cast_warnings.to_vec(),
+        };
+        atomic::write_json(&dir.join(REPORT), &report)?;
+        Ok(report)
+    }
+
+    /// Every file [`ResultDir::write`] writes, relative to the folder: see [`ledger`]. Face
+    /// pictures go into a folder named after their identity, which must be one plain name.
+    fn files(
+        &self,
+        summary: &Summary,
+        settings: &Settings,
+        options: &WriteOptions,
+    ) -> Result<BTreeSet<String>> {
+        let mut files: BTreeSet<String> = [
+            REPORT,
+            "screentime.csv",
+            SEGMENTS,
+            "screentime.png",
+            "screentime.svg",
+            "timeline.png",
+            "timeline.svg",
+        ]
+        .map(String::from)
+        .into();
+        if options.debug_tracks {
+            files.insert(TRACKS.into());
+        }
+        if settings.thumbnails {
+            files.insert(SHEET.into());
+            for (name, faces) in &summary.pictures {
+                names::component(name)
+                    .map_err(|reason| Error::output(&self.path.join(FACES).join(name), reason))?;
+                files.extend((1..=faces.len()).map(|i| format!("{FACES}/{name}/{i}.jpg")));
+            }
+        }
+        Ok(files)
+    }
+
+    /// Writes each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ..., and
+    /// a contact sheet `faces.jpg` of the best face of each identity in `shown`.
+    fn write_faces(&self, summary: &Summary, shown: &[ScreenTime]) -> Result<()> {
+        for (name, pictures) in &summary.pictures {
+            let folder = self.path.join(FACES).join(name);
+            std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
+            for (i, picture) in pictures.iter().enumerate() {
+                atomic::write_bytes(&folder.join(format!("{}.jpg", i + 1)), &picture.jpeg)?;
+            }
+        }
+        let sheet_path = self.path.join(SHEET);
+        let mut sheet = Vec::new();
+        for row in shown {
+            if let Some(best) = summary.pictures.get(&row.name).and_then(|p| p.first()) {
+                let image = best.image().map_err(|e| Error::output(&sheet_path, e))?;
+                sheet.push((row.name.clone(), image));
+            }
+        }
+        charts::write_contact_sheet(&sheet_path, &sheet)
+    }
+
+    /// The `segments.csv` a run wrote.
+    pub fn segments(&self) -> Result<Vec<Segment>> {
+        tables::read_segments(&self.path.join(SEGMENTS))
+    }
+
+    /// Whether this is one video's result folder (it has a `report.json`).
+    pub fn has_report(&self) -> bool {
+        self.path.join(REPORT).is_file()
+    }
+
+    /// The video's file name (or the folder's, where the video has none) and its appearances,
+    /// from `report.json`.
+    pub fn appearances(&self) -> Result<(String, Vec<Segment>)> {
+        let path = self.path.join(REPORT);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let report: StoredReport = serde_json::from_str(&text).map_err(|e| Error::Input {
+            path: path.clone(),
+            reason: format!("not a screentime report: {e}"),
+        })?;
+        let title = report.video.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        Ok((title, report.segments))
+    }
+
+    /// The face pictures a run saved for `identity`, sorted (`1.jpg`, the best, first).
+    pub fn faces_of(&self, identity: &str) -> Result<Vec<PathBuf>> {
+        let faces = self.path.join(FACES).join(identity);
+        let input_error = |reason: String| Error::Input {
+            path: faces.clone(),
+            reason,
+        };
+        names::component(identity).map_err(input_error)?;
+        let mut photos: Vec<PathBuf> = std::fs::read_dir(&faces)
+            .map_err(|_| {
+                input_error(format!(
+                    "no saved faces of {identity} (is it in this run's report.json, and was the \
+                     run made without --no-thumbnails?)"
+                ))
+            })?
+            .filter_map(|entry| Some(entry.ok()?.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "jpg"))
+            .collect();
+        photos.sort();
+        if photos.is_empty() {
+            return Err(input_error(format!("no saved faces of {identity}")));
+        }
+        Ok(photos)
+    }
+
+    /// Whether this batch title is done with exactly `completion`, and its results are readable.
+    pub fn is_done_as(&self, completion: &Completion) -> bool {
+        self.read_done().is_ok_and(|(done, _)| &done == completion)
+    }
+
+    /// Forgets that this title was done: a stale marker must not outlive the results it
+    /// vouched for.
+    pub fn clear_done(&self) -> std::result::Result<(), String> {
+        remove(&self.path.join(DONE)).map_err(|e| e.to_string())
+    }
+
+    /// Marks the title done (after its results are written), and no longer failed.
+    pub fn mark_done(&self, completion: &Completion) -> std::result::Result<(), String> {
+        atomic::write_json(&self.path.join(DONE), completion).map_err(|e| e.to_string())?;
+        remove(&self.path.join(FAILED)).map_err(|e| e.to_string())
+    }
+
+    /// Records why the title failed.
+    pub fn mark_failed(&self, title: &str, error: &str) -> std::result::Result<(), String> {
+        let failure = Failure {
+            title: title.into(),
+            error: error.into(),
+        };
+        std::fs::create_dir_all(&self.path).map_err(|e| e.to_string())?;
+        atomic::write_json(&self.path.join(FAILED), &failure).map_err(|e| e.to_string())
+    }
+
+    /// A done title's marker and results, or why they cannot be used.
+    fn read_done(&self) -> std::result::Result<(Completion, StoredReport), String> {
+        Ok((
+            read_json(&self.path.join(DONE))?,
+            read_json(&self.path.join(REPORT))?,
+        ))
+    }
+
+    /// The title as it stands: done with its results, or failed with why (a done title whose
+    /// results are damaged counts as failed, and is measured again by the next batch run).
+    /// `fallback` names it where its marker is too damaged to.
+    fn title_summary(&self, fallback: &str) -> TitleSummary {
+        if self.path.join(DONE).exists() {
+            match self.read_done() {
+                Ok((done, report)) => TitleSummary {
+                    title: done.title,
+                    status: "done",
+                    error: None,
+                    screen_time: report.screen_time,
+                    segments: report.segments,
+                },
+                Err(reason) => TitleSummary::failed(
+                    read_json::<Completion>(&self.path.join(DONE))
+                        .map_or_else(|_| fallback.to_string(), |d| d.title),
+                    format!("{reason} (it is measured again on the next batch run)"),
+                ),
+            }
+        } else {
+            match read_json::<Failure>(&self.path.join(FAILED)) {
+                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
+                Err(reason) => TitleSummary::failed(fallback.to_string(), reason),
+            }
+        }
+    }
+}
+
+/// Every finished (done or failed) title of the batch output `out` (folders under
+/// `OUT/titles` holding a marker), in title order; writes nothing.
+pub fn finished_titles(out: &Path) -> Result<Vec<TitleSummary>> {
+    let folders = out.join("titles");
+    if !folders.exists() {
+        return Ok(Vec::new());
+    }
+    let marked: BTreeSet<PathBuf> = walk(&folders)?
+        .files
+        .iter()
+        .filter(|file| file.file_name().is_some_and(|n| n == DONE || n == FAILED))
+        .filter_map(|file| Some(file.parent()?.to_path_buf()))
+        .collect();
+    let mut titles: Vec<TitleSummary> = marked
+        .into_iter()
+        .map(|dir| {
+            let relative = dir.strip_prefix(&folders).unwrap_or(&dir);
+            let fallback = relative.to_string_lossy().into_owned();
+            ResultDir::new(dir).title_summary(&fallback)
+        })
+        .collect();
+    titles.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(titles)
+}
+
+/// Where a batch title's results go: `OUT/titles/` and the title's `/`-separated parts, each
+/// one [`names::escape`]d, so that every title stays inside the output folder and no two titles
+/// share a folder (`../v/a.ts` and `__/v/a.ts`, `/v/a.ts` and `v/a.ts` each get their own).
+pub fn title_dir(out: &Path, title: &str) -> ResultDir {
+    let mut dir = out.join("titles");
+    for part in title.split('/') {
+        dir.push(names::escape(part));
+    }
+    ResultDir::new(dir)
+}
+
+/// Removes the file at `path`, if there is one.
+fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::output(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// `path`'s JSON, or why it cannot be had, naming the file.
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> std::result::Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: damaged: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_folders_stay_inside_the_output_one_per_title() {
+        let out = Path::new("/out");
+        assert_eq!(
+            title_dir(out, "s1/e1.mp4").path(),
+            Path::new("/out/titles/s1/e1.mp4")
+        );
+        assert_eq!(
+            title_dir(out, "/abs/../x.mp4").path(),
+            Path::new("/out/titles/%/abs/%2E./x.mp4")
+        );
+        let titles = [
+            "../v/a.ts",
+            "__/v/a.ts",
+            "/v/a.ts",
+            "v/a.ts",
+            "./v/a.ts",
+            "v//a.ts",
+        ];
+        let dirs: BTreeSet<PathBuf> = titles
+            .iter()
+            .map(|t| title_dir(out, t).path().to_path_buf())
+            .collect();
+        assert_eq!(dirs.len(), titles.len());
+        assert!(dirs.iter().all(|d| d.starts_with("/out/titles")
+            && d.components().all(|c| matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::RootDir
+            ))));
+    }
+}

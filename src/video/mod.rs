@@ -1,0 +1,7 @@
+//! Frames from a video. In: a file or URL FFmpeg can read. Out: every frame's timestamp and
+//! thumbnail, and the frames to analyse as RGB images ([`decode`]), picked by [`sampler`];
+//! where the shots cut ([`shots`]), found on every frame's thumbnail.
+
+pub mod decode;
+pub mod sampler;
+pub mod shots;
