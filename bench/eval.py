@@ -24,21 +24,19 @@ writes it as markdown to OUT/table.md and every score as JSON to OUT/scores.json
 """
 
 import argparse
-import hashlib
 import json
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import BINARY, PEER, ROOT, make_video, markdown_table, peer_run, run, screentime_run, sha256, text_table
+
+import peer_venv
+
 SHARED = ROOT.parent / "shared" / "data" / "real"
 TRUTH = ROOT / "tests" / "truth"
 MODES = ["", "--stride 1"]
-
-sys.path.insert(0, str(ROOT / "bench"))
-import peer_venv  # noqa: E402
 
 
 @dataclass
@@ -57,20 +55,6 @@ CLIPS = [
     Clip("grid_cuts", "grid", montage=TRUTH / "grid_cuts.json"),
     Clip("grid_pairs", "grid", montage=TRUTH / "grid_pairs.json"),
 ]
-
-
-def run(cmd, **kwargs):
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        sys.exit(f"bench/eval.py: {' '.join(map(str, cmd))} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def sha256(paths) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()
 
 
 def make_cast(work: Path, kind: str) -> Path | None:
@@ -106,13 +90,7 @@ def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
     if not all(s.is_file() for s in sources):
         return None
     video, truth = work / "videos" / f"{clip.name}.mp4", work / "videos" / f"{clip.name}.csv"
-    key = work / "videos" / f"{clip.name}.key"
-    want = sha256([clip.montage, ROOT / "tests" / "tools" / "make_video.py"])
-    if not (video.is_file() and truth.is_file() and key.is_file() and key.read_text() == want):
-        video.parent.mkdir(parents=True, exist_ok=True)
-        run([ROOT / ".venv" / "bin" / "python", ROOT / "tests" / "tools" / "make_video.py",
-             clip.montage, video, truth])
-        key.write_text(want)
+    make_video(clip.montage, video, truth)
     return video, truth
 
 
@@ -127,14 +105,14 @@ def peer_ranges(work: Path, clip: Clip, video: Path, cast: Path) -> Path:
     """The peer's answer as a frame-range CSV (the truth's own form), run once per input."""
     out = work / "peer" / f"{clip.name}.csv"
     key = out.with_suffix(".key")
-    want = sha256([video, ROOT / "bench" / "peer.py", *sorted(cast.glob("*.png"))])
+    want = sha256([video, PEER, *sorted(cast.glob("*.png"))])
     if out.is_file() and key.is_file() and key.read_text() == want:
         return out
-    python = peer_venv.ensure(ROOT / "target" / "bench" / "peer-venv")
-    answer = out.with_suffix(".json")
+    python = peer_venv.ensure(peer_venv.VENV)
     print(f"  running the peer on {clip.name} (slow: once per input)", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
-    run([python, ROOT / "bench" / "peer.py", video, cast, "--out", answer])
+    answer = out.with_suffix(".json")
+    run(peer_run(python, video, cast, answer))
     recognised = json.loads(answer.read_text())["recognised"]
     rows = [(name, a, b) for name, found in recognised.items() for a, b in found["runs"]]
     lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in sorted(rows, key=lambda r: r[1])]
@@ -149,7 +127,7 @@ def main() -> int:
     parser.add_argument("--clip", action="append", help="only these clips (repeatable)")
     parser.add_argument("--mode", action="append", help="screentime arguments per mode (repeatable; "
                         "default: the default mode and --stride 1)")
-    parser.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "screentime")
+    parser.add_argument("--binary", type=Path, default=BINARY)
     parser.add_argument("--out", type=Path, default=ROOT / "target" / "eval", help="working folder")
     args = parser.parse_args()
     binary, work = args.binary.resolve(), args.out.resolve()
@@ -166,9 +144,8 @@ def main() -> int:
         print(f"{clip.name}", file=sys.stderr)
         results = []
         for mode in modes:
-            out = work / "out" / clip.name / ("default" if not mode else mode.strip("-").replace(" ", "_"))
-            shutil.rmtree(out, ignore_errors=True)
-            run([binary, video, "--cast", cast, "--out", out, "--quiet", *mode.split()])
+            cmd, out = screentime_run(binary, video, cast, work / "out" / clip.name, mode)
+            run(cmd)
             results.append((f"screentime {mode or '(default)'}", out))
         if not args.no_peer:
             results.append(("face_recognition 1.3.0", peer_ranges(work, clip, video, cast)))
@@ -190,13 +167,9 @@ def main() -> int:
             f"{s['strangers_one_label']}/{s['strangers']}" if s["strangers"] else "-",
             " ".join(f"{i['name']} {100 * i['recall']:.0f}" for i in s["identities"]),
         ])
-    widths = [max(len(x) for x in col) for col in zip(header, *table)]
-    for cells in [header, *table]:
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
-    md = ["| " + " | ".join(header) + " |", "|---|---|--:|--:|--:|--:|---|"]
-    md += ["| " + " | ".join(cells) + " |" for cells in table]
+    print("\n".join(text_table(header, table, "l" * len(header))))
     work.mkdir(parents=True, exist_ok=True)
-    (work / "table.md").write_text("\n".join(md) + "\n")
+    (work / "table.md").write_text(markdown_table(header, table, "llrrrrl") + "\n")
     (work / "scores.json").write_text(json.dumps(scores, indent=1) + "\n")
     print(f"(also in {work / 'table.md'}; every score in {work / 'scores.json'})", file=sys.stderr)
     return 0

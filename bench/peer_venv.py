@@ -1,5 +1,5 @@
 """Installs the peer tool, face_recognition 1.3.0, into its own venv (once) and prints the venv's
-python. Used by scripts/bench and scripts/eval.
+python. Used by bench/bench.py and bench/eval.py.
 
 Usage: python3 bench/peer_venv.py [VENV]   (default target/bench/peer-venv)
 
@@ -10,7 +10,6 @@ the requirement file's sha256 and is left alone while it matches.
 """
 
 import hashlib
-import os
 import subprocess
 import sys
 import venv
@@ -19,13 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "bench" / "requirements-peer.txt"
 MODELS_SDIST = "face_recognition_models-0.3.0.tar.gz"
+VENV = ROOT / "target" / "bench" / "peer-venv"
 
-
-def cache_dir() -> Path:
-    """scripts/setup's download cache (setup/install_models.py has the same rule)."""
-    if os.environ.get("SCREENTIME_CACHE"):
-        return Path(os.environ["SCREENTIME_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "screentime"
+sys.path.insert(0, str(ROOT / "setup"))
+from install_models import cache_dir  # noqa: E402  (scripts/setup's download cache)
 
 
 def ensure(target: Path) -> Path:
@@ -55,5 +51,5 @@ def ensure(target: Path) -> Path:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "target" / "bench" / "peer-venv"
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else VENV
     print(ensure(target))

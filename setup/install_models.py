@@ -79,6 +79,8 @@ def sha256_of(path: Path) -> str:
 
 
 def cache_dir() -> Path:
+    """The download cache, the one place its rule is written (bench/peer_venv.py imports it;
+    tests/setup.rs repeats it to find the cache)."""
     if os.environ.get("SCREENTIME_CACHE"):
         return Path(os.environ["SCREENTIME_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")

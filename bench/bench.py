@@ -1,0 +1,258 @@
+"""End-to-end speed and recall of `screentime VIDEO --cast DIR` beside FFmpeg's decode-only speed
+and beside the peer tool, face_recognition 1.3.0 (bench/peer.py), on the same input, measured in
+the same run (the machine is shared and noisy: compare ratios, not absolute numbers). Run through
+scripts/bench (which builds the binary first).
+
+Usage: bench/bench.py [--runs N] [--peer-runs N] [--peer-1080p] [--no-peer] [--hour]
+  --runs N        runs per screentime and ffmpeg row, the best time kept (default 3)
+  --peer-runs N   runs of the peer (default 1: at 3-4 fps it takes ~45 s a run)
+  --peer-1080p    also run the peer on the 1080p input (~15 min more: 0.8 fps there)
+  --no-peer       no peer rows (and no peer venv)
+  --hour          also the default mode and decode-only on a 1-hour 1080p input (the 30 s one 120
+                  times over, joined without re-encoding), once each (~20 min): peak memory must
+                  not grow with the video's length
+
+Inputs are generated from the registry photos (Obama, Biden, Obama, zooming and panning) at
+640x360 and 1920x1080 into target/bench/; the spec they are made from says who is on screen when,
+which is the truth the recall is scored against. The cast knows only Obama.
+
+Prints one table and writes it as markdown to target/bench/table.md, for the README. Columns:
+  fps          frames / best wall time of the whole job (start-up and cast loading included)
+  vs decode    decode-only time / this row's time
+  vs peer      this row's fps / the peer's fps on the same input
+  recall       share of the seconds in which Obama is truly on screen that the row credits to him
+  false s      seconds credited to Obama while he is not on screen
+  peak RSS MB  largest resident set over the row's runs (wait4's ru_maxrss)
+The peer runs in its own venv, target/bench/peer-venv, made once from the hash-pinned
+bench/requirements-peer.txt by bench/peer_venv.py.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import BINARY, ROOT, make_video, markdown_table, peer_run, run, screentime_run, text_table
+
+import peer_venv
+
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from make_video import truth_rows  # noqa: E402  (the spec's "who", as frame runs)
+
+# Screentime rows: one row per entry, each the extra arguments to `screentime VIDEO --cast DIR`
+# (split on spaces). Add a mode here and it is measured and scored at every input size.
+# "" is the default mode (--stride auto: every 5th frame at 25 fps); "--stride 1" analyses every
+# frame with face tracks; adding "--detect-every 1 --embed-every 1" detects and embeds every face
+# of every frame, as screentime did before face tracks.
+MODES = [
+    "",
+    "--stride 1",
+    "--stride 1 --detect-every 1 --embed-every 1",
+]
+# Input sizes and how many times each plays the three shots: 640x360 once (6 s, short enough for
+# the peer); 1080p five times (30 s), so that start-up (loading ONNX Runtime and the models: about
+# half a second) does not hide the throughput.
+SIZES = {"640x360": 1, "1920x1080": 5}
+SHOTS = [("obama2.jpg", "zoom", "Barack Obama"), ("biden.jpg", "pan", "Joe Biden"),
+         ("obama3.jpg", "zoom", "Barack Obama")]
+WHO = "Barack Obama"  # the only cast member; the recall columns score him
+HOUR = "1920x1080-1h"
+BENCH = Path("target/bench")  # relative to ROOT, where the bench runs
+DECODE = "ffmpeg -threads 2 -f null"
+
+
+def make_input(size: str, passes: int) -> Path:
+    """The video for a size, made again whenever its spec changes."""
+    width, height = map(int, size.split("x"))
+    segments = [{"image": f"{ROOT}/data/photos/{photo}", "seconds": 2.0, "motion": motion, "who": who}
+                for _ in range(passes) for photo, motion, who in SHOTS]
+    spec = BENCH / f"{size}.json"
+    text = json.dumps({"width": width, "height": height, "fps": 25, "segments": segments}) + "\n"
+    if not spec.is_file() or spec.read_text() != text:
+        spec.write_text(text)
+    video = BENCH / f"{size}.mp4"
+    make_video(spec, video)
+    return video
+
+
+def make_hour() -> Path:
+    """The 1080p input 120 times over, joined without re-encoding, and its spec (the truth)."""
+    video = BENCH / f"{HOUR}.mp4"
+    if not video.is_file() or video.stat().st_mtime < (BENCH / "1920x1080.mp4").stat().st_mtime:
+        video.unlink(missing_ok=True)
+        (BENCH / f"{HOUR}.txt").write_text("file '1920x1080.mp4'\n" * 120)
+        run(["ffmpeg", "-v", "error", "-f", "concat", "-i", BENCH / f"{HOUR}.txt", "-c", "copy", video])
+    spec = json.loads((BENCH / "1920x1080.json").read_text())
+    spec["segments"] *= 120
+    (BENCH / f"{HOUR}.json").write_text(json.dumps(spec))
+    return video
+
+
+def count_frames(video: Path, packets: bool = False) -> int:
+    """Frames in the video: decoded and counted, or (packets) counted from the container."""
+    what = "packets" if packets else "frames"
+    return int(run(["ffprobe", "-v", "error", "-select_streams", "v:0", f"-count_{what}", "-show_entries",
+                    f"stream=nb_read_{what}", "-of", "csv=p=0", video]).strip())
+
+
+def measure(runs: int, cmd) -> tuple[float, int]:
+    """Runs cmd `runs` times: the best wall time in seconds and the peak RSS in KiB over the runs
+    (os.wait4 gives each run's own rusage)."""
+    best, peak = float("inf"), 0
+    for _ in range(runs):
+        with tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            child = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)
+            elapsed = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                err.seek(0)
+                sys.stderr.write(err.read().decode(errors="replace")[-2000:])
+                sys.exit(f"bench/bench.py: exit code {child.returncode}: {' '.join(map(str, cmd))}")
+        best, peak = min(best, elapsed), max(peak, usage.ru_maxrss)  # ru_maxrss: KiB on Linux
+    return best, peak
+
+
+def truth_frames(size: str) -> tuple[list[tuple[int, int]], float]:
+    """Frame ranges [first, end) in which WHO is on screen by the input's spec, and its fps."""
+    spec = json.loads((BENCH / f"{size}.json").read_text())
+    return [(a, b + 1) for name, a, b in truth_rows(spec, spec["fps"]) if name == WHO], spec["fps"]
+
+
+def merged(intervals):
+    out = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def overlap(xs, ys):
+    return sum(max(0.0, min(b, d) - max(a, c)) for a, b in xs for c, d in ys)
+
+
+def score_screentime(out: Path, truth, fps):
+    """(recall, false seconds) from the run's segments.csv."""
+    truth_s = [(a / fps, b / fps) for a, b in truth]
+    with open(out / "segments.csv", newline="") as f:
+        mine = merged((float(r["start"]), float(r["end"])) for r in csv.DictReader(f) if r["name"] == WHO)
+    hit = overlap(mine, truth_s)
+    return hit / sum(b - a for a, b in truth_s), sum(b - a for a, b in mine) - hit
+
+
+def score_peer(answer: Path, truth):
+    """(recall, false seconds, the peer's whole answer) from its JSON."""
+    result = json.loads(answer.read_text())
+    mine = [(a, b + 1) for a, b in result["recognised"].get(WHO, {}).get("runs", [])]  # to [first, end)
+    hit = overlap(mine, truth)
+    frames_in_truth = sum(b - a for a, b in truth)
+    return hit / frames_in_truth, (sum(b - a for a, b in mine) - hit) / result["fps"], result
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return int(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=positive, default=3, help="runs per screentime and ffmpeg row (best kept)")
+    parser.add_argument("--peer-runs", type=positive, default=1, help="runs of the peer")
+    parser.add_argument("--peer-1080p", action="store_true", help="also run the peer on the 1080p input")
+    parser.add_argument("--no-peer", action="store_true", help="no peer rows (and no peer venv)")
+    parser.add_argument("--hour", action="store_true", help="also a 1-hour 1080p input (~20 min)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    os.chdir(ROOT)
+    binary = BINARY.relative_to(ROOT)
+    cast = BENCH / "cast"
+    (cast / WHO).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile("data/photos/obama.jpg", cast / WHO / "official.jpg")
+    videos = {size: make_input(size, passes) for size, passes in SIZES.items()}
+    peer_python = peer_venv.ensure(peer_venv.VENV.relative_to(ROOT)) if not args.no_peer else None
+
+    # One row per measurement: (input, kind, mode, frames, seconds, peak KiB, result to score).
+    rows = []
+    for size, video in videos.items():
+        print(f"measuring {size}", file=sys.stderr)
+        frames = count_frames(video)
+        t, rss = measure(args.runs, ["ffmpeg", "-v", "error", "-threads", "2", "-i", video, "-f", "null", "-"])
+        rows.append((size, "decode", DECODE, frames, t, rss, None))
+        for mode in MODES:
+            cmd, out = screentime_run(binary, video, cast, BENCH / "out" / size, mode)
+            t, rss = measure(args.runs, cmd)
+            rows.append((size, "screentime", mode, frames, t, rss, out))
+        if peer_python and (size == "640x360" or args.peer_1080p):
+            answer = BENCH / "out" / size / "peer.json"
+            t, rss = measure(args.peer_runs, peer_run(peer_python, video, cast, answer))
+            rows.append((size, "peer", "", frames, t, rss, answer))
+
+    if args.hour:
+        video = make_hour()
+        print(f"measuring {HOUR} (about 20 minutes)", file=sys.stderr)
+        frames = count_frames(video, packets=True)
+        t, rss = measure(1, ["ffmpeg", "-v", "error", "-threads", "2", "-i", video, "-f", "null", "-"])
+        rows.append((HOUR, "decode", DECODE, frames, t, rss, None))
+        cmd, out = screentime_run(binary, video, cast, BENCH / "out" / HOUR, "")
+        t, rss = measure(1, cmd)
+        rows.append((HOUR, "screentime", "", frames, t, rss, out))
+
+    # Score every row against the spec's truth and print the table (and write it as markdown).
+    text_rows, md_rows, notes = [], [], []
+    for size in dict.fromkeys(r[0] for r in rows):
+        truth, fps = truth_frames(size)
+        here = [r for r in rows if r[0] == size]
+        decode_t = next(r[4] for r in here if r[1] == "decode")
+        peer_t = next((r[4] for r in here if r[1] == "peer"), None)
+        for _, kind, mode, frames, t, rss, out in here:
+            recall = false_s = None
+            if kind == "decode":
+                label = (DECODE, f"`{DECODE}`")
+            elif kind == "screentime":
+                mode = mode or "(default)"
+                label = (f"screentime {mode}", f"screentime `{mode}`")
+                recall, false_s = score_screentime(out, truth, fps)
+            else:
+                label = ("face_recognition 1.3.0", "face_recognition 1.3.0 (`hog`, upsample 1)")
+                recall, false_s, result = score_peer(out, truth)
+                notes.append(f"face_recognition's frame loop alone on {size}: {result['frames_per_second']:.1f} fps; "
+                             f"start-up and cast {result['seconds']['start'] + result['seconds']['cast']:.1f} s")
+            cells = [
+                str(frames), f"{t:.2f}", f"{frames / t:.1f}",
+                f"{100 * decode_t / t:.1f}%",
+                f"{peer_t / t:.1f}x" if peer_t and kind != "decode" else "-",
+                "-" if recall is None else f"{100 * recall:.1f}%",
+                "-" if false_s is None else f"{false_s:.2f}",
+                f"{rss * 1024 / 1e6:.0f}",
+            ]
+            text_rows.append([size, label[0], *cells])
+            md_rows.append([size, label[1], *cells])
+
+    header = ["input", "mode", "frames", "seconds", "fps", "vs decode", "vs peer", "recall", "false s", "peak RSS MB"]
+    align = "ll" + "r" * (len(header) - 2)
+    has_peer = any(r[1] == "peer" for r in rows)
+    footer = [f"Whole jobs timed (start-up and cast loading included); best of {args.runs} runs"
+              + (f" (peer: {args.peer_runs}, on one core, as face_recognition's example runs)" if has_peer else "")
+              + f"; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}, {len(os.sched_getaffinity(0))} cores."]
+    footer += notes
+    print("\n".join(text_table(header, text_rows, align)))
+    print("\n".join(f"({f})" for f in footer))
+    # Markdown: the table, then each footnote as its own paragraph.
+    (BENCH / "table.md").write_text("\n\n".join([markdown_table(header, md_rows, align), *footer]) + "\n")
+    print(f"(table also in {BENCH / 'table.md'}; the bench took {time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
