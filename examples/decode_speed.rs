@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use screentime::video::decode::VideoReader;
+use screentime::video::decode::{Keep, VideoReader};
 
 fn main() -> screentime::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -16,7 +16,8 @@ fn main() -> screentime::Result<()> {
         let start = Instant::now();
         let mut reader = VideoReader::open(&path, threads)?;
         let (mut frames, mut end) = (0u64, 0.0);
-        while let Some(frame) = reader.next_frame(|_, _| rgb)? {
+        let keep = if rgb { Keep::Rgb } else { Keep::Nothing };
+        while let Some(frame) = reader.next_frame(|_, _| keep)? {
             frames += 1;
             end = frame.time + frame.duration;
         }

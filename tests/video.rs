@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{project, registry_photo};
 use image::{RgbImage, imageops};
 use screentime::Error;
-use screentime::video::decode::{Frame, VideoReader};
+use screentime::video::decode::{Frame, Keep, VideoReader};
 
 const FPS: f64 = 25.0;
 /// (photo or None for black, seconds, motion); at 25 fps: 25 + 10 + 20 + 15 = 70 frames.
@@ -57,11 +57,12 @@ fn make_video(dir: &Path, vfr: bool) -> PathBuf {
 fn read_all(path: &Path, threads: usize, rgb: bool) -> (VideoReader, Vec<Frame>) {
     let mut reader = VideoReader::open(path, threads).unwrap();
     let mut frames = Vec::new();
-    while let Some(frame) = reader.next_frame(|_, _| rgb).unwrap() {
+    let keep = if rgb { Keep::Rgb } else { Keep::Nothing };
+    while let Some(frame) = reader.next_frame(|_, _| keep).unwrap() {
         frames.push(frame);
     }
     // The end stays the end.
-    assert!(reader.next_frame(|_, _| rgb).unwrap().is_none());
+    assert!(reader.next_frame(|_, _| keep).unwrap().is_none());
     (reader, frames)
 }
 
@@ -259,7 +260,19 @@ fn rotated_video_is_turned_upright() {
     let upright = letterboxed(&photo, 320, 240);
     let first_frame = |path: &Path| {
         let mut reader = VideoReader::open(path, 0).unwrap();
-        let frame = reader.next_frame(|_, _| true).unwrap().unwrap();
+        let frame = reader.next_frame(|_, _| Keep::Rgb).unwrap().unwrap();
+        // The decoded picture kept for later turns into the same upright image, and a part
+        // of it into the same part.
+        let raw = frame.raw.as_ref().unwrap();
+        let later = raw.to_rgb().unwrap();
+        assert!(frame.image.as_ref() == Some(&later), "{}", path.display());
+        let (x, y, w, h) = ((later.width() / 4) & !1, 10, later.width() / 3, 60);
+        let part = imageops::crop_imm(&later, x, y, w, h).to_image();
+        assert!(
+            raw.region_to_rgb((x, y, w, h)).unwrap() == part,
+            "{}",
+            path.display()
+        );
         (reader.info().clone(), frame.image.unwrap())
     };
 

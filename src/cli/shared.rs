@@ -43,11 +43,12 @@ pub struct MeasureArgs {
     /// was trained for 0.6; lower is stricter (fewer false matches, more unknowns).
     #[arg(long, value_name = "DISTANCE", default_value_t = SAME_PERSON, allow_negative_numbers = true, value_parser = distance)]
     threshold: f32,
-    /// Analyse every Nth frame (by timestamp); each stands for the time until the next analysed
-    /// one, and the frames between are not converted, and those no other frame is predicted from
-    /// not even decoded. auto (the default) analyses about 5 frames per second of video (every
-    /// 5th at 25 fps): with face tracks, each appearance's start and end are right to about a
-    /// fifth of a second, at several times the speed. 1 analyses every frame: exact to the frame.
+    /// Analyse every Nth frame (by timestamp); the frames between are looked at only where a
+    /// face came or went, to find the frame it happened, so appearances start and end at the
+    /// right frame at any stride. auto (the default) analyses about 5 frames per second of
+    /// video (every 5th at 25 fps), at several times the speed of 1, which analyses every frame.
+    /// At a constant frame rate the frames no other is predicted from (most B-frames) are not
+    /// even decoded, and an edge next to one may be a frame late.
     #[arg(
         long,
         value_name = "N|auto",

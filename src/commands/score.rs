@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::job::result::Segment;
 use crate::output::result_dir::ResultDir;
 use crate::output::write;
-use crate::video::decode::VideoReader;
+use crate::video::decode::{Keep, VideoReader};
 
 /// Prefix of a stranger in a truth file.
 pub const STRANGER: &str = "unknown:";
@@ -94,7 +94,7 @@ pub fn read_frame_ranges(path: &Path) -> Result<Vec<FrameRange>> {
 pub fn frame_times(video: &Path) -> Result<Vec<(f64, f64)>> {
     let mut reader = VideoReader::open(video, 0)?;
     let mut times = Vec::new();
-    while let Some(frame) = reader.next_frame(|_, _| false)? {
+    while let Some(frame) = reader.next_frame(|_, _| Keep::Nothing)? {
         times.push((frame.time, frame.time + frame.duration));
     }
     Ok(times)

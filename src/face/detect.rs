@@ -110,6 +110,20 @@ pub struct Face {
 }
 
 impl Face {
+    /// The face in a picture whose origin is at (`dx`, `dy`) of this one's.
+    pub fn moved(mut self, dx: f32, dy: f32) -> Face {
+        self.bbox = BBox {
+            x1: self.bbox.x1 + dx,
+            y1: self.bbox.y1 + dy,
+            x2: self.bbox.x2 + dx,
+            y2: self.bbox.y2 + dy,
+        };
+        for point in &mut self.landmarks {
+            *point = [point[0] + dx, point[1] + dy];
+        }
+        self
+    }
+
     /// Whether the face counts as on screen in a `width` x `height` picture: turned to the
     /// camera ([`Face::is_frontal`]) and not cut by the edge ([`Face::is_whole`]).
     pub fn counts(&self, width: u32, height: u32) -> bool {

@@ -10,7 +10,7 @@
 //! to. This reproduces dlib's `shape_predictor::operator()` step for step (same rounding of
 //! pixel positions, same grey level), so the points equal dlib's own on the same box.
 //!
-//! The file is read in dlib's own serialization (see [`Reader`]), as `setup/install_models.py`
+//! The file is read in dlib's own serialization (see `Reader`), as `setup/install_models.py`
 //! installs it from PyPI's `face_recognition_models`.
 
 use std::path::Path;

@@ -19,20 +19,22 @@ use crate::identity::matching::{Identifier, Identity, TrackFaces, decide, mean_d
 use crate::job::result::{ScreenTime, Segment};
 use crate::track::evidence::Piece;
 use crate::track::picture::Picture;
+use crate::video::clock::FrameClock;
 
 /// Best face pictures kept per identity, each from a different track.
 pub const PICTURES_PER_IDENTITY: usize = 3;
 /// Cast members listed per face in a track report.
 const REPORTED_CANDIDATES: usize = 3;
 
-/// Analysed frames `first..=last`, covering seconds `start..end`.
+/// Seconds `start..end` on screen.
 #[derive(Debug, Clone, Copy)]
 struct Interval {
-    first: u64,
-    last: u64,
     start: f64,
     end: f64,
 }
+
+/// Intervals this close are one: their ends are frame times, read from the same timestamps.
+const TOUCHING: f64 = 1e-6;
 
 /// Finished tracks, kept until the video is seen.
 #[derive(Default)]
@@ -85,8 +87,14 @@ impl Tally {
         self.tracks.push(track);
     }
 
-    /// `video_seconds` is the length the percentages are of.
-    pub fn finish(mut self, identifier: &Identifier, video_seconds: f64) -> Summary {
+    /// `video_seconds` is the length the percentages are of; `clock` counts the video frames
+    /// on screen.
+    pub fn finish(
+        mut self,
+        identifier: &Identifier,
+        video_seconds: f64,
+        clock: &FrameClock,
+    ) -> Summary {
         self.tracks.sort_by_key(|track| track.first);
         let faces: Vec<TrackFaces> = self
             .tracks
@@ -142,7 +150,10 @@ impl Tally {
             let seconds: f64 = merged.iter().map(|i| i.end - i.start).sum();
             screen_time.push(ScreenTime {
                 name: name.clone(),
-                frames: merged.iter().map(|i| i.last - i.first + 1).sum(),
+                frames: merged
+                    .iter()
+                    .map(|i| clock.frames_between(i.start, i.end))
+                    .sum(),
                 seconds,
                 percent: if video_seconds > 0.0 {
                     100.0 * seconds / video_seconds
@@ -180,8 +191,6 @@ impl Tally {
 
 fn interval(track: &Piece) -> Interval {
     Interval {
-        first: track.first,
-        last: track.last,
         start: track.start,
         end: track.end,
     }
@@ -189,12 +198,11 @@ fn interval(track: &Piece) -> Interval {
 
 /// Overlapping and touching intervals merged, in order; never empty for a non-empty input.
 fn union(mut intervals: Vec<Interval>) -> Vec<Interval> {
-    intervals.sort_by_key(|i| i.first);
+    intervals.sort_by(|a, b| a.start.total_cmp(&b.start));
     let mut merged: Vec<Interval> = Vec::with_capacity(intervals.len());
     for next in intervals {
         match merged.last_mut() {
-            Some(last) if next.first <= last.last + 1 => {
-                last.last = last.last.max(next.last);
+            Some(last) if next.start <= last.end + TOUCHING => {
                 last.end = last.end.max(next.end);
             }
             _ => merged.push(next),
@@ -208,16 +216,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn union_merges_overlapping_and_touching_frames_only() {
-        let at = |first, last| Interval {
-            first,
-            last,
-            start: first as f64,
-            end: last as f64 + 1.0,
-        };
-        let merged = union(vec![at(10, 12), at(0, 4), at(3, 6), at(7, 8)]);
-        let spans: Vec<(u64, u64)> = merged.iter().map(|i| (i.first, i.last)).collect();
-        assert_eq!(spans, [(0, 8), (10, 12)]);
-        assert_eq!(merged[0].end, 9.0);
+    fn union_merges_overlapping_and_touching_intervals_only() {
+        let at = |start, end| Interval { start, end };
+        let merged = union(vec![at(1.0, 1.3), at(0.0, 0.2), at(0.1, 0.5), at(0.5, 0.9)]);
+        let spans: Vec<(f64, f64)> = merged.iter().map(|i| (i.start, i.end)).collect();
+        assert_eq!(spans, [(0.0, 0.9), (1.0, 1.3)]);
     }
 }

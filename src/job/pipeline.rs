@@ -7,13 +7,18 @@
 //!   and every [`CLIP_FRAMES`] frames. Each analysed frame stands for the time until the next
 //!   analysed one (its span), taken from timestamps, so variable frame rates count right and a
 //!   shot's last analysed frame ends at the cut. A clip goes whole to the worker with the
-//!   shortest queue;
+//!   shortest queue. The frames between analysed ones travel with them as decoded pictures
+//!   (shared, never copied, at most `MAX_WINDOW_BYTES` at a time): the worker searches them
+//!   for the frame where a face came or went, so appearances start and end at the right frame
+//!   at any stride. The count of every frame's time ([`FrameClock`]) turns segments into video
+//!   frames;
 //! - worker threads, each with its own detector and embedder sessions, follow the faces through
 //!   their clips and embed them;
 //! - this thread takes clips back in video order and joins their track pieces into tracks;
 //!   once the video is seen, [`crate::job::aggregate`] decides who each track is and tallies it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -31,7 +36,8 @@ use crate::job::result::{JobResult, JobStats};
 use crate::track::linker::Linker;
 use crate::track::tracker::{Clip, ClipTracker, Frame};
 use crate::track::{CLIP_FRAMES, TrackOptions};
-use crate::video::decode::{Thumbnail, VideoInfo, VideoReader};
+use crate::video::clock::FrameClock;
+use crate::video::decode::{Keep, RawFrame, Thumbnail, VideoInfo, VideoReader};
 use crate::video::sampler::{Sampler, Stride, nominal_fps};
 use crate::video::shots::CutDetector;
 
@@ -55,10 +61,21 @@ pub struct JobOptions {
 
 /// What the decode thread sends a worker: a clip's start, its frames, its end.
 enum Work {
-    Start { clip: u64, after_cut: bool },
+    Start {
+        clip: u64,
+        after_cut: bool,
+    },
     Frame(Frame),
-    End,
+    /// The decoded frames after the clip's last analysed one, up to the next analysed one (or
+    /// the cut, or the end).
+    End {
+        after: Vec<Arc<RawFrame>>,
+    },
 }
+
+/// Most bytes of decoded frames the decode thread holds for placing edges: at 1080p (3 MB a
+/// frame) 32 frames, more than the default mode's 15 between two full detections at 30 fps.
+const MAX_WINDOW_BYTES: usize = 96 << 20;
 
 /// The options for each of `jobs` videos measured at once, sharing the CPU threads that
 /// `engine` was given: one worker per thread, each running its networks on one thread, which
@@ -100,7 +117,7 @@ pub fn run(
     let (result_tx, result_rx) = bounded::<Result<Clip>>(2 * workers);
 
     std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || decode(reader, stride, work_tx));
+        let decoder = scope.spawn(move || decode(reader, stride, options.track, work_tx));
         for work in work_rx {
             let (results, identifier) = (result_tx.clone(), &identifier);
             scope.spawn(move || analyse(runtime, detect, identifier, options.track, work, results));
@@ -122,7 +139,7 @@ pub fn run(
         stats.shot_cuts = decoded.shot_cuts;
         stats.damaged_packets = decoded.damaged_packets;
         stats.damaged_frames = decoded.damaged_frames;
-        let summary = tally.finish(&identifier, stats.video_seconds);
+        let summary = tally.finish(&identifier, stats.video_seconds, &decoded.clock);
         stats.tracks = summary.tracks.len() as u64;
         stats.elapsed_seconds = started.elapsed().as_secs_f64();
         Ok(JobResult {
@@ -140,12 +157,22 @@ struct Decoded {
     shot_cuts: u64,
     damaged_packets: u64,
     damaged_frames: u64,
+    clock: FrameClock,
 }
 
-/// Sends each analysed frame once the next one gives it its span. Stops quietly when the
+/// Sends each analysed frame once the next one gives it its span, with the decoded frames its
+/// worker may need to place a face's first and last frame exactly ([`Frame::before`]); sends a
+/// clip's end with the frames that follow its last analysed frame. Stops quietly when the
 /// workers hang up.
-fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> Result<Decoded> {
-    if stride > 1 {
+fn decode(
+    mut reader: VideoReader,
+    stride: u64,
+    track: TrackOptions,
+    workers: Vec<Sender<Work>>,
+) -> Result<Decoded> {
+    // A skipped frame next to a face's edge moves the edge to the next decoded frame: at most
+    // a frame interval at a constant rate, but maybe several where frames last unequally.
+    if stride > 1 && !reader.info().variable_rate {
         reader.skip_non_reference_frames();
     }
     let mut sampler = Sampler::new(stride, reader.info().frame_rate);
@@ -155,6 +182,10 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
     let mut pending: Option<Frame> = None;
     // The current clip's worker and how many frames it has.
     let mut clip: Option<(&Sender<Work>, u64)> = None;
+    // The shot's frames since its last full detection, and where those after the last analysed
+    // frame begin: what a new face's start and a lost face's end are searched in.
+    let mut window: Vec<Arc<RawFrame>> = Vec::new();
+    let mut since_analysed = 0;
     let send = |to: &Sender<Work>, work: Work| to.send(work).is_ok();
     let mut cut = false;
     // Every frame is looked at for a cut, and the first frame of a shot is always analysed: a
@@ -162,14 +193,17 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
     // time up to the cut.
     let interval = 1.0 / nominal_fps(reader.info().frame_rate);
     let mut previous_time: Option<f64> = None;
-    let mut take = |time: f64, thumbnail: &Thumbnail, cut: &mut bool| {
+    let mut keep = |time: f64, thumbnail: &Thumbnail, cut: &mut bool| {
         let intervals = previous_time.map_or(1.0, |p| ((time - p) / interval).max(1.0));
         previous_time = Some(time);
         *cut = cuts.is_cut(thumbnail, intervals);
-        let due = sampler.take(time);
-        due || *cut
+        if sampler.take(time) || *cut {
+            Keep::Rgb
+        } else {
+            Keep::Raw
+        }
     };
-    while let Some(frame) = reader.next_frame(|time, thumbnail| take(time, thumbnail, &mut cut))? {
+    while let Some(frame) = reader.next_frame(|time, thumbnail| keep(time, thumbnail, &mut cut))? {
         if interrupt::stopped() {
             return Err(Error::Interrupted {
                 path: reader.info().path.clone(),
@@ -178,7 +212,13 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
         decoded += 1;
         end = end.max(frame.time + frame.duration);
         shot_cuts += u64::from(cut);
-        let Some(image) = frame.image else { continue };
+        let raw = frame.raw.map(Arc::new);
+        let Some(image) = frame.image else {
+            window.extend(raw);
+            thin(&mut window, &mut since_analysed);
+            continue;
+        };
+        let after = window[since_analysed..].to_vec();
         if let (Some(mut previous), Some((worker, _))) = (pending.take(), clip) {
             previous.span = (frame.time - previous.time).max(0.0);
             if !send(worker, Work::Frame(previous)) {
@@ -187,7 +227,7 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
         }
         if clip.is_none_or(|(_, frames)| cut || frames == CLIP_FRAMES) {
             if let Some((worker, _)) = clip
-                && !send(worker, Work::End)
+                && !send(worker, Work::End { after })
             {
                 break;
             }
@@ -207,28 +247,62 @@ fn decode(mut reader: VideoReader, stride: u64, workers: Vec<Sender<Work>>) -> R
             clips += 1;
             clip = Some((worker, 0));
         }
-        if let Some((_, frames)) = &mut clip {
-            *frames += 1;
+        if cut {
+            window.clear();
         }
+        let Some((_, in_clip)) = &mut clip else {
+            unreachable!("a clip was started above")
+        };
+        let full = track.full_detection(*in_clip);
+        *in_clip += 1;
         pending = Some(Frame {
             seq: analysed,
             time: frame.time,
             span: 0.0,
             image,
+            full,
+            before: if full {
+                std::mem::take(&mut window)
+            } else {
+                window.clone()
+            },
         });
+        // Faces found here are searched no further back; faces only followed here may have
+        // been on screen unseen since the last full detection.
+        if !full {
+            window.extend(raw);
+        }
+        since_analysed = window.len();
+        thin(&mut window, &mut since_analysed);
         analysed += 1;
     }
     if let (Some(mut last), Some((worker, _))) = (pending, clip) {
         last.span = (end - last.time).max(0.0);
+        let after = window.split_off(since_analysed);
         // Nobody listening means the job already failed elsewhere.
-        let _ = send(worker, Work::Frame(last)) && send(worker, Work::End);
+        let _ = send(worker, Work::Frame(last)) && send(worker, Work::End { after });
     }
     Ok(Decoded {
         frames_decoded: decoded,
         shot_cuts,
         damaged_packets: reader.damaged_packets(),
         damaged_frames: reader.damaged_frames(),
+        clock: reader.into_clock(),
     })
+}
+
+/// Holds a window of decoded frames to [`MAX_WINDOW_BYTES`] by dropping every other one:
+/// a large `--stride` (or a 4K video) then places edges less exactly instead of taking memory
+/// without bound. `since` keeps pointing at the first frame after the last analysed one.
+fn thin(window: &mut Vec<Arc<RawFrame>>, since: &mut usize) {
+    while window.len() > 1 && window.iter().map(|f| f.bytes()).sum::<usize>() > MAX_WINDOW_BYTES {
+        let mut index = 0;
+        window.retain(|_| {
+            index += 1;
+            index % 2 == 0
+        });
+        *since /= 2;
+    }
 }
 
 fn analyse(
@@ -259,9 +333,11 @@ fn analyse(
                     return;
                 }
             }
-            Work::End => {
-                let clip = tracker.take().expect("a clip starts before it ends");
-                if results.send(Ok(clip.finish())).is_err() {
+            Work::End { after } => {
+                let tracker = tracker.take().expect("a clip starts before it ends");
+                let finished = tracker.finish(&mut engine, &after);
+                let failed = finished.is_err();
+                if results.send(finished).is_err() || failed {
                     return;
                 }
             }

@@ -10,7 +10,8 @@ use crate::video::decode::VideoInfo;
 pub struct ScreenTime {
     /// Actor name, or `unknown_N` for a face that matched no one in the cast.
     pub name: String,
-    /// Analysed frames in which this identity was on screen: covered by one of its face tracks.
+    /// Video frames in which this identity is on screen (decoded or not): those starting
+    /// inside one of its segments.
     pub frames: u64,
     /// Screen time in seconds.
     pub seconds: f64,

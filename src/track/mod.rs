@@ -51,6 +51,14 @@ pub struct TrackOptions {
     pub pictures: bool,
 }
 
+impl TrackOptions {
+    /// Whether the clip's analysed frame `index` (from 0) gets a full-frame detection: its
+    /// first, then every `detect_every`.
+    pub fn full_detection(&self, index: u64) -> bool {
+        index.is_multiple_of(self.detect_every.max(1))
+    }
+}
+
 impl Default for TrackOptions {
     fn default() -> Self {
         TrackOptions {

@@ -36,7 +36,7 @@ impl Picture {
     }
 }
 
-/// The face with as much again around it, at most [`PICTURE_SIDE`] a side: framed like a
+/// The face with as much again around it, at most `PICTURE_SIDE` a side: framed like a
 /// portrait, so it can serve as a cast photo.
 pub fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
     let (width, height) = image.dimensions();

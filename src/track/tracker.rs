@@ -1,17 +1,28 @@
 //! Following faces through one clip: full-frame detection every `detect_every` frames, a small
 //! region around each followed face in between, and an embedding when a track starts, every
 //! `embed_every` frames, and on every frame while its match is uncertain.
+//!
+//! Edges to the frame: a face is found on an analysed frame, but it may have come on screen at
+//! any decoded frame since the last full detection, and one that is gone may have left at any
+//! frame since it was last seen. Those frames come with each analysed frame
+//! ([`Frame::before`]) and with the clip's end; the first frame with the face, and the first
+//! without it, are found by bisection, looking for the face as a followed face is looked for.
+//! A face that comes stays for a while, and one that goes stays gone, so bisection needs
+//! about log2 of the frames between: 2 to 4 region detections an edge in the default mode.
+
+use std::sync::Arc;
 
 use image::RgbImage;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::face::detect::Face;
+use crate::face::detect::{BBox, Face};
 use crate::face::embed::distance;
 use crate::face::engine::Engine;
 use crate::track::evidence::{Evidence, Piece, Sample};
 use crate::track::picture::{self, Picture};
 use crate::track::{FOLLOW_IOU, MAX_MISSES, Nearest, TrackOptions, UNCERTAIN};
+use crate::video::decode::RawFrame;
 
 /// A followed face is looked for in its last box grown this much about its centre...
 const REGION_SCALE: f32 = 2.0;
@@ -29,6 +40,11 @@ pub struct Frame {
     /// Seconds this frame stands for: until the next analysed frame.
     pub span: f64,
     pub image: RgbImage,
+    /// Whether to look for new faces in the whole frame ([`TrackOptions::full_detection`]).
+    pub full: bool,
+    /// The shot's decoded frames since its last full detection, in time order: where a face
+    /// first found here may have come on screen, and where one followed so far may have left.
+    pub before: Vec<Arc<RawFrame>>,
 }
 
 /// Counts of the work done, for the report.
@@ -36,6 +52,8 @@ pub struct Frame {
 pub struct TrackStats {
     pub full_detections: u64,
     pub region_detections: u64,
+    /// Region detections on the frames between analysed ones, placing edges.
+    pub edge_detections: u64,
     pub faces_embedded: u64,
 }
 
@@ -43,6 +61,7 @@ impl std::ops::AddAssign for TrackStats {
     fn add_assign(&mut self, other: TrackStats) {
         self.full_detections += other.full_detections;
         self.region_detections += other.region_detections;
+        self.edge_detections += other.edge_detections;
         self.faces_embedded += other.faces_embedded;
     }
 }
@@ -62,6 +81,11 @@ pub struct Clip {
 
 struct Live {
     piece: Piece,
+    /// Time of the analysed frame the face was last seen in.
+    seen_at: f64,
+    /// Where the face left, found at the first frame it was missed; the piece ends there
+    /// unless it is seen again.
+    left_at: Option<f64>,
     misses: u64,
     since_embedding: u64,
     uncertain: bool,
@@ -100,10 +124,7 @@ impl<'a> ClipTracker<'a> {
     }
 
     pub fn step(&mut self, engine: &mut Engine, frame: &Frame) -> Result<()> {
-        let full = self
-            .clip
-            .frames
-            .is_multiple_of(self.options.detect_every.max(1));
+        let full = frame.full;
         self.clip.frames += 1;
         self.clip.seconds += frame.span;
         let image = &frame.image;
@@ -161,6 +182,7 @@ impl<'a> ClipTracker<'a> {
             let descriptor = if due { descriptors.next() } else { None };
             let threshold = self.nearest_cast.threshold();
             let mut track = track;
+            let mut replaced = false;
             if let (Some(i), Some(d)) = (track, &descriptor)
                 && let Some(last) = self.live[i].piece.evidence.last()
                 && distance(d, last) > threshold
@@ -169,6 +191,7 @@ impl<'a> ClipTracker<'a> {
                 // track ends (unseen this frame, it passes MAX_MISSES below) and a new one starts.
                 self.live[i].misses = MAX_MISSES;
                 track = None;
+                replaced = true;
             }
             let i = match track {
                 Some(i) => {
@@ -177,22 +200,35 @@ impl<'a> ClipTracker<'a> {
                     live.piece.last = frame.seq;
                     live.piece.end = frame.time + frame.span;
                     live.piece.last_box = face.bbox;
+                    live.seen_at = frame.time;
+                    live.left_at = None;
                     live.misses = 0;
                     live.since_embedding += 1;
                     i
                 }
                 None => {
+                    // Where the face came: not searched for a face that took another's place,
+                    // whose frames before are the other face's.
+                    let start = if replaced {
+                        frame.time
+                    } else {
+                        let first = first_with(engine, &frame.before, &face.bbox, true)?;
+                        self.clip.stats.edge_detections += first.detections;
+                        first.time.unwrap_or(frame.time)
+                    };
                     self.live.push(Live {
                         piece: Piece {
                             first: frame.seq,
                             last: frame.seq,
-                            start: frame.time,
+                            start,
                             end: frame.time + frame.span,
                             first_box: face.bbox,
                             last_box: face.bbox,
                             open_end: false,
                             evidence: Evidence::default(),
                         },
+                        seen_at: frame.time,
+                        left_at: None,
                         misses: 0,
                         since_embedding: 0,
                         uncertain: false,
@@ -220,9 +256,16 @@ impl<'a> ClipTracker<'a> {
             }
         }
         for (live, seen) in self.live.iter_mut().zip(seen) {
-            if !seen {
-                live.misses += 1;
+            if seen {
+                continue;
             }
+            if live.misses == 0 {
+                let since = frame.before.partition_point(|f| f.time <= live.seen_at);
+                let gone = first_with(engine, &frame.before[since..], &live.piece.last_box, false)?;
+                self.clip.stats.edge_detections += gone.detections;
+                live.left_at = Some(gone.time.unwrap_or(frame.time));
+            }
+            live.misses += 1;
         }
         let (lost, live): (Vec<Live>, Vec<Live>) = std::mem::take(&mut self.live)
             .into_iter()
@@ -257,19 +300,92 @@ impl<'a> ClipTracker<'a> {
         track_of.into_iter().zip(faces).collect()
     }
 
-    /// The clip's pieces, those still followed at its last frame marked open.
-    pub fn finish(mut self) -> Clip {
+    /// The clip's pieces, those still followed at its last frame marked open. `after`: the
+    /// decoded frames after the last analysed one, where a face seen there may have left.
+    pub fn finish(mut self, engine: &mut Engine, after: &[Arc<RawFrame>]) -> Result<Clip> {
+        for live in &mut self.live {
+            if live.misses == 0 {
+                let gone = first_with(engine, after, &live.piece.last_box, false)?;
+                self.clip.stats.edge_detections += gone.detections;
+                live.left_at = gone.time;
+            }
+        }
         let live = std::mem::take(&mut self.live);
         self.clip
             .pieces
             .extend(live.into_iter().map(|l| finish(l, true)));
         self.clip.pieces.sort_by_key(|p| p.first);
-        self.clip
+        Ok(self.clip)
     }
+}
+
+/// The time of the first of `frames` (in time order) from which on the face in `bbox` is there
+/// (`present`) or gone (not `present`), by bisection; None where that is none of them.
+struct Edge {
+    time: Option<f64>,
+    detections: u64,
+}
+
+fn first_with(
+    engine: &mut Engine,
+    frames: &[Arc<RawFrame>],
+    bbox: &BBox,
+    present: bool,
+) -> Result<Edge> {
+    let (mut before, mut from) = (0, frames.len());
+    let mut detections = 0;
+    // Most faces found on a clip's first frame were on screen all along (followed by the clip
+    // before), and most followed to a clip's end stay: the end of `frames` that says so is
+    // looked at first, which settles those at one detection.
+    if let Some(probe) = (!frames.is_empty()).then(|| if present { 0 } else { frames.len() - 1 }) {
+        detections += 1;
+        let has = has_face(engine, &frames[probe], bbox)?;
+        match (present, has) {
+            (true, true) => from = 0,
+            (true, false) => before = 1,
+            (false, true) => before = frames.len(),
+            (false, false) => from = frames.len() - 1,
+        }
+    }
+    while before < from {
+        let middle = (before + from) / 2;
+        detections += 1;
+        if has_face(engine, &frames[middle], bbox)? == present {
+            from = middle;
+        } else {
+            before = middle + 1;
+        }
+    }
+    Ok(Edge {
+        time: frames.get(from).map(|f| f.time),
+        detections,
+    })
+}
+
+/// Whether `frame` shows a face where `bbox` is, found as a followed face is found: in the
+/// region around it, converted alone.
+fn has_face(engine: &mut Engine, frame: &RawFrame, bbox: &BBox) -> Result<bool> {
+    let (width, height) = frame.size();
+    let (x, y, w, h) = bbox.scaled(REGION_SCALE).pixels_within(width, height);
+    let region = frame.region_to_rgb((x, y, w, h))?;
+    let whole = BBox {
+        x1: 0.0,
+        y1: 0.0,
+        x2: w as f32,
+        y2: h as f32,
+    };
+    Ok(engine
+        .detect_in(&region, &whole, REGION_SIDE)?
+        .into_iter()
+        .map(|face| face.moved(x as f32, y as f32))
+        .any(|f| f.counts(width, height) && bbox.iou(&f.bbox) >= FOLLOW_IOU))
 }
 
 fn finish(mut live: Live, open_end: bool) -> Piece {
     live.piece.open_end = open_end;
+    if let Some(left_at) = live.left_at {
+        live.piece.end = left_at.max(live.piece.start);
+    }
     live.piece.evidence.picture = live
         .best
         .and_then(|(quality, image)| Picture::encode(quality, &image));

@@ -21,7 +21,10 @@
 //!   threading otherwise. Frame threading delays output by a frame per thread, which only costs
 //!   a little memory here.
 //! - **RGB only on request**: a strided run skips most frames, and the YUV to RGB conversion
-//!   costs about as much as decoding, so `next_frame(false)` does none. The converter is made
+//!   costs about as much as decoding, so `next_frame` converts only what [`Keep`] asks for. A
+//!   frame may instead be kept as decoded ([`RawFrame`], moved out of the decoder without a
+//!   copy) and converted later, whole or a small part of it, only if it turns out to be needed.
+//!   The converter is made
 //!   once and reused; it is rebuilt only when the decoded size, pixel format or colour tagging
 //!   changes mid-stream. It honours the stream's colour matrix (BT.709 for most HD video) and
 //!   range when tagged, else assumes BT.601 limited range as FFmpeg does. Frames are not resized
@@ -52,7 +55,7 @@
 
 use std::ffi::c_int;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use ff::codec::packet::side_data;
 use ff::software::scaling;
@@ -61,6 +64,7 @@ use ff::{Dictionary, Discard, Packet, Rational, codec, format, frame, media};
 use ffmpeg_next as ff;
 
 use crate::error::{Error, Result};
+use crate::video::clock::FrameClock;
 
 /// After this many packets in a row fail to read or decode, with no frame in between, the
 /// stream is taken as undecodable rather than damaged.
@@ -98,6 +102,9 @@ pub struct VideoInfo {
     pub codec: String,
     /// Average frame rate, if known.
     pub frame_rate: Option<f64>,
+    /// Whether frames last unequally: the average rate differs from the stream's base rate (as
+    /// in most phone videos).
+    pub variable_rate: bool,
     /// Seconds, from the stream or else the container, if known.
     pub duration: Option<f64>,
     /// The stream's frame count, if the container records it (good enough for a progress bar).
@@ -116,6 +123,107 @@ pub struct Frame {
     pub duration: f64,
     /// The picture, only when asked for.
     pub image: Option<image::RgbImage>,
+    /// The picture as decoded, only when asked for: kept at no cost, turned into RGB later
+    /// only if needed.
+    pub raw: Option<RawFrame>,
+}
+
+/// What to keep of a frame, beyond its time and thumbnail (see [`VideoReader::next_frame`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Nothing,
+    /// The decoded picture, as a [`RawFrame`].
+    Raw,
+    /// The picture in RGB, and the decoded one.
+    Rgb,
+}
+
+/// A decoded picture as the decoder gave it (YUV, not turned upright), moved out of the
+/// decoder without a copy. A few of them are worth holding where most will never be looked at:
+/// turning one into RGB costs about as much as decoding it.
+pub struct RawFrame {
+    /// Presentation time in seconds, as [`Frame::time`].
+    pub time: f64,
+    picture: frame::Video,
+    path: Arc<Path>,
+    rotation: u32,
+    mirrored: bool,
+}
+
+impl RawFrame {
+    /// Width and height of the upright picture.
+    pub fn size(&self) -> (u32, u32) {
+        let (w, h) = (self.picture.width(), self.picture.height());
+        match self.rotation {
+            90 | 270 => (h, w),
+            _ => (w, h),
+        }
+    }
+
+    /// Bytes the picture holds.
+    pub fn bytes(&self) -> usize {
+        (0..self.picture.planes())
+            .map(|plane| self.picture.data(plane).len())
+            .sum()
+    }
+
+    /// The picture in RGB, turned upright, as [`VideoReader::next_frame`] gives it.
+    pub fn to_rgb(&self) -> Result<image::RgbImage> {
+        let (w, h, pixels) = self.convert(&self.picture)?;
+        Ok(upright(w, h, pixels, self.rotation, self.mirrored))
+    }
+
+    /// The part `(x, y, width, height)` of the upright picture in RGB: the same pixels as
+    /// cropping [`RawFrame::to_rgb`], at a fraction of the cost for a small part (only it is
+    /// converted) where the picture is stored upright.
+    pub fn region_to_rgb(
+        &self,
+        (x, y, width, height): (u32, u32, u32, u32),
+    ) -> Result<image::RgbImage> {
+        let (full_w, full_h) = self.size();
+        let (x, y) = (x.min(full_w), y.min(full_h));
+        let (width, height) = (width.min(full_w - x), height.min(full_h - y));
+        // A stored picture that is turned or mirrored is converted whole, then cropped.
+        if self.rotation != 0 || self.mirrored || width == 0 || height == 0 {
+            let image = self.to_rgb()?;
+            return Ok(image::imageops::crop_imm(&image, x, y, width, height).to_image());
+        }
+        let mut part = frame::Video::empty();
+        // SAFETY: `part` takes a new reference to the same buffers (nothing is copied or freed
+        // twice), and the crop fields stay inside the picture, so the cropping only moves
+        // `part`'s plane pointers within them.
+        let cropped = unsafe {
+            let (to, from) = (part.as_mut_ptr(), self.picture.as_ptr());
+            ff::ffi::av_frame_ref(to, from) >= 0 && {
+                (*to).crop_left = x as usize;
+                (*to).crop_top = y as usize;
+                (*to).crop_right = (full_w - x - width) as usize;
+                (*to).crop_bottom = (full_h - y - height) as usize;
+                ff::ffi::av_frame_apply_cropping(to, ff::ffi::AV_FRAME_CROP_UNALIGNED as c_int) >= 0
+            }
+        };
+        if !cropped {
+            return Err(Error::Video {
+                path: self.path.to_path_buf(),
+                reason: "cannot crop a decoded picture".into(),
+            });
+        }
+        let (w, h, pixels) = self.convert(&part)?;
+        Ok(image::RgbImage::from_raw(w, h, pixels).expect("exact size"))
+    }
+
+    fn convert(&self, picture: &frame::Video) -> Result<(u32, u32, Vec<u8>)> {
+        let fail = |reason: String| Error::Video {
+            path: self.path.to_path_buf(),
+            reason,
+        };
+        let key = ConverterKey::of(picture);
+        let mut converter = Converter::new(key, false)
+            .map_err(|e| fail(format!("cannot convert {:?} to RGB: {e}", key.format)))?;
+        converter
+            .convert(picture)
+            .map_err(|e| fail(format!("cannot convert to RGB: {e}")))
+    }
 }
 
 impl std::fmt::Debug for Frame {
@@ -125,6 +233,7 @@ impl std::fmt::Debug for Frame {
             .field("time", &self.time)
             .field("duration", &self.duration)
             .field("image", &self.image.as_ref().map(|i| i.dimensions()))
+            .field("raw", &self.raw.is_some())
             .finish()
     }
 }
@@ -132,6 +241,8 @@ impl std::fmt::Debug for Frame {
 /// Decodes one video file frame by frame. See the module documentation.
 pub struct VideoReader {
     info: VideoInfo,
+    /// `info.path`, shared with the [`RawFrame`]s, whose errors name it.
+    path: Arc<Path>,
     input: format::context::Input,
     decoder: ff::decoder::Video,
     stream_index: usize,
@@ -148,6 +259,8 @@ pub struct VideoReader {
     ahead: frame::Video,
     converter: Option<Converter>,
     shrinker: Option<Converter>,
+    /// Every packet's time: the video's frames, decoded or skipped.
+    clock: FrameClock,
     next_index: u64,
     /// End of the last frame decoded, for a frame that has no timestamp at all.
     previous_end: f64,
@@ -258,6 +371,10 @@ impl VideoReader {
             t => t,
         };
         let frame_rate = seconds(stream.avg_frame_rate());
+        let variable_rate = match (frame_rate, seconds(stream.rate())) {
+            (Some(average), Some(base)) => (average / base - 1.0).abs() > 1e-3,
+            _ => false,
+        };
         let duration = match stream.duration() {
             d if d > 0 && d != ff::ffi::AV_NOPTS_VALUE => Some(d as f64 * time_base),
             _ => match input.duration() {
@@ -303,10 +420,12 @@ impl VideoReader {
             mirrored,
             codec: codec_name,
             frame_rate,
+            variable_rate,
             duration,
             frames,
         };
         Ok(VideoReader {
+            path: Arc::from(path),
             info,
             input,
             decoder,
@@ -319,6 +438,7 @@ impl VideoReader {
             ahead: frame::Video::empty(),
             converter: None,
             shrinker: None,
+            clock: FrameClock::default(),
             next_index: 0,
             previous_end: 0.0,
             previous_time: None,
@@ -342,6 +462,12 @@ impl VideoReader {
         self.decoder.skip_frame(Discard::NonReference);
     }
 
+    /// The times of the stream's frames, decoded or skipped, once every frame is read.
+    pub fn into_clock(mut self) -> FrameClock {
+        self.clock.finish();
+        self.clock
+    }
+
     /// Packets that failed to read or decode and were skipped so far.
     pub fn damaged_packets(&self) -> u64 {
         self.damaged
@@ -352,12 +478,12 @@ impl VideoReader {
         self.damaged_frames
     }
 
-    /// The next frame, with its picture in RGB only when `rgb` says yes for the frame's time
-    /// and thumbnail. `Ok(None)` at the end of the stream, after the decoder's buffered frames
-    /// are flushed out, and on every call after.
+    /// The next frame, with what `keep` asks for given the frame's time and thumbnail.
+    /// `Ok(None)` at the end of the stream, after the decoder's buffered frames are flushed out,
+    /// and on every call after.
     pub fn next_frame(
         &mut self,
-        rgb: impl FnOnce(f64, &Thumbnail) -> bool,
+        keep: impl FnOnce(f64, &Thumbnail) -> Keep,
     ) -> Result<Option<Frame>> {
         // Decoding runs one frame ahead: a frame's duration is the gap to the next one's time,
         // which is the only duration that is right for variable frame rate (a packet's
@@ -378,11 +504,19 @@ impl VideoReader {
             _ => current.fallback_duration,
         };
         let thumbnail = self.thumbnail()?;
-        let image = if rgb(current.time, &thumbnail) {
-            Some(self.convert_to_rgb()?)
-        } else {
-            None
+        let keep = keep(current.time, &thumbnail);
+        let image = match keep {
+            Keep::Rgb => Some(self.convert_to_rgb()?),
+            Keep::Raw | Keep::Nothing => None,
         };
+        // The decoder writes its next frame into a buffer of its own: the picture can leave.
+        let raw = (keep != Keep::Nothing).then(|| RawFrame {
+            time: current.time,
+            picture: std::mem::replace(&mut self.current, frame::Video::empty()),
+            path: Arc::clone(&self.path),
+            rotation: self.info.rotation,
+            mirrored: self.info.mirrored,
+        });
         if next.is_some() {
             std::mem::swap(&mut self.current, &mut self.ahead);
         }
@@ -394,6 +528,7 @@ impl VideoReader {
             time: current.time,
             duration,
             image,
+            raw,
         }))
     }
 
@@ -464,6 +599,10 @@ impl VideoReader {
             match packet.read(&mut self.input) {
                 Ok(()) if packet.stream() != self.stream_index => continue,
                 Ok(()) => {
+                    if let Some(pts) = packet.pts() {
+                        let ticks = pts.saturating_sub(self.start) as f64;
+                        self.clock.push(ticks * self.time_base + self.offset);
+                    }
                     match self.decoder.send_packet(&packet) {
                         Ok(()) => {}
                         Err(e) => self.damage(e, "cannot decode")?,
@@ -515,14 +654,7 @@ impl VideoReader {
     /// thumbnail's, with the converter for that size (made once, remade when the stream's
     /// picture format changes).
     fn rgb_pixels(&mut self, thumbnail: bool) -> Result<(u32, u32, Vec<u8>)> {
-        let f = &self.current;
-        let key = ConverterKey {
-            format: f.format(),
-            width: f.width(),
-            height: f.height(),
-            space: f.color_space(),
-            range: f.color_range(),
-        };
+        let key = ConverterKey::of(&self.current);
         let slot = if thumbnail {
             &mut self.shrinker
         } else {
@@ -537,24 +669,10 @@ impl VideoReader {
             *slot = Some(made);
         }
         let converter = slot.as_mut().expect("made above");
-        converter
-            .scaler
-            .run(&self.current, &mut converter.rgb)
-            .map_err(|e| Error::Video {
-                path: self.info.path.clone(),
-                reason: format!("cannot convert to RGB: {e}"),
-            })?;
-
-        // swscale pads each row for SIMD: copy the rows, not the buffer.
-        let (w, h) = (converter.rgb.width(), converter.rgb.height());
-        let row = w as usize * 3;
-        let stride = converter.rgb.stride(0);
-        let data = converter.rgb.data(0);
-        let mut pixels = Vec::with_capacity(row * h as usize);
-        for y in 0..h as usize {
-            pixels.extend_from_slice(&data[y * stride..y * stride + row]);
-        }
-        Ok((w, h, pixels))
+        converter.convert(&self.current).map_err(|e| Error::Video {
+            path: self.info.path.clone(),
+            reason: format!("cannot convert to RGB: {e}"),
+        })
     }
 
     /// The thumbnail of `self.current`.
@@ -570,21 +688,62 @@ impl VideoReader {
     /// The picture of `self.current` in RGB, turned upright.
     fn convert_to_rgb(&mut self) -> Result<image::RgbImage> {
         let (w, h, pixels) = self.rgb_pixels(false)?;
-        let image = image::RgbImage::from_raw(w, h, pixels).expect("exact size");
-        let mut image = match self.info.rotation {
-            90 => image::imageops::rotate90(&image),
-            180 => image::imageops::rotate180(&image),
-            270 => image::imageops::rotate270(&image),
-            _ => image,
-        };
-        if self.info.mirrored {
-            image::imageops::flip_horizontal_in_place(&mut image);
+        Ok(upright(
+            w,
+            h,
+            pixels,
+            self.info.rotation,
+            self.info.mirrored,
+        ))
+    }
+}
+
+/// Packed RGB rows as an image turned `rotation` degrees clockwise, then mirrored if asked.
+fn upright(w: u32, h: u32, pixels: Vec<u8>, rotation: u32, mirrored: bool) -> image::RgbImage {
+    let image = image::RgbImage::from_raw(w, h, pixels).expect("exact size");
+    let mut image = match rotation {
+        90 => image::imageops::rotate90(&image),
+        180 => image::imageops::rotate180(&image),
+        270 => image::imageops::rotate270(&image),
+        _ => image,
+    };
+    if mirrored {
+        image::imageops::flip_horizontal_in_place(&mut image);
+    }
+    image
+}
+
+impl ConverterKey {
+    fn of(f: &frame::Video) -> ConverterKey {
+        ConverterKey {
+            format: f.format(),
+            width: f.width(),
+            height: f.height(),
+            space: f.color_space(),
+            range: f.color_range(),
         }
-        Ok(image)
     }
 }
 
 impl Converter {
+    /// `picture` as packed RGB rows at the converter's output size.
+    fn convert(
+        &mut self,
+        picture: &frame::Video,
+    ) -> std::result::Result<(u32, u32, Vec<u8>), ff::Error> {
+        self.scaler.run(picture, &mut self.rgb)?;
+        // swscale pads each row for SIMD: copy the rows, not the buffer.
+        let (w, h) = (self.rgb.width(), self.rgb.height());
+        let row = w as usize * 3;
+        let stride = self.rgb.stride(0);
+        let data = self.rgb.data(0);
+        let mut pixels = Vec::with_capacity(row * h as usize);
+        for y in 0..h as usize {
+            pixels.extend_from_slice(&data[y * stride..y * stride + row]);
+        }
+        Ok((w, h, pixels))
+    }
+
     /// A converter to RGB at the picture's size, or to the thumbnail's.
     fn new(key: ConverterKey, thumbnail: bool) -> std::result::Result<Converter, ff::Error> {
         let (width, height, flags) = if thumbnail {

@@ -1,7 +1,9 @@
 //! Frames from a video. In: a file or URL FFmpeg can read. Out: every frame's timestamp and
 //! thumbnail, and the frames to analyse as RGB images ([`decode`]), picked by [`sampler`];
-//! where the shots cut ([`shots`]), found on every frame's thumbnail.
+//! where the shots cut ([`shots`]), found on every frame's thumbnail; and every frame's time,
+//! decoded or not ([`clock`]), to count frames on screen.
 
+pub mod clock;
 pub mod decode;
 pub mod sampler;
 pub mod shots;

@@ -10,7 +10,7 @@ pub enum Stride {
 impl Stride {
     /// Frames analysed per second of video under [`Stride::Auto`]: few enough that a 1080p run
     /// keeps up with half of FFmpeg's decode-only speed on two cores, and with face tracks
-    /// still enough to place every appearance's start and end to a fifth of a second.
+    /// enough to follow faces from one to the next (the frames between place the edges).
     pub const AUTO_PER_SECOND: f64 = 5.0;
 
     /// N: every Nth frame, for a video with this frame rate (25 when unknown).

@@ -17,7 +17,7 @@
 //! 30 or more times the mean of the 10 changes before it, while no frame within a shot reached
 //! 6 times that mean. Motion adds up over frames the decoder skipped, a cut does not: over
 //! gaps of 2-3 frames the TV scene's changes within shots reached 0.113, so the large-change
-//! threshold grows by [`CUT_PER_SKIPPED`] per frame skipped (0 misses and 1 false cut there,
+//! threshold grows by `CUT_PER_SKIPPED` per frame skipped (0 misses and 1 false cut there,
 //! against 13 false cuts without). A cut missed here is still caught by the tracker, when a
 //! track's next embedding no longer matches it; a false cut only splits a track in two.
 
