@@ -35,8 +35,9 @@ SPEC is JSON:
   with its top left corner at (x, y) of the output frame, over whatever the segment shows there
   (after any motion: the tile stays put); it appears at once on frame A of the segment (counted
   from 0) and is gone from frame B + 1 on. Later overlays are drawn over earlier ones. Keep tiles
-  small (about 1/20 of the frame, a face cropped with some margin) and let them come and go on
-  different frames: a picture changing by much at once is what a cut looks like.
+  small (1/25 to 1/20 of the frame, a face cropped with some margin) and let them come and go on
+  different frames: a picture changing by much at once is what a cut looks like (in a still
+  shot, screentime takes a mean change of 3% of the grey range for one).
 - "who" on a segment (a name, or a list of names; on each tile for tiles) says who is on screen
   in it, and on an overlay who is on screen while it shows. With TRUTH.csv given, these are
   written there as the truth for `screentime score`: `name,start_frame,end_frame`, one row per
