@@ -181,7 +181,8 @@ def overlay_chains(seg, k, inputs, n, w, h, fps, spec_dir):
         image = spec_dir / over["image"]
         if not image.is_file():
             sys.exit(f"segment {k}: no such image: {image}")
-        first, last, x, y, th = (int(over[key]) for key in ("from_frame", "to_frame", "x", "y", "height"))
+        keys = ("from_frame", "to_frame", "x", "y", "height")
+        first, last, x, y, th = (int(over[key]) for key in keys)
         if not 0 <= first <= last < n or x < 0 or y < 0 or th < 2 or y + th > h or x >= w:
             sys.exit(f"segment {k}, overlay {j}: frames outside 0..{n - 1} or tile outside the frame")
         inputs += ["-i", str(image)]
