@@ -18,15 +18,30 @@ SPEC is JSON:
   segment; "pan" a slow left-to-right drift of 8% of the width, zoomed to 110% so no extra
   border shows. Movement goes through ffmpeg's `perspective` filter, which samples bilinearly at
   sub-pixel positions; `zoompan` rounds to whole pixels and visibly jitters.
+- "crop": [X, Y, W, H] on an image segment shows only that region of the photo (pixels of the
+  photo as stored), e.g. a stretch of wall or suit as a background without faces.
 - {"blank": SECONDS} is that many frames of black (a segment without faces).
+  {"color": C, "seconds": SECONDS} is the same in colour C (an FFmpeg colour: a name or 0xRRGGBB).
 - {"clip": "videos/a.mpg", "start_frame": S, "frames": N} shows frames S..S+N-1 of a video
   (frames counted from 0 in presentation order; its frame rate must be the spec's), scaled to
   fit like a photo. {"tiles": [CLIP, CLIP, ...]} shows clips side by side, each in an equal
   share of the width, for as many frames as the first one has (all must have as many).
 - Cuts between segments are hard cuts.
+- "overlays" on any segment put small pictures on it for part of it, so that faces come and go
+  inside a shot, without a cut:
+  [{"image": "photos/a.jpg", "crop": [X, Y, W, H], "from_frame": A, "to_frame": B,
+    "x": X, "y": Y, "height": H, "who": "name"}, ...]
+  The photo (or its crop, as for a segment) is scaled to H pixels high, aspect kept, and drawn
+  with its top left corner at (x, y) of the output frame, over whatever the segment shows there
+  (after any motion: the tile stays put); it appears at once on frame A of the segment (counted
+  from 0) and is gone from frame B + 1 on. Later overlays are drawn over earlier ones. Keep tiles
+  small (1/25 to 1/20 of the frame, a face cropped with some margin) and let them come and go on
+  different frames: a picture changing by much at once is what a cut looks like (in a still
+  shot, screentime takes a mean change of 3% of the grey range for one).
 - "who" on a segment (a name, or a list of names; on each tile for tiles) says who is on screen
-  in it. With TRUTH.csv given, these are written there as the truth for `screentime score`:
-  `name,start_frame,end_frame`, one row per continuous stretch (frames of the output video).
+  in it, and on an overlay who is on screen while it shows. With TRUTH.csv given, these are
+  written there as the truth for `screentime score`: `name,start_frame,end_frame`, one row per
+  continuous stretch, in frames of the output video (after the drops, for "vfr").
 
 Output: H.264 (libx264, yuv420p, preset veryfast, CRF 20). Without "vfr" it is constant frame
 rate and frame i starts at i/fps; the frame count is the sum of the segments' frame counts.
@@ -36,6 +51,8 @@ With "vfr": true the same frames are made, then inside each segment every third 
 the survivors' timestamps (-fps_mode passthrough). The frame before a dropped one lasts 2/fps,
 the others 1/fps, so every frame still starts on the i/fps grid, each segment still starts at
 the same time and lasts exactly its frames/fps seconds, and the video ends at the same time.
+The truth counts the frames kept: an overlay whose first or last frame is dropped starts on the
+next frame kept, or ends on the one before, which lasts over the dropped one's time.
 
 With "rotate": R (90, 180 or 270; default 0) players show the same video, but the file stores
 it as a phone filming sideways does: each picture turned R degrees counterclockwise (width and
@@ -123,24 +140,60 @@ def clip_chain(seg, index, w, h, fps, spec_dir):
     ]
 
 
+def names_of(part):
+    """The names in a "who": one name or a list."""
+    who = part.get("who", [])
+    return {who} if isinstance(who, str) else set(who)
+
+
 def truth_rows(spec, fps):
-    """(name, first frame, last frame) runs of the segments' "who", merged where they touch."""
-    open_runs, rows, start = {}, [], 0
+    """(name, first frame, last frame) runs of who is on screen, in frames of the output video."""
+    vfr = bool(spec.get("vfr", False))
+    shown = []  # who is on screen in each frame kept, in order
     for seg in spec["segments"]:
-        n = segment_frames(seg, fps)
-        parts = seg["tiles"] if "tiles" in seg else [seg]
-        names = set()
-        for part in parts:
-            who = part.get("who", [])
-            names |= {who} if isinstance(who, str) else set(who)
-        for name in list(open_runs):
-            if name not in names:
-                rows.append((name, open_runs.pop(name), start - 1))
+        names = set().union(*(names_of(part) for part in seg.get("tiles", [seg])))
+        overlays = seg.get("overlays", [])
+        for i in kept_frames(segment_frames(seg, fps), vfr):
+            on = [names_of(o) for o in overlays if o["from_frame"] <= i <= o["to_frame"]]
+            shown.append(names.union(*on))
+    open_runs, rows = {}, []
+    for frame, names in enumerate(shown + [set()]):  # the empty last closes every run
+        for name in [name for name in open_runs if name not in names]:
+            rows.append((name, open_runs.pop(name), frame - 1))
         for name in names:
-            open_runs.setdefault(name, start)
-        start += n
-    rows += [(name, first, start - 1) for name, first in open_runs.items()]
+            open_runs.setdefault(name, frame)
     return sorted(rows, key=lambda r: (r[1], r[0]))
+
+
+def photo_chain(index, seg, scale):
+    """Filters turning input `index` (a photo) into a picture: its "crop", then `scale`."""
+    crop = []
+    if "crop" in seg:
+        x, y, cw, ch = (int(v) for v in seg["crop"])
+        crop = [f"crop={cw}:{ch}:{x}:{y}"]
+    return [f"[{index}:v]" + ",".join(crop + [scale])]
+
+
+def overlay_chains(seg, k, inputs, n, w, h, fps, spec_dir):
+    """Chains drawing segment k's overlays on [pK] (its finished frames, timed N/fps) into [sK]."""
+    chains, overlays = [], seg["overlays"]
+    for j, over in enumerate(overlays):
+        image = spec_dir / over["image"]
+        if not image.is_file():
+            sys.exit(f"segment {k}: no such image: {image}")
+        keys = ("from_frame", "to_frame", "x", "y", "height")
+        first, last, x, y, th = (int(over[key]) for key in keys)
+        if not 0 <= first <= last < n or x < 0 or y < 0 or th < 2 or y + th > h or x >= w:
+            sys.exit(f"segment {k}, overlay {j}: frames outside 0..{n - 1} or tile outside the frame")
+        inputs += ["-i", str(image)]
+        tile = photo_chain(len(inputs) // 2 - 1, over, f"scale=-2:{th}:flags=lanczos")
+        chains.append(",".join(tile + ["format=yuv420p", "setsar=1"]) + f"[o{k}_{j}]")
+        # `t` is the segment frame's time (N/fps); half a frame either side is safe from rounding.
+        shown = f"between(t,{(first - 0.5) / fps},{(last + 0.5) / fps})"
+        base = f"p{k}" if j == 0 else f"b{k}_{j - 1}"
+        drawn = f"s{k}" if j == len(overlays) - 1 else f"b{k}_{j}"
+        chains.append(f"[{base}][o{k}_{j}]overlay=x={x}:y={y}:enable='{shown}'[{drawn}]")
+    return chains
 
 
 def build(spec, spec_dir):
@@ -152,8 +205,9 @@ def build(spec, spec_dir):
     for k, seg in enumerate(spec["segments"]):
         n = segment_frames(seg, fps)
         counts.append(n)
-        if "blank" in seg:
-            chain = [f"color=c=black:s={w}x{h}:r={fps}", "format=yuv420p", f"trim=end_frame={n}"]
+        if "blank" in seg or "color" in seg:
+            colour = "black" if "blank" in seg else seg["color"]
+            chain = [f"color=c={colour}:s={w}x{h}:r={fps}", "format=yuv420p", f"trim=end_frame={n}"]
         elif "clip" in seg:
             inputs += ["-i", str(spec_dir / seg["clip"])]
             chain = clip_chain(seg, len(inputs) // 2 - 1, w, h, fps, spec_dir)
@@ -174,9 +228,8 @@ def build(spec, spec_dir):
             if not image.is_file():
                 sys.exit(f"segment {k}: no such image: {image}")
             inputs += ["-i", str(image)]
-            chain = [
-                f"[{len(inputs) // 2 - 1}:v]scale={w}:{h}:force_original_aspect_ratio=decrease"
-                ":force_divisible_by=2:flags=lanczos",
+            chain = photo_chain(len(inputs) // 2 - 1, seg, f"scale={w}:{h}:force_original_aspect_ratio"
+                                "=decrease:force_divisible_by=2:flags=lanczos") + [
                 f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:black",
                 "format=yuv420p",
                 f"loop=loop={n - 1}:size=1:start=0",
@@ -184,7 +237,11 @@ def build(spec, spec_dir):
             if (move := motion_filter(motion, n)) is not None:
                 chain.append(move)
         chain += ["setsar=1", f"setpts=N/({fps}*TB)"]
-        chains.append(",".join(chain) + f"[s{k}]")
+        if seg.get("overlays"):
+            chains.append(",".join(chain) + f"[p{k}]")
+            chains += overlay_chains(seg, k, inputs, n, w, h, fps, spec_dir)
+        else:
+            chains.append(",".join(chain) + f"[s{k}]")
     segments = len(spec["segments"])
     joined = "".join(f"[s{k}]" for k in range(segments))
     tail = f"{joined}concat=n={segments}:v=1:a=0"
@@ -296,8 +353,6 @@ def main():
         stored.unlink(missing_ok=True)
     fps = spec["fps"]
     if len(sys.argv) == 4:
-        if spec.get("vfr"):
-            sys.exit("a truth file is written for constant-rate videos only")
         lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in truth_rows(spec, fps)]
         Path(sys.argv[3]).write_text("\n".join(lines) + "\n")
     print(f"{out}: {spec['width']}x{spec['height']} {fps} fps {'VFR' if spec.get('vfr') else 'CFR'}, "
