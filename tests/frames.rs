@@ -2,8 +2,8 @@
 //! 2 frames of the truth, at cuts and where a face comes or goes inside a shot, and the totals
 //! and frame counts are those of the video's frames. `--stride 1 --detect-every 1` is the
 //! control: it analyses every frame and looks for new faces in each, so it must pass the same
-//! checks (plain `--stride 1` looks for new faces every 3rd frame and finds a face entering
-//! inside a shot up to 2 frames late, which is within an edge's tolerance but not the totals').
+//! checks. Plain `--stride 1` looks for new faces every 3rd frame, and like the default mode
+//! must find on the frames before where a face entering inside a shot came.
 //!
 //! The videos are made from the registry photos by `tests/tools/make_video.py`, from the specs
 //! `tests/truth/frames_*.json`, with their exact truth. The cast knows Obama from one photo
@@ -24,6 +24,8 @@ use serde_json::Value;
 
 /// How far, in frames, a result's edge may lie from the truth's.
 const EDGE_FRAMES: usize = 2;
+/// Every frame analysed, searched whole for new faces every 3rd.
+const STRIDE_1: &[&str] = &["--stride", "1"];
 /// The control's options: every frame analysed, and searched whole for new faces.
 const EVERY_FRAME: &[&str] = &["--stride", "1", "--detect-every", "1"];
 /// How far a total (seconds, and frames) may lie from the truth's, as a share of it.
@@ -50,6 +52,16 @@ fn inside_shots_default() {
 #[test]
 fn inside_shots_every_frame() {
     check("frames_inside", EVERY_FRAME);
+}
+
+#[test]
+fn inside_shots_stride_1() {
+    check("frames_inside", STRIDE_1);
+}
+
+#[test]
+fn inside_shots_vfr_stride_1() {
+    check("frames_inside_vfr", STRIDE_1);
 }
 
 #[test]
