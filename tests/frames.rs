@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{project, registry_photo};
+use common::{make_video_from, project, registry_photo};
 use screentime::commands::score::{FrameRange, frame_times, read_frame_ranges};
 use serde_json::Value;
 
@@ -278,27 +278,12 @@ fn check(spec: &str, options: &[&str]) {
 
 /// Renders `tests/truth/{spec}.json` and its truth into `dir`.
 fn make_video(spec: &str, dir: &Path) -> (PathBuf, Vec<FrameRange>) {
-    let python = project().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup",
-        python.display()
-    );
     for photo in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
         registry_photo(photo); // the specs' photos: fails with a message where they are missing
     }
     let (video, truth) = (dir.join(format!("{spec}.mp4")), dir.join("truth.csv"));
-    let run = Command::new(python)
-        .arg(project().join("tests/tools/make_video.py"))
-        .arg(project().join(format!("tests/truth/{spec}.json")))
-        .args([&video, &truth])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let spec = project().join(format!("tests/truth/{spec}.json"));
+    make_video_from(&spec, &video, Some(&truth));
     (video, read_frame_ranges(&truth).unwrap())
 }
 

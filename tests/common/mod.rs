@@ -43,10 +43,22 @@ pub fn shared_data(sub: &str) -> Option<PathBuf> {
 pub fn make_video(spec: &serde_json::Value, video: &Path) {
     let spec_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(spec_file.path(), spec.to_string()).unwrap();
-    let run = std::process::Command::new(project().join(".venv/bin/python"))
+    make_video_from(spec_file.path(), video, None);
+}
+
+/// Renders the spec file `spec` into `video`, and its truth into `truth` if given.
+pub fn make_video_from(spec: &Path, video: &Path, truth: Option<&Path>) {
+    let python = project().join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup",
+        python.display()
+    );
+    let run = std::process::Command::new(python)
         .arg(project().join("tests/tools/make_video.py"))
-        .arg(spec_file.path())
+        .arg(spec)
         .arg(video)
+        .args(truth)
         .output()
         .unwrap();
     assert!(
