@@ -73,20 +73,6 @@ pub fn run(
         .into_iter()
         .partition(|t| options.shard.is_none_or(|s| s.contains(&t.name)));
 
-    // Every cast is embedded once for the whole batch, before any title starts.
-    let runtime = Runtime::new(engine.runtime.clone())?;
-    let mut casts: BTreeMap<PathBuf, std::result::Result<Cast, String>> = BTreeMap::new();
-    casts.insert(
-        options.cast.clone(),
-        Ok(load_cast(&runtime, engine, &options.cast, options.quiet)?),
-    );
-    for path in titles.iter().filter_map(|t| t.cast.as_ref()) {
-        if !casts.contains_key(path) {
-            let cast = load_cast(&runtime, engine, path, options.quiet).map_err(|e| e.to_string());
-            casts.insert(path.clone(), cast);
-        }
-    }
-
     // The thread budget is shared among the titles measured at once; a title takes one thread
     // at least, so more jobs than threads would only add memory.
     let budget = engine.runtime.threads;
@@ -99,6 +85,20 @@ pub fn run(
     let jobs = options.jobs.min(budget).clamp(1, titles.len().max(1));
     let (engine, mut job) = share_threads(engine, job, jobs);
     job.progress = false;
+
+    // Every cast is embedded once for the whole batch, before any title starts.
+    let runtime = Runtime::new(engine.runtime.clone())?;
+    let mut casts: BTreeMap<PathBuf, std::result::Result<Cast, String>> = BTreeMap::new();
+    casts.insert(
+        options.cast.clone(),
+        Ok(load_cast(&runtime, &engine, &options.cast, options.quiet)?),
+    );
+    for path in titles.iter().filter_map(|t| t.cast.as_ref()) {
+        if !casts.contains_key(path) {
+            let cast = load_cast(&runtime, &engine, path, options.quiet).map_err(|e| e.to_string());
+            casts.insert(path.clone(), cast);
+        }
+    }
 
     let outcome = Mutex::new(BatchOutcome {
         other_shards: others.len(),
