@@ -24,8 +24,9 @@ const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the insta
 ///
 /// Frontal faces are found with a face detector (CenterFace) and followed through each shot as
 /// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor and
-/// matched against the cast's photos, and the track is named by their vote. Tracks that match
-/// no one are grouped over the whole video into stable unknown_N labels. Screen time and each
+/// matched against the cast's photos, and once the video is seen each track is named by its
+/// faces' mean distance to each actor. Tracks that match no one are grouped over the whole
+/// video into stable unknown_N labels. Appearances start and end at their frame. Screen time and each
 /// appearance per identity are written as CSV and JSON, a bar chart, a timeline, and a
 /// thumbnail of each face.
 #[derive(Parser)]
