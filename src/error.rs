@@ -123,6 +123,14 @@ impl Error {
         }
     }
 
+    /// An input at `path` (a photo without a face, a folder without results) is unusable.
+    pub fn input(path: &std::path::Path, reason: impl std::fmt::Display) -> Error {
+        Error::Input {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+
     /// A result file or folder at `path` could not be written.
     pub fn output(path: &std::path::Path, reason: impl std::fmt::Display) -> Error {
         Error::Output {

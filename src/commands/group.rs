@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::commands::{input_error, load_cast, photo_faces};
+use crate::commands::{load_cast, photo_faces};
 use crate::error::{Error, Result, warn};
 use crate::face::embed::{SAME_PERSON, distance};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
@@ -124,7 +124,7 @@ pub fn run(
         .filter(|file| cast::is_photo(file))
         .collect();
     if photos.is_empty() {
-        return Err(input_error(
+        return Err(Error::input(
             &options.photos,
             "no photos (jpg, jpeg, png, webp, bmp) in this folder",
         ));

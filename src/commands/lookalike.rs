@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::commands::{input_error, load_cast, photo_faces};
+use crate::commands::{load_cast, photo_faces};
 use crate::error::{Error, Result};
 use crate::face::detect::BBox;
 use crate::face::engine::{Engine, EngineOptions};
@@ -64,7 +64,7 @@ pub fn run(
     let mut faces_engine = Engine::new(&runtime, engine.detect)?;
     let faces = photo_faces(&mut faces_engine, &options.photo)?;
     if faces.is_empty() {
-        return Err(input_error(&options.photo, "no face found"));
+        return Err(Error::input(&options.photo, "no face found"));
     }
     let results: Vec<FaceLookalikes> = faces
         .iter()

@@ -20,7 +20,7 @@ pub mod similarity;
 
 use std::path::Path;
 
-use crate::error::{Error, Result, warn};
+use crate::error::{Result, warn};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
 use crate::face::runtime::{Model, Runtime};
 use crate::identity::cast::{self, Cast};
@@ -82,12 +82,4 @@ pub fn photo_faces(engine: &mut Engine, path: &Path) -> Result<Vec<EmbeddedFace>
     let mut faces = engine.faces(&load_image(path)?)?;
     faces.sort_by(|a, b| a.face.bbox.x1.total_cmp(&b.face.bbox.x1));
     Ok(faces)
-}
-
-/// An input of a command on photos or results is unusable.
-pub fn input_error(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Input {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
 }

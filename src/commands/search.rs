@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::commands::input_error;
 use crate::error::{Error, Result, warn};
 use crate::job::result::Segment;
 use crate::output::result_dir::{self, ResultDir};
@@ -41,7 +40,7 @@ pub fn run(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<Vec<
             warn(&format!("{}: not searched: {error}", title.title));
         }
         if done.is_empty() {
-            return Err(input_error(
+            return Err(Error::input(
                 dir,
                 "no screen-time results: expected report.json (one video) or done titles under \
                  titles/ (a batch)",

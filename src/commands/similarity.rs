@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::commands::{input_error, photo_faces};
+use crate::commands::photo_faces;
 use crate::error::{Error, Result};
 use crate::face::embed::{SAME_PERSON, distance};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
@@ -39,7 +39,7 @@ pub fn run(
         photo_faces(&mut faces_engine, path)?
             .into_iter()
             .max_by(|x, y| x.face.bbox.area().total_cmp(&y.face.bbox.area()))
-            .ok_or_else(|| input_error(path, "no face found"))
+            .ok_or_else(|| Error::input(path, "no face found"))
     };
     let (face_a, face_b) = (largest(a)?, largest(b)?);
     let d = distance(&face_a.descriptor, &face_b.descriptor);

@@ -22,6 +22,14 @@ pub const DESCRIPTOR_LEN: usize = 128;
 /// dlib's 128-D face descriptor (not unit length: norms are about 1.3-1.5).
 pub type Descriptor = [f32; DESCRIPTOR_LEN];
 
+/// A descriptor of `length` along one `axis`: test cases whose distances are plain to see.
+#[cfg(test)]
+pub fn along(axis: usize, length: f32) -> Descriptor {
+    let mut d = [0.0; DESCRIPTOR_LEN];
+    d[axis] = length;
+    d
+}
+
 /// Distances below this mean the same person.
 pub const SAME_PERSON: f32 = 0.6;
 

@@ -101,13 +101,7 @@ pub fn cluster_strangers(tracks: &[(Descriptor, u64, u64)], threshold: f32) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::face::embed::DESCRIPTOR_LEN;
-
-    fn descriptor(direction: usize, length: f32) -> Descriptor {
-        let mut d = [0.0; DESCRIPTOR_LEN];
-        d[direction] = length;
-        d
-    }
+    use crate::face::embed::along as descriptor;
 
     #[test]
     fn strangers_numbered_by_first_appearance_never_chained_never_two_at_once() {

@@ -349,13 +349,8 @@ pub fn mean_descriptor(samples: &[Sample]) -> Descriptor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::face::embed::along as descriptor;
     use crate::identity::cast::CastFace;
-
-    fn descriptor(direction: usize, length: f32) -> Descriptor {
-        let mut d = [0.0; DESCRIPTOR_LEN];
-        d[direction] = length;
-        d
-    }
 
     fn cast() -> Cast {
         let face = |name: &str, d| CastFace {

@@ -218,7 +218,6 @@ fn decode(
             thin(&mut window, &mut since_analysed);
             continue;
         };
-        let after = window[since_analysed..].to_vec();
         if let (Some(mut previous), Some((worker, _))) = (pending.take(), clip) {
             previous.span = (frame.time - previous.time).max(0.0);
             if !send(worker, Work::Frame(previous)) {
@@ -226,6 +225,7 @@ fn decode(
             }
         }
         if clip.is_none_or(|(_, frames)| cut || frames == CLIP_FRAMES) {
+            let after = window[since_analysed..].to_vec();
             if let Some((worker, _)) = clip
                 && !send(worker, Work::End { after })
             {

@@ -183,8 +183,8 @@ impl ResultDir {
     /// contact sheet.
     pub fn write(&self, result: JobResult, options: WriteOptions) -> Result<Report> {
         let dir = &self.path;
+        let claim = ledger::claim(dir, self.files(&result.summary, &options)?)?;
         let settings = &options.settings.settings;
-        let claim = ledger::claim(dir, self.files(&result.summary, settings, &options)?)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
         // An earlier run's report.json would vouch for a mix of old and new files if a write
         // below failed: it goes first, and comes back last.
@@ -237,12 +237,7 @@ impl ResultDir {
 
     /// Every file [`ResultDir::write`] writes, relative to the folder: see [`ledger`]. Face
     /// pictures go into a folder named after their identity, which must be one plain name.
-    fn files(
-        &self,
-        summary: &Summary,
-        settings: &Settings,
-        options: &WriteOptions,
-    ) -> Result<BTreeSet<String>> {
+    fn files(&self, summary: &Summary, options: &WriteOptions) -> Result<BTreeSet<String>> {
         let mut files: BTreeSet<String> = [
             REPORT,
             "screentime.csv",
@@ -257,7 +252,7 @@ impl ResultDir {
         if options.debug_tracks {
             files.insert(TRACKS.into());
         }
-        if settings.thumbnails {
+        if options.settings.settings.thumbnails {
             files.insert(SHEET.into());
             for (name, faces) in &summary.pictures {
                 names::component(name)
@@ -307,10 +302,8 @@ impl ResultDir {
             path: path.clone(),
             source,
         })?;
-        let report: StoredReport = serde_json::from_str(&text).map_err(|e| Error::Input {
-            path: path.clone(),
-            reason: format!("not a screentime report: {e}"),
-        })?;
+        let report: StoredReport = serde_json::from_str(&text)
+            .map_err(|e| Error::input(&path, format!("not a screentime report: {e}")))?;
         let title = report.video.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into(),
@@ -321,10 +314,7 @@ impl ResultDir {
     /// The face pictures a run saved for `identity`, sorted (`1.jpg`, the best, first).
     pub fn faces_of(&self, identity: &str) -> Result<Vec<PathBuf>> {
         let faces = self.path.join(FACES).join(identity);
-        let input_error = |reason: String| Error::Input {
-            path: faces.clone(),
-            reason,
-        };
+        let input_error = |reason: String| Error::input(&faces, reason);
         names::component(identity).map_err(input_error)?;
         let mut photos: Vec<PathBuf> = std::fs::read_dir(&faces)
             .map_err(|_| {

@@ -319,13 +319,14 @@ impl<'a> ClipTracker<'a> {
     }
 }
 
-/// The time of the first of `frames` (in time order) from which on the face in `bbox` is there
-/// (`present`) or gone (not `present`), by bisection; None where that is none of them.
+/// Where a face's edge was found, and the region detections it took.
 struct Edge {
     time: Option<f64>,
     detections: u64,
 }
 
+/// The time of the first of `frames` (in time order) from which on the face in `bbox` is there
+/// (`present`) or gone (not `present`), by bisection; None where that is none of them.
 fn first_with(
     engine: &mut Engine,
     frames: &[Arc<RawFrame>],

@@ -54,27 +54,27 @@ pub fn make_video_from(spec: &Path, video: &Path, truth: Option<&Path>) {
         "{} is missing: run scripts/setup",
         python.display()
     );
-    let run = std::process::Command::new(python)
-        .arg(project().join("tests/tools/make_video.py"))
-        .arg(spec)
-        .arg(video)
-        .args(truth)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    succeed(
+        std::process::Command::new(python)
+            .arg(project().join("tests/tools/make_video.py"))
+            .arg(spec)
+            .arg(video)
+            .args(truth),
     );
 }
 
 /// Runs the `ffmpeg` tool quietly (`-v error -y` before `args`) and fails the test if it fails.
 pub fn ffmpeg<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) {
-    let run = std::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap();
+    succeed(
+        std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-y"])
+            .args(args),
+    );
+}
+
+/// Runs `command`, failing the test with its stderr if it fails.
+fn succeed(command: &mut std::process::Command) {
+    let run = command.output().unwrap();
     assert!(
         run.status.success(),
         "{}",

@@ -253,10 +253,7 @@ fn completion(
 /// on which machine or shard made them or when. A folder without a done or failed title is an
 /// error, and gets no catalog.
 pub fn summary(out: &Path) -> Result<CatalogSummary> {
-    let no_results = |reason: &str| Error::Input {
-        path: out.to_path_buf(),
-        reason: reason.into(),
-    };
+    let no_results = |reason: &str| Error::input(out, reason);
     if !out.is_dir() {
         return Err(no_results("no such folder"));
     }
