@@ -26,8 +26,9 @@ struct Case {
     files: Vec<(&'static str, bool)>,
 }
 
-const COMPLETE: [(&str, bool); 4] = [
+const COMPLETE: [(&str, bool); 5] = [
     ("report.json", true),
+    ("report.html", true),
     ("screentime.csv", true),
     ("screentime.png", true),
     ("screentime.svg", true),

@@ -141,6 +141,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
         "screentime.svg",
         "timeline.png",
         "timeline.svg",
+        "report.html",
         "faces.jpg",
         "faces/Barack Obama/1.jpg",
         "faces/unknown_1/1.jpg",

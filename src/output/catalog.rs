@@ -1,5 +1,6 @@
 //! A batch's catalog files, rebuilt from its title folders: `catalog.csv` (title, actor,
-//! seconds, percent), `failures.csv` (title, error), `catalog.json` and the catalog chart.
+//! seconds, percent), `failures.csv` (title, error), `catalog.json`, the catalog chart and
+//! `catalog.html`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::files::atomic;
 use crate::job::result::ScreenTime;
+use crate::output::page::{self, CatalogTitle};
 use crate::output::result_dir::TitleSummary;
 use crate::output::{charts, write};
 
@@ -81,5 +83,16 @@ pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
     let chart_title = "Screen time over the catalog";
     charts::write_chart(&out.join("catalog.png"), chart_title, &summary.actors)?;
     charts::write_chart(&out.join("catalog.svg"), chart_title, &summary.actors)?;
+    let pages: Vec<CatalogTitle> = summary
+        .titles
+        .iter()
+        .map(|t| CatalogTitle {
+            title: &t.title,
+            folder: &t.folder,
+            error: t.error.as_deref(),
+            screen_time: &t.screen_time,
+        })
+        .collect();
+    page::write_catalog(out, chart_title, &pages, &summary.actors)?;
     Ok(summary)
 }

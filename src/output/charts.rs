@@ -70,27 +70,37 @@ fn write_plot(path: &Path, size: (u32, u32), plot: &impl Plot) -> Result<()> {
         Some("svg") => true,
         _ => return Err(Error::output(path, "a chart must end in .png or .svg")),
     };
-    // SVG leaves glyphs to the viewer but plotters still measures text to lay out the chart.
+    if svg {
+        let text = svg_text(size, plot).map_err(|e| Error::output(path, e))?;
+        return write_atomically(path, |out| out.write_all(text.as_bytes()));
+    }
     if !font_registered() {
         return Err(Error::output(path, "the embedded chart font is unreadable"));
     }
-    let draw_failed = |e: String| Error::output(path, format!("cannot draw chart: {e}"));
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    render(BitMapBackend::with_buffer(&mut pixels, size), plot)
+        .map_err(|e| Error::output(path, format!("cannot draw chart: {e}")))?;
+    write_atomically(path, |out| {
+        PngEncoder::new(out)
+            .write_image(&pixels, size.0, size.1, image::ExtendedColorType::Rgb8)
+            .map_err(io::Error::other)
+    })
+}
 
-    if svg {
-        let mut text = String::new();
-        render(SVGBackend::with_string(&mut text, size), plot)
-            .map_err(|e| draw_failed(e.to_string()))?;
-        write_atomically(path, |out| out.write_all(text.as_bytes()))
-    } else {
-        let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
-        render(BitMapBackend::with_buffer(&mut pixels, size), plot)
-            .map_err(|e| draw_failed(e.to_string()))?;
-        write_atomically(path, |out| {
-            PngEncoder::new(out)
-                .write_image(&pixels, size.0, size.1, image::ExtendedColorType::Rgb8)
-                .map_err(io::Error::other)
-        })
+/// The bar chart of [`write_chart`] as SVG text, for a page to hold inline.
+pub fn chart_svg(title: &str, rows: &[ScreenTime]) -> std::result::Result<String, String> {
+    svg_text(chart_size(rows.len()), &BarChart { title, rows })
+}
+
+fn svg_text(size: (u32, u32), plot: &impl Plot) -> std::result::Result<String, String> {
+    // SVG leaves glyphs to the viewer but plotters still measures text to lay out the chart.
+    if !font_registered() {
+        return Err("the embedded chart font is unreadable".into());
     }
+    let mut text = String::new();
+    render(SVGBackend::with_string(&mut text, size), plot)
+        .map_err(|e| format!("cannot draw chart: {e}"))?;
+    Ok(text)
 }
 
 fn render<DB: DrawingBackend>(backend: DB, plot: &impl Plot) -> Drawn<DB> {
@@ -124,6 +134,17 @@ const TIMELINE_COLORS: [RGBColor; 8] = [
     RGBColor(30, 170, 190),
 ];
 const NO_FACES: &str = "no faces found";
+
+/// The timeline's colour for its `row`th row (from the top), as CSS: pages draw their
+/// timelines in the same colours as timeline.png.
+pub fn row_color(row: usize) -> String {
+    let RGBColor(r, g, b) = timeline_color(row);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+fn timeline_color(row: usize) -> RGBColor {
+    TIMELINE_COLORS[row % TIMELINE_COLORS.len()]
+}
 
 /// A few rows' worth of height at least, so a short chart is not squashed flat.
 fn chart_size(rows: usize) -> (u32, u32) {
@@ -221,7 +242,7 @@ impl Plot for Timeline<'_> {
             let start = segment.start.clamp(0.0, x_end);
             let end = segment.end.clamp(0.0, x_end);
             let y = slot(count, rank);
-            let color = TIMELINE_COLORS[rank % TIMELINE_COLORS.len()];
+            let color = timeline_color(rank);
             (end > start)
                 .then(|| Rectangle::new([(start, y + 0.15), (end, y + 0.85)], color.filled()))
         }))?;

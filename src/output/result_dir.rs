@@ -1,12 +1,12 @@
 //! A result folder: the one place that knows what is in it. One video's results (`report.json`,
-//! the CSV tables, charts, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a batch title, the
+//! `report.html`, the CSV tables, charts, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a batch title, the
 //! marker saying it is done (`done.json`, with what it was made from) or failed (`failed.json`).
 //! A batch output holds one such folder per title under `titles/`.
 //!
 //! `report.json` is written last and removed first: its presence means the other files are
 //! complete and of the same run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -20,10 +20,12 @@ use crate::files::walk::walk;
 use crate::job::aggregate::Summary;
 use crate::job::pipeline::JobOptions;
 use crate::job::result::{JobResult, JobStats, ScreenTime, Segment};
+use crate::output::page::{self, ReportPage};
 use crate::output::{charts, ledger, tables, write};
 use crate::video::decode::VideoInfo;
 
 const REPORT: &str = "report.json";
+const PAGE: &str = "report.html";
 const SEGMENTS: &str = "segments.csv";
 /// Every track and why it got its name, with `--debug-tracks`.
 const TRACKS: &str = "tracks.jsonl";
@@ -31,6 +33,8 @@ const FACES: &str = "faces";
 const SHEET: &str = "faces.jpg";
 const DONE: &str = "done.json";
 const FAILED: &str = "failed.json";
+/// A batch output's folder of title folders.
+const TITLES: &str = "titles";
 
 /// A title's `report.json`.
 #[derive(Serialize)]
@@ -142,16 +146,20 @@ pub struct TitleSummary {
     pub error: Option<String>,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
+    /// The title's result folder, relative to the batch output.
+    #[serde(skip)]
+    pub folder: PathBuf,
 }
 
 impl TitleSummary {
-    fn failed(title: String, error: String) -> TitleSummary {
+    fn failed(title: String, folder: &Path, error: String) -> TitleSummary {
         TitleSummary {
             title,
             status: "failed",
             error: Some(error),
             screen_time: Vec::new(),
             segments: Vec::new(),
+            folder: folder.to_path_buf(),
         }
     }
 }
@@ -222,6 +230,27 @@ impl ResultDir {
         if options.debug_tracks {
             write::write_json_lines(&dir.join(TRACKS), &summary.tracks)?;
         }
+        let faces: BTreeMap<String, usize> = if settings.thumbnails {
+            summary
+                .pictures
+                .iter()
+                .map(|(name, p)| (name.clone(), p.len()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        page::write_report(
+            dir,
+            &ReportPage {
+                video: &result.video,
+                video_seconds: result.stats.video_seconds,
+                screen_time: &summary.screen_time,
+                charted: &shown,
+                segments: &summary.segments,
+                faces: &faces,
+                cast: &options.settings.cast,
+            },
+        )?;
         let report = Report {
             video: result.video,
             screen_time: result.summary.screen_time,
@@ -240,6 +269,7 @@ impl ResultDir {
     fn files(&self, summary: &Summary, options: &WriteOptions) -> Result<BTreeSet<String>> {
         let mut files: BTreeSet<String> = [
             REPORT,
+            PAGE,
             "screentime.csv",
             SEGMENTS,
             "screentime.png",
@@ -370,8 +400,13 @@ impl ResultDir {
 
     /// The title as it stands: done with its results, or failed with why (a done title whose
     /// results are damaged counts as failed, and is measured again by the next batch run).
-    /// `fallback` names it where its marker is too damaged to.
-    fn title_summary(&self, fallback: &str) -> TitleSummary {
+    /// `folder` is where it is in the batch output, which names it where its marker is too
+    /// damaged to.
+    fn title_summary(&self, folder: &Path) -> TitleSummary {
+        let fallback = || {
+            let under_titles = folder.strip_prefix(TITLES).unwrap_or(folder);
+            under_titles.to_string_lossy().into_owned()
+        };
         if self.path.join(DONE).exists() {
             match self.read_done() {
                 Ok((done, report)) => TitleSummary {
@@ -380,17 +415,19 @@ impl ResultDir {
                     error: None,
                     screen_time: report.screen_time,
                     segments: report.segments,
+                    folder: folder.to_path_buf(),
                 },
                 Err(reason) => TitleSummary::failed(
                     read_json::<Completion>(&self.path.join(DONE))
-                        .map_or_else(|_| fallback.to_string(), |d| d.title),
+                        .map_or_else(|_| fallback(), |d| d.title),
+                    folder,
                     format!("{reason} (it is measured again on the next batch run)"),
                 ),
             }
         } else {
             match read_json::<Failure>(&self.path.join(FAILED)) {
-                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
-                Err(reason) => TitleSummary::failed(fallback.to_string(), reason),
+                Ok(failure) => TitleSummary::failed(failure.title, folder, failure.error),
+                Err(reason) => TitleSummary::failed(fallback(), folder, reason),
             }
         }
     }
@@ -399,7 +436,7 @@ impl ResultDir {
 /// Every finished (done or failed) title of the batch output `out` (folders under
 /// `OUT/titles` holding a marker), in title order; writes nothing.
 pub fn finished_titles(out: &Path) -> Result<Vec<TitleSummary>> {
-    let folders = out.join("titles");
+    let folders = out.join(TITLES);
     if !folders.exists() {
         return Ok(Vec::new());
     }
@@ -412,9 +449,8 @@ pub fn finished_titles(out: &Path) -> Result<Vec<TitleSummary>> {
     let mut titles: Vec<TitleSummary> = marked
         .into_iter()
         .map(|dir| {
-            let relative = dir.strip_prefix(&folders).unwrap_or(&dir);
-            let fallback = relative.to_string_lossy().into_owned();
-            ResultDir::new(dir).title_summary(&fallback)
+            let relative = dir.strip_prefix(out).unwrap_or(&dir).to_path_buf();
+            ResultDir::new(dir).title_summary(&relative)
         })
         .collect();
     titles.sort_by(|a, b| a.title.cmp(&b.title));
@@ -425,7 +461,7 @@ pub fn finished_titles(out: &Path) -> Result<Vec<TitleSummary>> {
 /// one [`names::escape`]d, so that every title stays inside the output folder and no two titles
 /// share a folder (`../v/a.ts` and `__/v/a.ts`, `/v/a.ts` and `v/a.ts` each get their own).
 pub fn title_dir(out: &Path, title: &str) -> ResultDir {
-    let mut dir = out.join("titles");
+    let mut dir = out.join(TITLES);
     for part in title.split('/') {
         dir.push(names::escape(part));
     }

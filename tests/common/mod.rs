@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use screentime::face::detect::DetectOptions;
