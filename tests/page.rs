@@ -397,7 +397,7 @@ fn long_result_page_shows_every_appearance() {
         frames: Some(180_000),
     };
     page::write_report(
-        dir,
+        &dir.join("report.html"),
         &ReportPage {
             video: &info,
             video_seconds: length,

@@ -88,7 +88,7 @@ pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
         .iter()
         .map(|t| CatalogTitle {
             title: &t.title,
-            folder: &t.folder,
+            page: t.page.as_deref(),
             error: t.error.as_deref(),
             screen_time: &t.screen_time,
         })

@@ -37,12 +37,12 @@ pub struct ReportPage<'a> {
     pub cast: &'a Path,
 }
 
-/// Writes `dir/report.html` for the result in `dir`.
-pub fn write_report(dir: &Path, page: &ReportPage) -> Result<()> {
-    let path = dir.join("report.html");
+/// Writes the page at `path`, in the result folder it links from.
+pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let title = file_name(&page.video.path);
     let chart = charts::chart_svg(&format!("Screen time in {title}"), page.charted)
-        .map_err(|e| Error::output(&path, e))?;
+        .map_err(|e| Error::output(path, e))?;
     let length = page.video_seconds.max(0.0);
     let identities = page
         .screen_time
@@ -94,14 +94,14 @@ pub fn write_report(dir: &Path, page: &ReportPage) -> Result<()> {
         chart,
         identities,
     };
-    write_page(&path, &view)
+    write_page(path, &view)
 }
 
 /// One title of a batch, as its catalog page shows it.
 pub struct CatalogTitle<'a> {
     pub title: &'a str,
-    /// The title's result folder, relative to the catalog's folder.
-    pub folder: &'a Path,
+    /// Its page, relative to the catalog's folder, if it has one.
+    pub page: Option<&'a Path>,
     pub error: Option<&'a str>,
     pub screen_time: &'a [ScreenTime],
 }
@@ -122,10 +122,7 @@ pub fn write_catalog(
             .iter()
             .map(|t| TitleView {
                 title: t.title.to_string(),
-                // A failed title's page, if any, is of an earlier run; titles done before pages
-                // existed have none.
-                report: (t.error.is_none() && out.join(t.folder).join("report.html").is_file())
-                    .then(|| format!("{}/report.html", relative_path_url(t.folder))),
+                report: t.page.map(relative_path_url),
                 error: t.error.map(str::to_string),
                 people: t
                     .screen_time

@@ -146,20 +146,21 @@ pub struct TitleSummary {
     pub error: Option<String>,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
-    /// The title's result folder, relative to the batch output.
+    /// A done title's `report.html`, relative to the batch output (none where the title was
+    /// done before pages were written).
     #[serde(skip)]
-    pub folder: PathBuf,
+    pub page: Option<PathBuf>,
 }
 
 impl TitleSummary {
-    fn failed(title: String, folder: &Path, error: String) -> TitleSummary {
+    fn failed(title: String, error: String) -> TitleSummary {
         TitleSummary {
             title,
             status: "failed",
             error: Some(error),
             screen_time: Vec::new(),
             segments: Vec::new(),
-            folder: folder.to_path_buf(),
+            page: None,
         }
     }
 }
@@ -240,7 +241,7 @@ impl ResultDir {
             BTreeMap::new()
         };
         page::write_report(
-            dir,
+            &dir.join(PAGE),
             &ReportPage {
                 video: &result.video,
                 video_seconds: result.stats.video_seconds,
@@ -415,19 +416,18 @@ impl ResultDir {
                     error: None,
                     screen_time: report.screen_time,
                     segments: report.segments,
-                    folder: folder.to_path_buf(),
+                    page: self.path.join(PAGE).is_file().then(|| folder.join(PAGE)),
                 },
                 Err(reason) => TitleSummary::failed(
                     read_json::<Completion>(&self.path.join(DONE))
                         .map_or_else(|_| fallback(), |d| d.title),
-                    folder,
                     format!("{reason} (it is measured again on the next batch run)"),
                 ),
             }
         } else {
             match read_json::<Failure>(&self.path.join(FAILED)) {
-                Ok(failure) => TitleSummary::failed(failure.title, folder, failure.error),
-                Err(reason) => TitleSummary::failed(fallback(), folder, reason),
+                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
+                Err(reason) => TitleSummary::failed(fallback(), reason),
             }
         }
     }
