@@ -88,7 +88,7 @@ pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
             .flatten()
             .collect::<Vec<_>>()
             .join(" · "),
-        video_src: relative_url(dir, &video.path),
+        video_src: video_url(dir, &video.path),
         length: format!("{length:.3}"),
         ticks: ticks(length),
         chart,
@@ -305,6 +305,15 @@ fn relative_path_url(path: &Path) -> String {
     }
 }
 
+/// Where a page in `dir` finds the video at `path`: the stream's own URL for `--url` input,
+/// else the file, relative.
+fn video_url(dir: &Path, path: &Path) -> Option<String> {
+    match path.to_str() {
+        Some(url) if url.contains("://") && !path.exists() => Some(url.to_string()),
+        _ => relative_url(dir, path),
+    }
+}
+
 /// The URL of `target` from a page in `dir`: relative, so the two can move together.
 fn relative_url(dir: &Path, target: &Path) -> Option<String> {
     let (dir, target) = (
@@ -351,8 +360,12 @@ mod tests {
             "titles/%252E./a%20b.mp4"
         );
         assert_eq!(
-            relative_url(Path::new("/out/clip"), Path::new("/videos/c.mp4")).as_deref(),
+            video_url(Path::new("/out/clip"), Path::new("/videos/c.mp4")).as_deref(),
             Some("../../videos/c.mp4")
+        );
+        assert_eq!(
+            video_url(Path::new("out"), Path::new("https://example.com/a b.mp4")).as_deref(),
+            Some("https://example.com/a b.mp4")
         );
     }
 
