@@ -1,6 +1,7 @@
 //! A result folder: the one place that knows what is in it. One video's results (`report.json`,
-//! `report.html`, the CSV tables, charts, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a batch title, the
-//! marker saying it is done (`done.json`, with what it was made from) or failed (`failed.json`).
+//! `report.html`, the CSV tables, charts, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a
+//! batch title, the marker saying it is done (`done.json`, with what it was made from) or failed
+//! (`failed.json`).
 //! A batch output holds one such folder per title under `titles/`.
 //!
 //! `report.json` is written last and removed first: its presence means the other files are
