@@ -3,10 +3,12 @@
 
 mod shared;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::commands::batch::{self, BatchOptions, titles::Shard};
 use crate::commands::group::GroupOptions;
@@ -15,7 +17,7 @@ use crate::commands::measure::ScreenTimeOptions;
 use crate::commands::{embed, group, lookalike, measure, name, score, search, similarity};
 use crate::error::Result;
 use crate::face::embed::SAME_PERSON;
-use shared::{CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance};
+use shared::{CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, seconds};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
 (the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
@@ -72,7 +74,9 @@ enum Command {
     #[command(after_help = EXIT_CODES)]
     Name(NameArgs),
     /// Where a person appears in finished results: every continuous appearance (a segment of
-    /// segments.csv), with its title, start, end and length in seconds.
+    /// segments.csv), with its title, start, end and length in seconds. With --with, the scenes
+    /// where people are on screen together; with --photo, a person nobody named, found by a
+    /// photo under the label (unknown_N) they got in each title, to `screentime name` them.
     #[command(after_help = EXIT_CODES)]
     Search(SearchArgs),
     /// How right a result is, against a truth file made by watching the video: per identity,
@@ -173,11 +177,30 @@ pub struct NameArgs {
 
 #[derive(Args)]
 pub struct SearchArgs {
-    /// The name as in the results (a cast member or unknown_N).
-    pub name: String,
+    /// The name as in the results (a cast member or unknown_N); not given with --photo.
+    #[arg(required_unless_present = "photo")]
+    pub name: Option<OsString>,
     /// Output folders of `screentime VIDEO` (holding report.json) or of `screentime batch`.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "photo")]
     pub results: Vec<PathBuf>,
+    /// Only the stretches where this person is on screen too: the scenes two characters share.
+    /// Give it again for more people; all of them must be there.
+    #[arg(long, value_name = "NAME", conflicts_with = "photo")]
+    pub with: Vec<String>,
+    /// With --with: people count as together when each is on screen no more than this many
+    /// seconds from the others (a dialogue filmed shot - reverse shot shows one face at a
+    /// time). A stretch runs from the first to the last moment one of them is on screen while
+    /// the others are that near; 0 (the default) is only the time they are on screen at once.
+    #[arg(long, value_name = "SECONDS", requires = "with", default_value_t = 0.0, allow_negative_numbers = true, value_parser = seconds)]
+    pub within: f64,
+    /// Find the person in this photo (its largest face) instead of a name: in each title the
+    /// identity whose faces' mean descriptor is closer than 0.6 to it (the closest, if several),
+    /// named or unknown_N, even where nobody named them. The results must be made with the
+    /// installed embedder; results from before descriptors were kept are skipped.
+    #[arg(long, value_name = "FACE.jpg")]
+    pub photo: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Args)]
@@ -332,7 +355,26 @@ impl Cli {
                 );
                 Ok(true)
             }
-            Command::Search(args) => search::run(&args.name, &args.results, out).map(|_| true),
+            Command::Search(args) => {
+                let Some(photo) = args.photo else {
+                    let name = args.name.expect("required by clap");
+                    let people = [vec![name.to_string_lossy().into_owned()], args.with].concat();
+                    return search::run(&people, args.within, &args.results, out).map(|_| true);
+                };
+                // With --photo, the first of the results lands where the name would.
+                let results: Vec<PathBuf> =
+                    (args.name.map(PathBuf::from).into_iter().chain(args.results)).collect();
+                if results.is_empty() {
+                    Cli::command()
+                        .error(
+                            ErrorKind::MissingRequiredArgument,
+                            "search --photo needs the result folders to search",
+                        )
+                        .exit();
+                }
+                let engine = args.engine.into_options(false);
+                search::by_photo(&engine, &photo, &results, out).map(|_| true)
+            }
             Command::Score(args) => {
                 score::run(&args.video, &args.truth, &args.results, args.json.json, out)
                     .map(|_| true)

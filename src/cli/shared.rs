@@ -197,7 +197,7 @@ fn score(text: &str) -> Result<f32, String> {
 }
 
 /// Seconds: 0 or more, and finite.
-fn seconds(text: &str) -> Result<f64, String> {
+pub fn seconds(text: &str) -> Result<f64, String> {
     number(text, "a number from 0", |s: f64| s >= 0.0 && s.is_finite())
 }
 

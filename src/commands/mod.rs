@@ -5,7 +5,7 @@
 //! - [`measure`]: `screentime VIDEO --cast DIR`, the main job; [`batch`]: a catalog of videos,
 //!   and `screentime summary`;
 //! - on finished results: [`name`] (add an unknown's faces to the cast), [`search`] (where a
-//!   person appears), [`score`] (accuracy against truth);
+//!   person appears, with whom, or whoever a photo shows), [`score`] (accuracy against truth);
 //! - on photos: [`embed`], [`lookalike`], [`similarity`], [`group`].
 
 pub mod batch;
@@ -20,7 +20,7 @@ pub mod similarity;
 
 use std::path::Path;
 
-use crate::error::{Result, warn};
+use crate::error::{Error, Result, warn};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
 use crate::face::runtime::{Model, Runtime};
 use crate::identity::cast::{self, Cast};
@@ -82,4 +82,13 @@ pub fn photo_faces(engine: &mut Engine, path: &Path) -> Result<Vec<EmbeddedFace>
     let mut faces = engine.faces(&load_image(path)?)?;
     faces.sort_by(|a, b| a.face.bbox.x1.total_cmp(&b.face.bbox.x1));
     Ok(faces)
+}
+
+/// The largest face of the photo at `path`: the person a photo of one person shows, whoever
+/// else is behind them. A photo without a face is an error naming it.
+pub fn largest_face(engine: &mut Engine, path: &Path) -> Result<EmbeddedFace> {
+    photo_faces(engine, path)?
+        .into_iter()
+        .max_by(|x, y| x.face.bbox.area().total_cmp(&y.face.bbox.area()))
+        .ok_or_else(|| Error::input(path, "no face found"))
 }

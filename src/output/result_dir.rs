@@ -6,7 +6,7 @@
 //! `report.json` is written last and removed first: its presence means the other files are
 //! complete and of the same run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,9 @@ pub struct Report {
     pub video: VideoInfo,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
+    /// Per identity, the mean descriptor of its faces (made by `models.embedder_sha256`), so a
+    /// photo can find the person in these results later (`search --photo`).
+    pub descriptors: BTreeMap<String, Vec<f32>>,
     pub settings: RunSettings,
     pub models: Models,
     pub stats: JobStats,
@@ -86,7 +89,7 @@ pub struct RunSettings {
     pub settings: Settings,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Models {
     pub detector_sha256: String,
     pub embedder_sha256: String,
@@ -133,10 +136,22 @@ struct StoredVideo {
     path: PathBuf,
 }
 
+/// What a photo is matched against in a run's results.
+#[derive(Deserialize)]
+pub struct Identities {
+    /// Per identity, its mean descriptor; None in a report made before they were kept.
+    pub descriptors: Option<BTreeMap<String, Vec<f32>>>,
+    /// The models that made them; None in a report made before they were recorded.
+    pub models: Option<Models>,
+}
+
 /// A finished batch title, as read back from its folder.
 #[derive(Debug, Serialize)]
 pub struct TitleSummary {
     pub title: String,
+    /// The title's result folder.
+    #[serde(skip)]
+    pub folder: PathBuf,
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -145,9 +160,10 @@ pub struct TitleSummary {
 }
 
 impl TitleSummary {
-    fn failed(title: String, error: String) -> TitleSummary {
+    fn failed(title: String, folder: &Path, error: String) -> TitleSummary {
         TitleSummary {
             title,
+            folder: folder.to_path_buf(),
             status: "failed",
             error: Some(error),
             screen_time: Vec::new(),
@@ -226,6 +242,7 @@ impl ResultDir {
             video: result.video,
             screen_time: result.summary.screen_time,
             segments: result.summary.segments,
+            descriptors: result.summary.descriptors,
             settings: options.settings,
             models: options.models,
             stats: result.stats,
@@ -297,18 +314,33 @@ impl ResultDir {
     /// The video's file name (or the folder's, where the video has none) and its appearances,
     /// from `report.json`.
     pub fn appearances(&self) -> Result<(String, Vec<Segment>)> {
-        let path = self.path.join(REPORT);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let report: StoredReport = serde_json::from_str(&text)
-            .map_err(|e| Error::input(&path, format!("not a screentime report: {e}")))?;
+        let report: StoredReport = self.read_report()?;
         let title = report.video.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into(),
         );
         Ok((title, report.segments))
+    }
+
+    /// Each identity's mean descriptor and the models that made them, from `report.json`.
+    pub fn identities(&self) -> Result<Identities> {
+        self.read_report()
+    }
+
+    /// The part of `report.json` that `T` reads.
+    fn read_report<T: for<'de> Deserialize<'de>>(&self) -> Result<T> {
+        let path = self.report();
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::input(&path, format!("not a screentime report: {e}")))
+    }
+
+    /// Where `report.json` is.
+    pub fn report(&self) -> PathBuf {
+        self.path.join(REPORT)
     }
 
     /// The face pictures a run saved for `identity`, sorted (`1.jpg`, the best, first).
@@ -376,6 +408,7 @@ impl ResultDir {
             match self.read_done() {
                 Ok((done, report)) => TitleSummary {
                     title: done.title,
+                    folder: self.path.clone(),
                     status: "done",
                     error: None,
                     screen_time: report.screen_time,
@@ -384,13 +417,14 @@ impl ResultDir {
                 Err(reason) => TitleSummary::failed(
                     read_json::<Completion>(&self.path.join(DONE))
                         .map_or_else(|_| fallback.to_string(), |d| d.title),
+                    &self.path,
                     format!("{reason} (it is measured again on the next batch run)"),
                 ),
             }
         } else {
             match read_json::<Failure>(&self.path.join(FAILED)) {
-                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
-                Err(reason) => TitleSummary::failed(fallback.to_string(), reason),
+                Ok(failure) => TitleSummary::failed(failure.title, &self.path, failure.error),
+                Err(reason) => TitleSummary::failed(fallback.to_string(), &self.path, reason),
             }
         }
     }
