@@ -14,10 +14,15 @@ use crate::commands::batch::{self, BatchOptions, titles::Shard};
 use crate::commands::group::GroupOptions;
 use crate::commands::lookalike::LookalikeOptions;
 use crate::commands::measure::ScreenTimeOptions;
-use crate::commands::{embed, group, lookalike, measure, name, score, search, similarity};
+use crate::commands::slideshow::SlideshowOptions;
+use crate::commands::{
+    embed, group, lookalike, measure, name, score, search, similarity, slideshow,
+};
 use crate::error::Result;
 use crate::face::embed::SAME_PERSON;
-use shared::{CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, seconds};
+use shared::{
+    CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, positive_seconds, seconds,
+};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
 (the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
@@ -68,6 +73,11 @@ enum Command {
     /// box, group per face); a good start for a cast folder (`--link` gives a folder per person).
     #[command(after_help = EXIT_CODES)]
     Group(GroupArgs),
+    /// A video of one person's photos: every photo under PHOTOS with a face of a cast member,
+    /// in the order they were taken, each shown whole (letterboxed into 1280x720, so no face
+    /// is cut off) for a few seconds. Written as H.264 with FFmpeg; the photos are listed.
+    #[command(after_help = EXIT_CODES)]
+    Slideshow(SlideshowArgs),
     /// Name a face once: add the best faces a run saved for one of its identities (an unknown_N)
     /// to the cast as a new or existing actor, so the next run recognises that person by name.
     /// The pictures are copied from RESULTS/faces/IDENTITY/ to CAST/NAME/.
@@ -159,6 +169,30 @@ pub struct GroupArgs {
     /// (a stranger in one photo) are left "ungrouped".
     #[arg(long, value_name = "N", default_value_t = 2, allow_negative_numbers = true, value_parser = at_least_one)]
     pub min_photos: usize,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Args)]
+pub struct SlideshowArgs {
+    /// Folder searched recursively for photos (jpg, jpeg, png, webp, bmp).
+    pub photos: PathBuf,
+    /// Whose photos: a cast member's name. A photo counts when one of its faces is closer to
+    /// this person than to anyone else in the cast, within 0.6.
+    #[arg(long, value_name = "NAME")]
+    pub person: String,
+    #[command(flatten)]
+    pub cast: CastArg,
+    /// The video to write (.mp4, .mkv or .mov); an existing file is never replaced.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// How long each photo is shown. Photos are ordered by the date the camera wrote into them
+    /// (EXIF), else by the file's modification time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, allow_negative_numbers = true, value_parser = positive_seconds)]
+    pub seconds_per_photo: f64,
+    /// No progress bar and no warnings on stderr (errors are still reported).
+    #[arg(long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -341,6 +375,18 @@ impl Cli {
                     .as_ref()
                     .is_some_and(|p| grouping.photos_of(p).is_empty());
                 Ok(grouping.failed == 0 && !missing)
+            }
+            Command::Slideshow(args) => {
+                let options = SlideshowOptions {
+                    photos: args.photos,
+                    person: args.person,
+                    cast: args.cast.cast,
+                    out: args.out,
+                    seconds_per_photo: args.seconds_per_photo,
+                    quiet: args.quiet,
+                };
+                let engine = args.engine.into_options(args.quiet);
+                slideshow::run(&engine, &options, out).map(|_| true)
             }
             Command::Name(args) => {
                 let cast = &args.cast.cast;
