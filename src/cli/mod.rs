@@ -3,19 +3,26 @@
 
 mod shared;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::commands::batch::{self, BatchOptions, titles::Shard};
 use crate::commands::group::GroupOptions;
 use crate::commands::lookalike::LookalikeOptions;
 use crate::commands::measure::ScreenTimeOptions;
-use crate::commands::{embed, group, lookalike, measure, name, score, search, similarity};
+use crate::commands::slideshow::SlideshowOptions;
+use crate::commands::{
+    embed, group, lookalike, measure, name, score, search, similarity, slideshow,
+};
 use crate::error::Result;
 use crate::face::embed::SAME_PERSON;
-use shared::{CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance};
+use shared::{
+    CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, positive_seconds, seconds,
+};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
 (the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
@@ -66,13 +73,20 @@ enum Command {
     /// box, group per face); a good start for a cast folder (`--link` gives a folder per person).
     #[command(after_help = EXIT_CODES)]
     Group(GroupArgs),
+    /// A video of one person's photos: every photo under PHOTOS with a face of a cast member,
+    /// in the order they were taken, each shown whole (letterboxed into 1280x720, so no face
+    /// is cut off) for a few seconds. Written as H.264 with FFmpeg; the photos are listed.
+    #[command(after_help = EXIT_CODES)]
+    Slideshow(SlideshowArgs),
     /// Name a face once: add the best faces a run saved for one of its identities (an unknown_N)
     /// to the cast as a new or existing actor, so the next run recognises that person by name.
     /// The pictures are copied from RESULTS/faces/IDENTITY/ to CAST/NAME/.
     #[command(after_help = EXIT_CODES)]
     Name(NameArgs),
     /// Where a person appears in finished results: every continuous appearance (a segment of
-    /// segments.csv), with its title, start, end and length in seconds.
+    /// segments.csv), with its title, start, end and length in seconds. With --with, the scenes
+    /// where people are on screen together; with --photo, a person nobody named, found by a
+    /// photo under the label (unknown_N) they got in each title, to `screentime name` them.
     #[command(after_help = EXIT_CODES)]
     Search(SearchArgs),
     /// How right a result is, against a truth file made by watching the video: per identity,
@@ -160,6 +174,30 @@ pub struct GroupArgs {
 }
 
 #[derive(Args)]
+pub struct SlideshowArgs {
+    /// Folder searched recursively for photos (jpg, jpeg, png, webp, bmp).
+    pub photos: PathBuf,
+    /// Whose photos: a cast member's name. A photo counts when one of its faces is closer to
+    /// this person than to anyone else in the cast, within 0.6.
+    #[arg(long, value_name = "NAME")]
+    pub person: String,
+    #[command(flatten)]
+    pub cast: CastArg,
+    /// The video to write (.mp4, .mkv or .mov); an existing file is never replaced.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// How long each photo is shown. Photos are ordered by the date the camera wrote into them
+    /// (EXIF), else by the file's modification time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, allow_negative_numbers = true, value_parser = positive_seconds)]
+    pub seconds_per_photo: f64,
+    /// No progress bar and no warnings on stderr (errors are still reported).
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Args)]
 pub struct NameArgs {
     /// The output folder of a run (the one holding report.json and faces/).
     pub results: PathBuf,
@@ -173,11 +211,30 @@ pub struct NameArgs {
 
 #[derive(Args)]
 pub struct SearchArgs {
-    /// The name as in the results (a cast member or unknown_N).
-    pub name: String,
+    /// The name as in the results (a cast member or unknown_N); not given with --photo.
+    #[arg(required_unless_present = "photo")]
+    pub name: Option<OsString>,
     /// Output folders of `screentime VIDEO` (holding report.json) or of `screentime batch`.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "photo")]
     pub results: Vec<PathBuf>,
+    /// Only the stretches where this person is on screen too: the scenes two characters share.
+    /// Give it again for more people; all of them must be there.
+    #[arg(long, value_name = "NAME", conflicts_with = "photo")]
+    pub with: Vec<String>,
+    /// With --with: people count as together when each is on screen no more than this many
+    /// seconds from the others (a dialogue filmed shot - reverse shot shows one face at a
+    /// time). A stretch runs from the first to the last moment one of them is on screen while
+    /// the others are that near; 0 (the default) is only the time they are on screen at once.
+    #[arg(long, value_name = "SECONDS", requires = "with", default_value_t = 0.0, allow_negative_numbers = true, value_parser = seconds)]
+    pub within: f64,
+    /// Find the person in this photo (its largest face) instead of a name: in each title the
+    /// identity whose faces' mean descriptor is closer than 0.6 to it (the closest, if several),
+    /// named or unknown_N, even where nobody named them. The results must be made with the
+    /// installed embedder; results from before descriptors were kept are skipped.
+    #[arg(long, value_name = "FACE.jpg")]
+    pub photo: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Args)]
@@ -319,6 +376,18 @@ impl Cli {
                     .is_some_and(|p| grouping.photos_of(p).is_empty());
                 Ok(grouping.failed == 0 && !missing)
             }
+            Command::Slideshow(args) => {
+                let options = SlideshowOptions {
+                    photos: args.photos,
+                    person: args.person,
+                    cast: args.cast.cast,
+                    out: args.out,
+                    seconds_per_photo: args.seconds_per_photo,
+                    quiet: args.quiet,
+                };
+                let engine = args.engine.into_options(args.quiet);
+                slideshow::run(&engine, &options, out).map(|_| true)
+            }
             Command::Name(args) => {
                 let cast = &args.cast.cast;
                 let added = name::run(&args.results, &args.identity, &args.name, cast)?;
@@ -332,7 +401,26 @@ impl Cli {
                 );
                 Ok(true)
             }
-            Command::Search(args) => search::run(&args.name, &args.results, out).map(|_| true),
+            Command::Search(args) => {
+                let Some(photo) = args.photo else {
+                    let name = args.name.expect("required by clap");
+                    let people = [vec![name.to_string_lossy().into_owned()], args.with].concat();
+                    return search::run(&people, args.within, &args.results, out).map(|_| true);
+                };
+                // With --photo, the first of the results lands where the name would.
+                let results: Vec<PathBuf> =
+                    (args.name.map(PathBuf::from).into_iter().chain(args.results)).collect();
+                if results.is_empty() {
+                    Cli::command()
+                        .error(
+                            ErrorKind::MissingRequiredArgument,
+                            "search --photo needs the result folders to search",
+                        )
+                        .exit();
+                }
+                let engine = args.engine.into_options(false);
+                search::by_photo(&engine, &photo, &results, out).map(|_| true)
+            }
             Command::Score(args) => {
                 score::run(&args.video, &args.truth, &args.results, args.json.json, out)
                     .map(|_| true)

@@ -197,8 +197,13 @@ fn score(text: &str) -> Result<f32, String> {
 }
 
 /// Seconds: 0 or more, and finite.
-fn seconds(text: &str) -> Result<f64, String> {
+pub fn seconds(text: &str) -> Result<f64, String> {
     number(text, "a number from 0", |s: f64| s >= 0.0 && s.is_finite())
+}
+
+/// Seconds: more than 0, and finite.
+pub fn positive_seconds(text: &str) -> Result<f64, String> {
+    number(text, "a number above 0", |s: f64| s > 0.0 && s.is_finite())
 }
 
 /// A number for which `valid` holds (NaN never does), or a message saying what is `expected`.

@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::commands::{load_cast, photo_faces};
-use crate::error::{Error, Result, warn};
+use crate::commands::{load_cast, photo_faces, photos_in};
+use crate::error::{Error, Result};
 use crate::face::embed::{SAME_PERSON, distance};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::files::names;
-use crate::files::walk::walk;
-use crate::identity::cast::{self, Cast};
+use crate::identity::cast::Cast;
 use crate::identity::cluster::single_linkage;
 use crate::identity::matching::ranked_identities;
 use crate::output::write;
@@ -111,24 +110,7 @@ pub fn run(
         Some(path) => Some(load_cast(&runtime, engine, path, false)?),
         None => None,
     };
-    let found = walk(&options.photos)?;
-    for link in &found.folder_links {
-        warn(&format!(
-            "{}: a link to a folder; not followed",
-            link.display()
-        ));
-    }
-    let photos: Vec<PathBuf> = found
-        .files
-        .into_iter()
-        .filter(|file| cast::is_photo(file))
-        .collect();
-    if photos.is_empty() {
-        return Err(Error::input(
-            &options.photos,
-            "no photos (jpg, jpeg, png, webp, bmp) in this folder",
-        ));
-    }
+    let photos = photos_in(&options.photos)?;
     let mut faces_engine = Engine::new(&runtime, engine.detect)?;
     let mut faces: Vec<(PathBuf, EmbeddedFace)> = Vec::new();
     let mut failed = 0;

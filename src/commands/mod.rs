@@ -5,8 +5,8 @@
 //! - [`measure`]: `screentime VIDEO --cast DIR`, the main job; [`batch`]: a catalog of videos,
 //!   and `screentime summary`;
 //! - on finished results: [`name`] (add an unknown's faces to the cast), [`search`] (where a
-//!   person appears), [`score`] (accuracy against truth);
-//! - on photos: [`embed`], [`lookalike`], [`similarity`], [`group`].
+//!   person appears, with whom, or whoever a photo shows), [`score`] (accuracy against truth);
+//! - on photos: [`embed`], [`lookalike`], [`similarity`], [`group`], [`slideshow`].
 
 pub mod batch;
 pub mod embed;
@@ -17,12 +17,14 @@ pub mod name;
 pub mod score;
 pub mod search;
 pub mod similarity;
+pub mod slideshow;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Result, warn};
+use crate::error::{Error, Result, warn};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
 use crate::face::runtime::{Model, Runtime};
+use crate::files::walk::walk;
 use crate::identity::cast::{self, Cast};
 use crate::job::pipeline::{self, JobOptions};
 use crate::output::result_dir::{Models, Report, ResultDir, RunSettings, Settings, WriteOptions};
@@ -82,4 +84,35 @@ pub fn photo_faces(engine: &mut Engine, path: &Path) -> Result<Vec<EmbeddedFace>
     let mut faces = engine.faces(&load_image(path)?)?;
     faces.sort_by(|a, b| a.face.bbox.x1.total_cmp(&b.face.bbox.x1));
     Ok(faces)
+}
+
+/// The largest face of the photo at `path`: the person a photo of one person shows, whoever
+/// else is behind them. A photo without a face is an error naming it.
+pub fn largest_face(engine: &mut Engine, path: &Path) -> Result<EmbeddedFace> {
+    photo_faces(engine, path)?
+        .into_iter()
+        .max_by(|x, y| x.face.bbox.area().total_cmp(&y.face.bbox.area()))
+        .ok_or_else(|| Error::input(path, "no face found"))
+}
+
+/// Every photo (jpg, jpeg, png, webp, bmp) under the folder `dir`, in sorted path order; links
+/// to folders are named in a warning and not followed. A folder without photos is an error.
+pub fn photos_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let found = walk(dir)?;
+    for link in &found.folder_links {
+        warn(&format!(
+            "{}: a link to a folder; not followed",
+            link.display()
+        ));
+    }
+    let photos: Vec<PathBuf> = (found.files.into_iter())
+        .filter(|file| cast::is_photo(file))
+        .collect();
+    if photos.is_empty() {
+        return Err(Error::input(
+            dir,
+            "no photos (jpg, jpeg, png, webp, bmp) in this folder",
+        ));
+    }
+    Ok(photos)
 }

@@ -1,17 +1,23 @@
-//! `screentime search NAME RESULTS...`. In: a person's name and result folders of `screentime`
-//! or `screentime batch`. Out: every appearance of the person (a segment): title, start, end
-//! and seconds.
+//! `screentime search`. In: result folders of `screentime` or `screentime batch`, and whom to
+//! look for: a name (a cast member or unknown_N), several names to be seen together, or a photo
+//! of the person. Out: the stretches in which they are on screen (title, start, end, seconds);
+//! for a photo, under the label the person had in each title.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::commands::largest_face;
 use crate::error::{Error, Result, warn};
+use crate::face::embed::{SAME_PERSON, distance};
+use crate::face::engine::{Engine, EngineOptions};
+use crate::face::runtime::{Model, Runtime};
+use crate::job::aggregate::{Interval, TOUCHING, union};
 use crate::job::result::Segment;
 use crate::output::result_dir::{self, ResultDir};
 
-/// One appearance of a person: a continuous stretch on screen in one title.
+/// One appearance of a person, or of people together: a continuous stretch in one title.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Sighting {
     pub title: String,
@@ -21,15 +27,333 @@ pub struct Sighting {
     pub seconds: f64,
 }
 
-/// `screentime search NAME RESULTS...`: every appearance of `name` in these result folders, by
-/// title and then time. A folder is a single-video output (has `report.json`) or a batch output
-/// (done titles under `titles/`); one that holds neither is an error.
-pub fn run(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<Vec<Sighting>> {
-    let mut titles: Vec<(String, Vec<Segment>)> = Vec::new();
+/// The person of a photo in one title: the label they had there, how close it is to the photo,
+/// and their appearances.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub title: String,
+    /// The title's result folder, for `screentime name`.
+    pub folder: PathBuf,
+    pub identity: String,
+    pub distance: f32,
+    pub sightings: Vec<Sighting>,
+}
+
+/// One finished title of the results searched.
+struct Title {
+    title: String,
+    folder: ResultDir,
+    segments: Vec<Segment>,
+}
+
+/// `screentime search NAME [--with OTHER]... [--within SECONDS] RESULTS...`: the stretches in
+/// which all of `people` are on screen (see [`together`]), by title and then time. With one
+/// person, that person's appearances.
+pub fn run(
+    people: &[String],
+    within: f64,
+    results: &[PathBuf],
+    out: &mut impl Write,
+) -> Result<Vec<Sighting>> {
+    let titles = titles(results)?;
+    let mut sightings = Vec::new();
+    for title in &titles {
+        let appearances: Vec<Vec<Interval>> = people
+            .iter()
+            .map(|person| {
+                (title.segments.iter())
+                    .filter(|s| &s.name == person)
+                    .map(|s| Interval {
+                        start: s.start,
+                        end: s.end,
+                    })
+                    .collect()
+            })
+            .collect();
+        sightings.extend(
+            together(&appearances, within)
+                .into_iter()
+                .map(|stretch| sighting(&title.title, stretch)),
+        );
+    }
+    let rows: Vec<Vec<String>> = sightings
+        .iter()
+        .map(|s| [vec![s.title.clone()], times(s)].concat())
+        .collect();
+    print_table(out, &["title", "start", "end", "seconds"], 1, &rows)?;
+    let absent: Vec<&String> = people
+        .iter()
+        .filter(|person| !(titles.iter()).any(|t| t.segments.iter().any(|s| &s.name == *person)))
+        .collect();
+    for person in &absent {
+        eprintln!("{person} appears in none of these results");
+    }
+    if sightings.is_empty() && absent.is_empty() && people.len() > 1 {
+        let how = if within > 0.0 {
+            format!("within {within} seconds of each other")
+        } else {
+            "together".into()
+        };
+        eprintln!(
+            "{} are never on screen {how} in these results",
+            people.join(", ")
+        );
+    }
+    Ok(sightings)
+}
+
+/// The stretches in which every one of `people` (each one's appearances, in order and apart)
+/// is on screen, or no more than `within` seconds away: the times at which each of them is on
+/// screen within `within` seconds, each continuous run of such times reported from the first to
+/// the last moment one of them is actually on screen in it, and only where every one of them
+/// is. With `within` 0, exactly the times all of them are on screen at once.
+///
+/// For two people A (0-10 s) and B (12-20 s) within 5 seconds: A is on screen with B within 5 s
+/// from 7 to 10, B with A from 12 to 15; the stretch is 7-15.
+pub fn together(people: &[Vec<Interval>], within: f64) -> Vec<Interval> {
+    let near = |appearances: &[Interval]| {
+        union(
+            (appearances.iter())
+                .map(|a| Interval {
+                    start: a.start - within,
+                    end: a.end + within,
+                })
+                .collect(),
+        )
+    };
+    let Some((first, others)) = people.split_first() else {
+        return Vec::new();
+    };
+    let mut common = near(first);
+    for other in others {
+        common = intersect(&common, &near(other));
+    }
+    common
+        .into_iter()
+        .filter(|stretch| stretch.end - stretch.start > TOUCHING)
+        .filter_map(|stretch| {
+            let mut span: Option<Interval> = None;
+            for appearances in people {
+                let inside: Vec<Interval> = (appearances.iter())
+                    .filter(|a| a.start <= stretch.end && stretch.start <= a.end)
+                    .map(|a| Interval {
+                        start: a.start.max(stretch.start),
+                        end: a.end.min(stretch.end),
+                    })
+                    .collect();
+                // Someone who is only near, never on screen, in this stretch.
+                let (first, last) = (inside.first()?, inside.last()?);
+                span = Some(match span {
+                    None => Interval {
+                        start: first.start,
+                        end: last.end,
+                    },
+                    Some(span) => Interval {
+                        start: span.start.min(first.start),
+                        end: span.end.max(last.end),
+                    },
+                });
+            }
+            span
+        })
+        .collect()
+}
+
+/// Where two lists of ordered, disjoint intervals overlap (touching ones at a point).
+fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
+    let (mut i, mut j) = (0, 0);
+    let mut both = Vec::new();
+    while i < a.len() && j < b.len() {
+        let start = a[i].start.max(b[j].start);
+        let end = a[i].end.min(b[j].end);
+        if start <= end {
+            both.push(Interval { start, end });
+        }
+        if a[i].end < b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    both
+}
+
+/// `screentime search --photo PHOTO RESULTS...`: in each title, the identity (named or
+/// unknown_N) whose mean descriptor is closest to the largest face of `photo`, if it is the
+/// same person (closer than [`SAME_PERSON`]), with its appearances. A title measured with
+/// another embedder than the one installed is an error; one measured before identities'
+/// descriptors were kept is skipped with a warning.
+pub fn by_photo(
+    engine: &EngineOptions,
+    photo: &Path,
+    results: &[PathBuf],
+    out: &mut impl Write,
+) -> Result<Vec<Found>> {
+    let runtime = Runtime::new(engine.runtime.clone())?;
+    let face = largest_face(&mut Engine::new(&runtime, engine.detect)?, photo)?;
+    let embedder = runtime.model_sha256(Model::Embedder);
+    let mut found = Vec::new();
+    for title in titles(results)? {
+        let report = title.folder.report();
+        let identities = title.folder.identities()?;
+        let Some(descriptors) = identities.descriptors else {
+            warn(&format!(
+                "{}: not searched: made before results kept each identity's descriptor (measure \
+                 the video again to search it by photo)",
+                report.display()
+            ));
+            continue;
+        };
+        let made_by = identities.models.map(|m| m.embedder_sha256);
+        if made_by.as_deref() != Some(embedder) {
+            return Err(Error::input(
+                &report,
+                format!(
+                    "made with another face embedder (sha256 {}) than the one installed \
+                     ({embedder}): its descriptors cannot be compared with the photo's",
+                    made_by.as_deref().unwrap_or("not recorded")
+                ),
+            ));
+        }
+        let mut nearest: Option<(String, f32)> = None;
+        for (identity, descriptor) in descriptors {
+            if descriptor.len() != face.descriptor.len() {
+                return Err(Error::input(
+                    &report,
+                    format!(
+                        "damaged: the descriptor of {identity} has {} values, not {}",
+                        descriptor.len(),
+                        face.descriptor.len()
+                    ),
+                ));
+            }
+            let d = distance(&face.descriptor, &descriptor);
+            if d < SAME_PERSON && nearest.as_ref().is_none_or(|(_, best)| d < *best) {
+                nearest = Some((identity, d));
+            }
+        }
+        if let Some((identity, distance)) = nearest {
+            let sightings = (title.segments.iter())
+                .filter(|s| s.name == identity)
+                .map(|s| {
+                    let stretch = Interval {
+                        start: s.start,
+                        end: s.end,
+                    };
+                    sighting(&title.title, stretch)
+                })
+                .collect();
+            found.push(Found {
+                title: title.title,
+                folder: title.folder.path().to_path_buf(),
+                identity,
+                distance,
+                sightings,
+            });
+        }
+    }
+    let rows: Vec<Vec<String>> = (found.iter())
+        .flat_map(|f| {
+            f.sightings.iter().map(|s| {
+                let label = vec![
+                    s.title.clone(),
+                    f.identity.clone(),
+                    format!("{:.3}", f.distance),
+                ];
+                [label, times(s)].concat()
+            })
+        })
+        .collect();
+    let header = ["title", "identity", "distance", "start", "end", "seconds"];
+    print_table(out, &header, 2, &rows)?;
+    if found.is_empty() {
+        eprintln!(
+            "the person in {} is in none of these results (no identity within {SAME_PERSON})",
+            photo.display()
+        );
+    }
+    for f in found.iter().filter(|f| f.identity.starts_with("unknown_")) {
+        eprintln!(
+            "to name {} of {}: screentime name {} {} NAME --cast DIR",
+            f.identity,
+            f.title,
+            f.folder.display(),
+            f.identity
+        );
+    }
+    Ok(found)
+}
+
+fn sighting(title: &str, stretch: Interval) -> Sighting {
+    Sighting {
+        title: title.into(),
+        start: stretch.start,
+        end: stretch.end,
+        seconds: stretch.end - stretch.start,
+    }
+}
+
+/// A sighting's start, end and seconds, as the tables print them.
+fn times(s: &Sighting) -> Vec<String> {
+    [s.start, s.end, s.seconds]
+        .iter()
+        .map(|t| format!("{t:.2}"))
+        .collect()
+}
+
+/// `rows` under `header`, in columns: the first `text` ones left-aligned to their widest entry,
+/// the others (numbers) right-aligned.
+fn print_table(
+    out: &mut impl Write,
+    header: &[&str],
+    text: usize,
+    rows: &[Vec<String>],
+) -> Result<()> {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            let widest = rows.iter().map(|row| row[c].len()).max().unwrap_or(0);
+            widest
+                .max(header[c].len())
+                .max(if c < text { 5 } else { 9 })
+        })
+        .collect();
+    let line = |cells: &[&str]| -> String {
+        let cells: Vec<String> = (cells.iter().zip(&widths).enumerate())
+            .map(|(c, (cell, &width))| {
+                if c < text {
+                    format!("{cell:width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        cells.join("  ")
+    };
+    let mut print = || -> std::io::Result<()> {
+        writeln!(out, "{}", line(header))?;
+        for row in rows {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            writeln!(out, "{}", line(&cells))?;
+        }
+        Ok(())
+    };
+    print().map_err(Error::stdout)
+}
+
+/// Every finished title of these result folders. A folder is a single-video output (has
+/// `report.json`) or a batch output (done titles under `titles/`, failed ones named in a
+/// warning); one that holds neither is an error.
+fn titles(results: &[PathBuf]) -> Result<Vec<Title>> {
+    let mut titles = Vec::new();
     for dir in results {
         let folder = ResultDir::new(dir);
         if folder.has_report() {
-            titles.push(folder.appearances()?);
+            let (title, segments) = folder.appearances()?;
+            titles.push(Title {
+                title,
+                folder,
+                segments,
+            });
             continue;
         }
         let (done, failed): (Vec<_>, Vec<_>) = result_dir::finished_titles(dir)?
@@ -46,46 +370,52 @@ pub fn run(name: &str, results: &[PathBuf], out: &mut impl Write) -> Result<Vec<
                  titles/ (a batch)",
             ));
         }
-        titles.extend(done.into_iter().map(|t| (t.title, t.segments)));
+        titles.extend(done.into_iter().map(|t| Title {
+            title: t.title,
+            folder: ResultDir::new(t.folder),
+            segments: t.segments,
+        }));
     }
-    let sightings: Vec<Sighting> = titles
-        .into_iter()
-        .flat_map(|(title, segments)| {
-            segments
-                .into_iter()
-                .filter(|s| s.name == name)
-                .map(move |s| Sighting {
-                    title: title.clone(),
-                    start: s.start,
-                    end: s.end,
-                    seconds: s.seconds,
-                })
-        })
-        .collect();
-    let mut print = || -> std::io::Result<()> {
-        let width = sightings
-            .iter()
-            .map(|s| s.title.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        writeln!(
-            out,
-            "{:width$}  {:>9}  {:>9}  {:>9}",
-            "title", "start", "end", "seconds"
-        )?;
-        for s in &sightings {
-            writeln!(
-                out,
-                "{:width$}  {:>9.2}  {:>9.2}  {:>9.2}",
-                s.title, s.start, s.end, s.seconds
-            )?;
-        }
-        Ok(())
-    };
-    print().map_err(Error::stdout)?;
-    if sightings.is_empty() {
-        eprintln!("{name} appears in none of these results");
+    Ok(titles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(list: &[(f64, f64)]) -> Vec<Interval> {
+        list.iter()
+            .map(|&(start, end)| Interval { start, end })
+            .collect()
     }
-    Ok(sightings)
+
+    #[test]
+    fn together_is_the_overlap_or_the_span_of_the_parts_within_the_window() {
+        let a = spans(&[(0.0, 10.0), (30.0, 31.0)]);
+        let b = spans(&[(4.0, 12.0), (12.5, 20.0), (34.0, 40.0)]);
+        // At once: the overlap only; touching at a point is not together.
+        assert_eq!(
+            together(&[a.clone(), b.clone()], 0.0),
+            spans(&[(4.0, 10.0)])
+        );
+        assert_eq!(
+            together(&[spans(&[(0.0, 1.0)]), spans(&[(1.0, 2.0)])], 0.0),
+            []
+        );
+        // Within 1 s: A is on screen with B near from 3 to 10, B with A near from 4 to 11;
+        // 30-31 and 34-40 are 3 s apart, too far.
+        assert_eq!(
+            together(&[a.clone(), b.clone()], 1.0),
+            spans(&[(3.0, 11.0)])
+        );
+        // Within 3 s: 1 to 13 (B's 12.5-20 is within 3 s of A until 13), and 31 to 34, where
+        // each is on screen only at the moment the other is just 3 s away.
+        assert_eq!(
+            together(&[a.clone(), b.clone()], 3.0),
+            spans(&[(1.0, 13.0), (31.0, 34.0)])
+        );
+        // Three people: only where all are.
+        let c = spans(&[(5.0, 6.0), (8.0, 35.0)]);
+        assert_eq!(together(&[a, b, c], 0.0), spans(&[(5.0, 6.0), (8.0, 10.0)]));
+    }
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::commands::photo_faces;
+use crate::commands::largest_face;
 use crate::error::{Error, Result};
 use crate::face::embed::{SAME_PERSON, distance};
-use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
+use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::output::write;
 
@@ -35,13 +35,8 @@ pub fn run(
 ) -> Result<Similarity> {
     let runtime = Runtime::new(engine.runtime.clone())?;
     let mut faces_engine = Engine::new(&runtime, engine.detect)?;
-    let mut largest = |path: &Path| -> Result<EmbeddedFace> {
-        photo_faces(&mut faces_engine, path)?
-            .into_iter()
-            .max_by(|x, y| x.face.bbox.area().total_cmp(&y.face.bbox.area()))
-            .ok_or_else(|| Error::input(path, "no face found"))
-    };
-    let (face_a, face_b) = (largest(a)?, largest(b)?);
+    let face_a = largest_face(&mut faces_engine, a)?;
+    let face_b = largest_face(&mut faces_engine, b)?;
     let d = distance(&face_a.descriptor, &face_b.descriptor);
     let same_person = d < SAME_PERSON;
     let result = Similarity {

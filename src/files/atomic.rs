@@ -29,17 +29,7 @@ pub fn write_atomically(
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let fail = |e: io::Error| Error::output(path, e);
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".screentime-");
-    // tempfile's default 0600 would leave result files unreadable to others; 0666 minus the
-    // umask gives what any other program's output gets.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = builder.tempfile_in(dir).map_err(fail)?;
+    let mut temp = temp_file_next_to(path, "")?;
 
     let mut out = BufWriter::new(temp.as_file_mut());
     write(&mut out).and_then(|()| out.flush()).map_err(fail)?;
@@ -48,4 +38,20 @@ pub fn write_atomically(
     // On failure the temporary file is dropped, which deletes it.
     temp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// An empty temporary file in `path`'s folder (so that renaming it to `path` is atomic), its
+/// name ending in `suffix`; deleted when dropped unless persisted.
+pub fn temp_file_next_to(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".screentime-").suffix(suffix);
+    // tempfile's default 0600 would leave result files unreadable to others; 0666 minus the
+    // umask gives what any other program's output gets.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir).map_err(|e| Error::output(path, e))
 }

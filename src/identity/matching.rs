@@ -333,10 +333,14 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         .collect()
 }
 
-/// The quality-weighted mean of a track's descriptors.
-pub fn mean_descriptor(samples: &[Sample]) -> Descriptor {
+/// The quality-weighted mean of embedded faces' descriptors: a track's (what strangers are
+/// grouped by), or an identity's (what `search --photo` matches a photo against). All zeros for
+/// no faces.
+pub fn mean_descriptor<'a>(samples: impl IntoIterator<Item = &'a Sample> + Clone) -> Descriptor {
     let mut mean = [0.0f32; DESCRIPTOR_LEN];
-    let total: f32 = samples.iter().map(|s| s.quality.max(f32::EPSILON)).sum();
+    let total: f32 = (samples.clone().into_iter())
+        .map(|s| s.quality.max(f32::EPSILON))
+        .sum();
     for sample in samples {
         let weight = sample.quality.max(f32::EPSILON) / total;
         for (m, d) in mean.iter_mut().zip(&sample.descriptor) {

@@ -10,7 +10,7 @@
 //! time is the union of its tracks: two faces of one person in a frame (a mirror, a poster)
 //! count that frame once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -27,14 +27,14 @@ pub const PICTURES_PER_IDENTITY: usize = 3;
 const REPORTED_CANDIDATES: usize = 3;
 
 /// Seconds `start..end` on screen.
-#[derive(Debug, Clone, Copy)]
-struct Interval {
-    start: f64,
-    end: f64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub start: f64,
+    pub end: f64,
 }
 
 /// Intervals this close are one: their ends are frame times, read from the same timestamps.
-const TOUCHING: f64 = 1e-6;
+pub const TOUCHING: f64 = 1e-6;
 
 /// Finished tracks, kept until the video is seen.
 #[derive(Default)]
@@ -52,6 +52,9 @@ pub struct Summary {
     pub pictures: BTreeMap<String, Vec<Picture>>,
     /// Every track, in order of first appearance.
     pub tracks: Vec<TrackReport>,
+    /// Per identity with an embedded face, the quality-weighted mean descriptor of all its
+    /// tracks' faces: what a photo of the person is matched against after the run.
+    pub descriptors: BTreeMap<String, Vec<f32>>,
 }
 
 /// A track and why it got its name: a line of `tracks.jsonl` (`--debug-tracks`).
@@ -109,12 +112,30 @@ impl Tally {
 
         let mut seen: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
         let mut pictures: BTreeMap<String, Vec<Picture>> = BTreeMap::new();
-        let mut reports = Vec::with_capacity(self.tracks.len());
-        for (number, (mut track, decision)) in self.tracks.into_iter().zip(decisions).enumerate() {
-            let name = match decision.identity {
+        let names: Vec<String> = decisions
+            .iter()
+            .map(|decision| match decision.identity {
                 Identity::Actor(actor) => identifier.actors()[actor].clone(),
                 Identity::Stranger(group) => format!("unknown_{}", group + 1),
-            };
+            })
+            .collect();
+        let mut descriptors = BTreeMap::new();
+        for name in names.iter().collect::<BTreeSet<_>>() {
+            let faces = (self.tracks.iter().zip(&names))
+                .filter(|(_, owner)| *owner == name)
+                .flat_map(|(track, _)| &track.evidence.samples);
+            if faces.clone().next().is_some() {
+                descriptors.insert(name.clone(), mean_descriptor(faces).to_vec());
+            }
+        }
+        let mut reports = Vec::with_capacity(self.tracks.len());
+        for (number, ((mut track, decision), name)) in self
+            .tracks
+            .into_iter()
+            .zip(decisions)
+            .zip(names)
+            .enumerate()
+        {
             if let Some(picture) = track.evidence.picture.take() {
                 let kept = pictures.entry(name.clone()).or_default();
                 kept.push(picture);
@@ -130,7 +151,7 @@ impl Tally {
                 start: track.start,
                 end: track.end,
                 distances: identifier.closest(&decision.distances, REPORTED_CANDIDATES),
-                descriptor: mean_descriptor(samples).to_vec(),
+                descriptor: mean_descriptor(samples.iter()).to_vec(),
                 faces: samples
                     .iter()
                     .map(|s| FaceReport {
@@ -185,6 +206,7 @@ impl Tally {
             segments,
             pictures,
             tracks: reports,
+            descriptors,
         }
     }
 }
@@ -197,7 +219,7 @@ fn interval(track: &Piece) -> Interval {
 }
 
 /// Overlapping and touching intervals merged, in order; never empty for a non-empty input.
-fn union(mut intervals: Vec<Interval>) -> Vec<Interval> {
+pub fn union(mut intervals: Vec<Interval>) -> Vec<Interval> {
     intervals.sort_by(|a, b| a.start.total_cmp(&b.start));
     let mut merged: Vec<Interval> = Vec::with_capacity(intervals.len());
     for next in intervals {

@@ -43,6 +43,9 @@ pub struct Report {
     pub video: VideoInfo,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
+    /// Per identity, the mean descriptor of its faces (made by `models.embedder_sha256`), so a
+    /// photo can find the person in these results later (`search --photo`).
+    pub descriptors: BTreeMap<String, Vec<f32>>,
     pub settings: RunSettings,
     pub models: Models,
     pub stats: JobStats,
@@ -91,7 +94,7 @@ pub struct RunSettings {
     pub settings: Settings,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Models {
     pub detector_sha256: String,
     pub embedder_sha256: String,
@@ -138,10 +141,22 @@ struct StoredVideo {
     path: PathBuf,
 }
 
+/// What a photo is matched against in a run's results.
+#[derive(Deserialize)]
+pub struct Identities {
+    /// Per identity, its mean descriptor; None in a report made before they were kept.
+    pub descriptors: Option<BTreeMap<String, Vec<f32>>>,
+    /// The models that made them; None in a report made before they were recorded.
+    pub models: Option<Models>,
+}
+
 /// A finished batch title, as read back from its folder.
 #[derive(Debug, Serialize)]
 pub struct TitleSummary {
     pub title: String,
+    /// The title's result folder.
+    #[serde(skip)]
+    pub folder: PathBuf,
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -154,9 +169,10 @@ pub struct TitleSummary {
 }
 
 impl TitleSummary {
-    fn failed(title: String, error: String) -> TitleSummary {
+    fn failed(title: String, folder: &Path, error: String) -> TitleSummary {
         TitleSummary {
             title,
+            folder: folder.to_path_buf(),
             status: "failed",
             error: Some(error),
             screen_time: Vec::new(),
@@ -257,6 +273,7 @@ impl ResultDir {
             video: result.video,
             screen_time: result.summary.screen_time,
             segments: result.summary.segments,
+            descriptors: result.summary.descriptors,
             settings: options.settings,
             models: options.models,
             stats: result.stats,
@@ -329,18 +346,33 @@ impl ResultDir {
     /// The video's file name (or the folder's, where the video has none) and its appearances,
     /// from `report.json`.
     pub fn appearances(&self) -> Result<(String, Vec<Segment>)> {
-        let path = self.path.join(REPORT);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let report: StoredReport = serde_json::from_str(&text)
-            .map_err(|e| Error::input(&path, format!("not a screentime report: {e}")))?;
+        let report: StoredReport = self.read_report()?;
         let title = report.video.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into(),
         );
         Ok((title, report.segments))
+    }
+
+    /// Each identity's mean descriptor and the models that made them, from `report.json`.
+    pub fn identities(&self) -> Result<Identities> {
+        self.read_report()
+    }
+
+    /// The part of `report.json` that `T` reads.
+    fn read_report<T: for<'de> Deserialize<'de>>(&self) -> Result<T> {
+        let path = self.report();
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::input(&path, format!("not a screentime report: {e}")))
+    }
+
+    /// Where `report.json` is.
+    pub fn report(&self) -> PathBuf {
+        self.path.join(REPORT)
     }
 
     /// The face pictures a run saved for `identity`, sorted (`1.jpg`, the best, first).
@@ -402,33 +434,35 @@ impl ResultDir {
 
     /// The title as it stands: done with its results, or failed with why (a done title whose
     /// results are damaged counts as failed, and is measured again by the next batch run).
-    /// `folder` is where it is in the batch output, which names it where its marker is too
+    /// `relative` is where it is in the batch output, which names it where its marker is too
     /// damaged to.
-    fn title_summary(&self, folder: &Path) -> TitleSummary {
+    fn title_summary(&self, relative: &Path) -> TitleSummary {
         let fallback = || {
-            let under_titles = folder.strip_prefix(TITLES).unwrap_or(folder);
+            let under_titles = relative.strip_prefix(TITLES).unwrap_or(relative);
             under_titles.to_string_lossy().into_owned()
         };
         if self.path.join(DONE).exists() {
             match self.read_done() {
                 Ok((done, report)) => TitleSummary {
                     title: done.title,
+                    folder: self.path.clone(),
                     status: "done",
                     error: None,
                     screen_time: report.screen_time,
                     segments: report.segments,
-                    page: self.path.join(PAGE).is_file().then(|| folder.join(PAGE)),
+                    page: self.path.join(PAGE).is_file().then(|| relative.join(PAGE)),
                 },
                 Err(reason) => TitleSummary::failed(
                     read_json::<Completion>(&self.path.join(DONE))
                         .map_or_else(|_| fallback(), |d| d.title),
+                    &self.path,
                     format!("{reason} (it is measured again on the next batch run)"),
                 ),
             }
         } else {
             match read_json::<Failure>(&self.path.join(FAILED)) {
-                Ok(failure) => TitleSummary::failed(failure.title, failure.error),
-                Err(reason) => TitleSummary::failed(fallback(), reason),
+                Ok(failure) => TitleSummary::failed(failure.title, &self.path, failure.error),
+                Err(reason) => TitleSummary::failed(fallback(), &self.path, reason),
             }
         }
     }

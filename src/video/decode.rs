@@ -307,7 +307,7 @@ struct ConverterKey {
 
 static INIT: Once = Once::new();
 
-fn init() {
+pub(crate) fn init() {
     INIT.call_once(|| {
         // ffmpeg-next's init only registers devices (and formats on old FFmpeg); it cannot fail.
         let _ = ff::init();
