@@ -152,7 +152,9 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     }
 
     // The cast's embeddings were cached beside it and serve as a cast on their own.
-    let cache = cast.join(screentime::identity::cast::CACHE_FILE);
+    let cache = cast.join(screentime::identity::cast::cache_file(
+        screentime::face::embed::EmbedderKind::Dlib,
+    ));
     assert!(cache.is_file());
     let again = measure(&video, &cache, &tmp.path().join("again"));
     assert_eq!(screen_time(&again), screen_time(&report));

@@ -14,7 +14,6 @@ use crate::commands::lookalike::LookalikeOptions;
 use crate::commands::measure::ScreenTimeOptions;
 use crate::commands::{embed, group, lookalike, measure, name, score, search, similarity};
 use crate::error::Result;
-use crate::face::embed::SAME_PERSON;
 use shared::{CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
@@ -46,8 +45,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Find the faces in photos and print each one's box, landmarks, score and 128-D embedding
-    /// as a JSON line: the way to check the models by hand, or to feed embeddings to other tools.
+    /// Find the faces in photos and print each one's box, landmarks, score and embedding (128
+    /// numbers from dlib's network, 512 from ArcFace's) as a JSON line: the way to check the models by hand, or to feed embeddings to other tools.
     #[command(after_help = EXIT_CODES)]
     Embed(EmbedArgs),
     /// For each face in a photo, left to right, the cast members who look most like it: to
@@ -57,12 +56,12 @@ enum Command {
     #[command(after_help = EXIT_CODES)]
     Lookalike(LookalikeArgs),
     /// Whether two photos show the same person: the distance between their largest faces, with
-    /// the verdict "same person" below 0.6 (the threshold dlib's network was trained for), else
-    /// "different people". A quick check of a cast photo, or of two people who look alike.
+    /// the verdict "same person" below the embedder's threshold (0.6 for dlib's network, what
+    /// it was trained for), else "different people". A quick check of a cast photo, or of two people who look alike.
     #[command(after_help = EXIT_CODES)]
     Similarity(SimilarityArgs),
     /// Sort a folder of photos by who is in them, without knowing anyone in advance: faces
-    /// closer than 0.55 are linked, linked faces form a person. Writes OUT/groups.csv (photo,
+    /// closer than 0.55 (with dlib's embedder) are linked, linked faces form a person. Writes OUT/groups.csv (photo,
     /// box, group per face); a good start for a cast folder (`--link` gives a folder per person).
     #[command(after_help = EXIT_CODES)]
     Group(GroupArgs),
@@ -112,9 +111,9 @@ pub struct LookalikeArgs {
     #[arg(long, value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub top: u64,
     /// Identities farther than this distance are not listed; a face with none within it
-    /// says so.
-    #[arg(long, value_name = "DISTANCE", default_value_t = SAME_PERSON, allow_negative_numbers = true, value_parser = distance)]
-    pub threshold: f32,
+    /// says so. Default: the embedder's same-person threshold (dlib 0.6).
+    #[arg(long, value_name = "DISTANCE", allow_negative_numbers = true, value_parser = distance)]
+    pub threshold: Option<f32>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -290,14 +289,15 @@ impl Cli {
                 embed::run(&args.engine.into_options(false), &args.images, out).map(|f| f == 0)
             }
             Command::Lookalike(args) => {
+                let engine = args.engine.into_options(false);
                 let options = LookalikeOptions {
                     photo: args.photo,
                     cast: args.cast.cast,
                     top: usize::try_from(args.top).unwrap_or(usize::MAX),
-                    threshold: args.threshold,
+                    threshold: args.threshold.unwrap_or(engine.thresholds().same_person),
                     json: args.json.json,
                 };
-                lookalike::run(&args.engine.into_options(false), &options, out).map(|_| true)
+                lookalike::run(&engine, &options, out).map(|_| true)
             }
             Command::Similarity(args) => {
                 let engine = args.engine.into_options(false);

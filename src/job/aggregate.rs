@@ -130,7 +130,7 @@ impl Tally {
                 start: track.start,
                 end: track.end,
                 distances: identifier.closest(&decision.distances, REPORTED_CANDIDATES),
-                descriptor: mean_descriptor(samples).to_vec(),
+                descriptor: mean_descriptor(samples, identifier),
                 faces: samples
                     .iter()
                     .map(|s| FaceReport {

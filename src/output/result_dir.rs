@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Device;
 use crate::files::atomic;
@@ -90,6 +91,10 @@ pub struct RunSettings {
 pub struct Models {
     pub detector_sha256: String,
     pub embedder_sha256: String,
+    /// Which embedder made the descriptors, and the terms its weights come under: results made
+    /// with ArcFace's are for non-commercial research only.
+    pub embedder: EmbedderKind,
+    pub embedder_licence: &'static str,
 }
 
 /// What a batch title's `done.json` records; the title is skipped only when all of it matches.
