@@ -140,22 +140,13 @@ impl EngineArgs {
             Some(asked) => asked,
             None => defaults.threads,
         };
-        if self.embedder != EmbedderKind::Dlib && !quiet {
-            // Said on every run, as report.json records it: results made with these weights
-            // come under their terms.
-            eprintln!(
-                "note: --embedder {}: {}; licence: {}",
-                self.embedder.name(),
-                self.embedder.model(),
-                self.embedder.licence()
-            );
-        }
         EngineOptions {
             runtime: RuntimeOptions {
                 models_dir: self.models,
                 device: self.device,
                 threads,
                 embedder: self.embedder,
+                quiet,
                 ..defaults
             },
             detect: DetectOptions {

@@ -69,6 +69,8 @@ pub struct RuntimeOptions {
     pub threads: usize,
     /// Which network embeds faces.
     pub embedder: EmbedderKind,
+    /// Say nothing on stderr but errors (no note of the embedder's licence).
+    pub quiet: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -79,6 +81,7 @@ impl Default for RuntimeOptions {
             device: Device::Cpu,
             threads: thread_limit().threads,
             embedder: EmbedderKind::default(),
+            quiet: false,
         }
     }
 }
@@ -192,6 +195,9 @@ impl Runtime {
             .clone()
             .unwrap_or_else(|| default_library(dir, options.device));
         let environment = load_library(&library)?;
+        if options.embedder != EmbedderKind::Dlib && !options.quiet {
+            note_licence(options.embedder);
+        }
         Ok(Runtime {
             environment,
             prepacked: PrepackedWeights::new(),
@@ -337,6 +343,20 @@ fn default_library(dir: &Path, device: Device) -> PathBuf {
         cuda.display()
     ));
     cpu
+}
+
+/// Results made with an embedder whose weights come with terms come under them: said once per
+/// run, once the models are loaded (report.json records it too).
+fn note_licence(embedder: EmbedderKind) {
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    NOTED.call_once(|| {
+        eprintln!(
+            "note: --embedder {}: {}; licence: {}",
+            embedder.name(),
+            embedder.model(),
+            embedder.licence()
+        )
+    });
 }
 
 /// Every session would say it again; once per run is enough.
