@@ -22,8 +22,8 @@ const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the insta
 /// Measures how long each actor is on screen in a video.
 ///
 /// Frontal faces are found with a face detector (CenterFace) and followed through each shot as
-/// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor and
-/// matched against the cast's photos, and once the video is seen each track is named by its
+/// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor (or,
+/// with --embedder arcface, ArcFace's) and matched against the cast's photos, and once the video is seen each track is named by its
 /// faces' mean distance to each actor. Tracks that match no one are grouped over the whole
 /// video into stable unknown_N labels. Appearances start and end at their frame. Screen time and each
 /// appearance per identity are written as CSV and JSON, a bar chart, a timeline, and a
@@ -139,7 +139,8 @@ pub struct GroupArgs {
     /// Output folder for groups.csv and, with --link, the group folders.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Name a group after the cast member its faces are on average within 0.6 of; other
+    /// Name a group after the cast member its faces are on average within the same-person
+    /// threshold of (dlib 0.6); other
     /// groups are person_1, person_2, ... in photo order.
     #[arg(long, value_name = "DIR")]
     pub cast: Option<PathBuf>,

@@ -123,9 +123,10 @@ impl EmbedderKind {
     /// dlib's are the ones its network was trained for (the group link measured on the knn
     /// photos); ArcFace's were measured by `bench/calibrate.py` on 118 labelled faces of 29
     /// people (174 genuine and 6680 impostor pairs; README, "Choosing an embedder"):
-    /// - same person 1.30 (cosine 0.155): the distance at which ArcFace makes as many false
-    ///   matches as dlib at 0.6 (2.4% of impostor pairs), where it accepts 96.0% of genuine
-    ///   pairs (dlib 95.4%);
+    /// - same person 1.24 (cosine 0.23): the distance at which 0.1% of impostor pairs match,
+    ///   where ArcFace accepts 96.0% of genuine pairs (dlib at 0.6: 95.4%, with 2.4% of
+    ///   impostors). The distance with dlib's false-match rate, 1.30, accepts no more genuine
+    ///   pairs and named GRID strangers (1.28-1.30 from a cast member) as cast members;
     /// - uncertain 0.12: dlib's band 0.52-0.68 carried over by the share of pairs below each
     ///   edge is 1.095-1.339;
     /// - group 1.15: dlib's 0.55 carried over the same way (1.145); on the knn photos every
@@ -138,7 +139,7 @@ impl EmbedderKind {
                 group: 0.55,
             },
             EmbedderKind::Arcface => Thresholds {
-                same_person: 1.3,
+                same_person: 1.24,
                 uncertain: 0.12,
                 group: 1.15,
             },
