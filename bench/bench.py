@@ -50,11 +50,14 @@ from make_video import truth_rows  # noqa: E402  (the spec's "who", as frame run
 # (split on spaces). Add a mode here and it is measured and scored at every input size.
 # "" is the default mode (--stride auto: every 5th frame at 25 fps); "--stride 1" analyses every
 # frame with face tracks; adding "--detect-every 1 --embed-every 1" detects and embeds every face
-# of every frame, as screentime did before face tracks.
+# of every frame, as screentime did before face tracks. "--embedder arcface" embeds with ArcFace
+# (installed by scripts/setup --arcface, or --test) instead of dlib's network.
 MODES = [
     "",
     "--stride 1",
     "--stride 1 --detect-every 1 --embed-every 1",
+    "--embedder arcface",
+    "--stride 1 --embedder arcface",
 ]
 # Input sizes and how many times each plays the three shots: 640x360 once (6 s, short enough for
 # the peer); 1080p five times (30 s), so that start-up (loading ONNX Runtime and the models: about
@@ -175,7 +178,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     os.chdir(ROOT)
-    binary = BINARY.relative_to(ROOT)
+    binary = Path(os.path.relpath(BINARY, ROOT))
     cast = BENCH / "cast"
     (cast / WHO).mkdir(parents=True, exist_ok=True)
     shutil.copyfile("data/photos/obama.jpg", cast / WHO / "official.jpg")

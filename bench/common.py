@@ -2,13 +2,15 @@
 runs and the peer's, and the tables they print. Standard library only."""
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BINARY = ROOT / "target" / "release" / "screentime"
+# Where `cargo build --release` puts it: $CARGO_TARGET_DIR when set, as scripts/bench and scripts/eval build it.
+BINARY = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "release" / "screentime"
 MAKE_VIDEO = ROOT / "tests" / "tools" / "make_video.py"
 PEER = ROOT / "bench" / "peer.py"
 

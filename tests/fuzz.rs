@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use screentime::commands::batch::titles::parse_manifest;
+use screentime::face::embed::EmbedderKind;
 use screentime::identity::cast::parse_cast_file;
 
 const EMBEDDER: &str = "c93295d95ee645f388e842532690d97aae99da64960831e1a7998c6534e9b761";
@@ -44,7 +45,7 @@ fn mutate(seed: &str, cut: f64, flips: &[(f64, u8)]) -> String {
 
 fn check_cast(text: &str) {
     let path = Path::new("cast/screentime-cast.json");
-    if let Err(err) = parse_cast_file(path, text, EMBEDDER) {
+    if let Err(err) = parse_cast_file(path, text, EMBEDDER, EmbedderKind::Dlib) {
         let message = err.to_string();
         assert!(
             message.starts_with("cast/screentime-cast.json: "),
@@ -60,7 +61,10 @@ fn cast_seeds_parse_as_expected() {
         .iter()
         .map(|(path, text)| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, parse_cast_file(path, text, EMBEDDER).is_ok())
+            (
+                name,
+                parse_cast_file(path, text, EMBEDDER, EmbedderKind::Dlib).is_ok(),
+            )
         })
         .collect();
     let expected = [
@@ -75,9 +79,9 @@ fn cast_seeds_parse_as_expected() {
         .collect();
     assert_eq!(results, expected);
     let (path, text) = &corpus("cast")[1];
-    let cast = parse_cast_file(path, text, EMBEDDER).unwrap();
+    let cast = parse_cast_file(path, text, EMBEDDER, EmbedderKind::Dlib).unwrap();
     assert_eq!(cast.names(), ["Barack Obama"]);
-    assert!(parse_cast_file(path, text, "another embedder").is_err());
+    assert!(parse_cast_file(path, text, "another embedder", EmbedderKind::Dlib).is_err());
 }
 
 #[test]

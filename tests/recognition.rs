@@ -1,5 +1,6 @@
 //! The models on real faces: the ONNX embedder against dlib itself, and the whole path
-//! (CenterFace, alignment, embedder) against the people in labelled photos.
+//! (CenterFace, alignment, embedder) against the people in labelled photos, with each embedder
+//! (dlib's, and ArcFace's, which `scripts/setup --test` installs) at its own threshold.
 
 mod common;
 
@@ -8,8 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use screentime::face::embed::{Descriptor, Embedder, SAME_PERSON, distance};
+use screentime::face::embed::{Descriptor, Embedder, EmbedderKind, distance};
 use screentime::face::engine::{EmbeddedFace, load_image, padded};
+
+const EMBEDDERS: [EmbedderKind; 2] = [EmbedderKind::Dlib, EmbedderKind::Arcface];
+
+fn same_person(embedder: EmbedderKind) -> f32 {
+    embedder.thresholds().same_person
+}
 
 const REGISTRY_PHOTOS: [(&str, &str); 4] = [
     ("obama.jpg", "obama"),
@@ -73,28 +80,56 @@ fn onnx_embedder_reproduces_dlib_on_dlibs_own_chips() {
 
 #[test]
 fn registry_photos_separate_obama_from_biden() {
-    let mut engine = engine();
-    let faces: Vec<(&str, Descriptor)> = REGISTRY_PHOTOS
-        .iter()
-        .map(|(name, person)| {
-            let found = faces_in(&mut engine, &registry_photo(name));
-            assert_eq!(found.len(), 1, "{name} shows one face");
-            (*person, found[0].descriptor)
-        })
-        .collect();
-    assert_pairs_separate(&faces);
+    for embedder in EMBEDDERS {
+        let mut engine = engine_of(embedder);
+        let faces: Vec<(&str, Descriptor)> = REGISTRY_PHOTOS
+            .iter()
+            .map(|(name, person)| {
+                let found = faces_in(&mut engine, &registry_photo(name));
+                assert_eq!(found.len(), 1, "{name} shows one face");
+                let descriptor = found[0].descriptor.clone();
+                assert_eq!(descriptor.len(), embedder.descriptor_len());
+                (*person, descriptor)
+            })
+            .collect();
+        assert_pairs_separate(&faces, embedder);
+    }
 }
 
-/// Every same-person pair is closer than dlib's 0.6, every different-person pair farther.
-fn assert_pairs_separate(faces: &[(&str, Descriptor)]) {
+/// ArcFace's descriptors are of unit length, so that Euclidean distance orders pairs as the
+/// cosine the network was trained for does, and a face is the same whatever else is in its
+/// batch.
+#[test]
+fn arcface_descriptors_are_unit_length_and_batch_independent() {
+    let mut engine = engine_of(EmbedderKind::Arcface);
+    let image = load_image(&registry_photo("obama.jpg")).unwrap();
+    let faces = engine.faces(&image).unwrap();
+    let chip = engine.chip(&image, &faces[0].face);
+    assert_eq!(chip.dimensions(), (112, 112));
+    let mut embedder = Embedder::new(&runtime_of(EmbedderKind::Arcface)).unwrap();
+    let alone = embedder.embed(std::slice::from_ref(&chip)).unwrap();
+    let norm = alone[0].iter().map(|v| v * v).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-5, "norm {norm}");
+    assert!(distance(&alone[0], &faces[0].descriptor) < 1e-5);
+    let other = load_image(&registry_photo("biden.jpg")).unwrap();
+    let other_face = engine.detect(&other).unwrap().remove(0);
+    let other_chip = engine.chip(&other, &other_face);
+    let batched = embedder.embed(&[other_chip, chip]).unwrap();
+    assert!(distance(&alone[0], &batched[1]) < 1e-5);
+}
+
+/// Every same-person pair is closer than the embedder's threshold, every different-person
+/// pair farther.
+fn assert_pairs_separate(faces: &[(&str, Descriptor)], embedder: EmbedderKind) {
+    let threshold = same_person(embedder);
     for (i, (a, da)) in faces.iter().enumerate() {
         for (b, db) in &faces[i + 1..] {
             let d = distance(da, db);
-            println!("{a} - {b}: {d:.3}");
+            println!("{embedder:?}: {a} - {b}: {d:.3}");
             if a == b {
-                assert!(d < SAME_PERSON, "{a} vs {a}: {d}");
+                assert!(d < threshold, "{embedder:?}: {a} vs {a}: {d}");
             } else {
-                assert!(d > SAME_PERSON, "{a} vs {b}: {d}");
+                assert!(d > threshold, "{embedder:?}: {a} vs {b}: {d}");
             }
         }
     }
@@ -114,7 +149,14 @@ fn knn_people_are_told_apart() {
     let Some(knn) = shared_data("knn") else {
         return;
     };
-    let mut engine = engine();
+    for embedder in EMBEDDERS {
+        knn_people_told_apart_by(&knn, embedder);
+    }
+}
+
+fn knn_people_told_apart_by(knn: &Path, embedder: EmbedderKind) {
+    let threshold = same_person(embedder);
+    let mut engine = engine_of(embedder);
     let mut train: Vec<(String, Descriptor)> = Vec::new();
     for person in sorted_entries(&knn.join("train")) {
         let name = person.file_name().unwrap().to_string_lossy().into_owned();
@@ -126,8 +168,9 @@ fn knn_people_are_told_apart() {
         }
     }
     assert_eq!(train.len(), 9);
-    let pairs: Vec<(&str, Descriptor)> = train.iter().map(|(n, d)| (n.as_str(), *d)).collect();
-    assert_pairs_separate(&pairs);
+    let pairs: Vec<(&str, Descriptor)> =
+        train.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    assert_pairs_separate(&pairs, embedder);
 
     let tests: [(&str, &[&str]); 5] = [
         ("alex_lacamoire1.jpg", &["alex_lacamoire"]),
@@ -142,18 +185,18 @@ fn knn_people_are_told_apart() {
             train
                 .iter()
                 .filter(|(name, _)| name == person)
-                .all(|(_, d)| distance(&face.descriptor, d) < SAME_PERSON)
+                .all(|(_, d)| distance(&face.descriptor, d) < threshold)
         };
         for person in people {
             let count = faces.iter().filter(|f| matches(f, person)).count();
-            assert_eq!(count, 1, "{photo}: faces matching {person}");
+            assert_eq!(count, 1, "{embedder:?}: {photo}: faces matching {person}");
         }
         for face in &faces {
             let (nearest_name, d) = nearest(&face.descriptor, &train);
-            if d < SAME_PERSON {
+            if d < threshold {
                 assert!(
                     people.contains(&nearest_name),
-                    "{photo}: a face is taken for {nearest_name} ({d})"
+                    "{embedder:?}: {photo}: a face is taken for {nearest_name} ({d})"
                 );
             }
         }
@@ -170,8 +213,8 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Enrols the five BBT crops of each cast member (padded: they are tight crops) as references.
-fn bbt_cast(cast_dir: &Path) -> Vec<(String, Descriptor)> {
-    let mut engine = engine();
+fn bbt_cast(cast_dir: &Path, embedder: EmbedderKind) -> Vec<(String, Descriptor)> {
+    let mut engine = engine_of(embedder);
     let mut cast = Vec::new();
     for member in sorted_entries(cast_dir) {
         let name = member.file_name().unwrap().to_string_lossy().into_owned();
@@ -179,7 +222,7 @@ fn bbt_cast(cast_dir: &Path) -> Vec<(String, Descriptor)> {
             let image = padded(&load_image(&crop).unwrap());
             let faces = engine.faces(&image).unwrap();
             assert_eq!(faces.len(), 1, "{}: one face", crop.display());
-            cast.push((name.clone(), faces[0].descriptor));
+            cast.push((name.clone(), faces[0].descriptor.clone()));
         }
     }
     cast
@@ -192,7 +235,14 @@ fn bbt_scenes_show_every_labelled_cast_member() {
     let Some(bbt) = shared_data("bbt") else {
         return;
     };
-    let cast = bbt_cast(&bbt.join("cast"));
+    for embedder in EMBEDDERS {
+        bbt_scenes_recognised_by(&bbt, embedder);
+    }
+}
+
+fn bbt_scenes_recognised_by(bbt: &Path, embedder: EmbedderKind) {
+    let threshold = same_person(embedder);
+    let cast = bbt_cast(&bbt.join("cast"), embedder);
     assert_eq!(cast.len(), 40);
     let scenes: [(&str, &[&[&str]]); 5] = [
         ("bbt1.jpg", &[&["raj", "leonard", "howard", "sheldon"]]),
@@ -213,7 +263,7 @@ fn bbt_scenes_show_every_labelled_cast_member() {
             &[&["raj", "penny", "sheldon", "leonard", "howard"]],
         ),
     ];
-    let mut engine = engine();
+    let mut engine = engine_of(embedder);
     for (scene, rows) in scenes {
         let faces = faces_in(&mut engine, &bbt.join("scenes").join(scene));
         let recognised: Vec<(&str, f32, f32)> = faces
@@ -221,7 +271,7 @@ fn bbt_scenes_show_every_labelled_cast_member() {
             .filter_map(|f| {
                 let (name, d) = nearest(&f.descriptor, &cast);
                 let (x, y) = (f.face.bbox.x1, f.face.bbox.y1);
-                (d < SAME_PERSON).then_some((name, x, y))
+                (d < threshold).then_some((name, x, y))
             })
             .collect();
         for row in rows {
@@ -229,17 +279,21 @@ fn bbt_scenes_show_every_labelled_cast_member() {
                 .iter()
                 .map(|member| {
                     let hits: Vec<_> = recognised.iter().filter(|r| r.0 == *member).collect();
-                    assert_eq!(hits.len(), 1, "{scene}: faces recognised as {member}");
+                    assert_eq!(
+                        hits.len(),
+                        1,
+                        "{embedder:?}: {scene}: faces recognised as {member}"
+                    );
                     *hits[0]
                 })
                 .collect();
             found.sort_by(|a, b| a.1.total_cmp(&b.1));
             let order: Vec<&str> = found.iter().map(|r| r.0).collect();
-            assert_eq!(&order, row, "{scene}: left-to-right order");
+            assert_eq!(&order, row, "{embedder:?}: {scene}: left-to-right order");
         }
         assert!(
             recognised.iter().all(|r| r.0 != "stuart"),
-            "{scene}: stuart is in no scene"
+            "{embedder:?}: {scene}: stuart is in no scene"
         );
     }
 }

@@ -175,6 +175,20 @@ fn bad_inputs_table() {
     for name in ["manifest.json", "dlib_resnet_v1.onnx", "libonnxruntime.so"] {
         std::os::unix::fs::symlink(project().join("models").join(name), models.join(name)).unwrap();
     }
+    // Installed models without the opt-in ArcFace embedder.
+    let dlib_only = dir.join("models-dlib-only");
+    std::fs::create_dir_all(&dlib_only).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project().join("models/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let files = manifest["files"].as_object_mut().unwrap();
+    files.remove("models/arcface_w600k_mbf.onnx");
+    for name in files.keys().filter_map(|f| f.strip_prefix("models/")) {
+        std::os::unix::fs::symlink(project().join("models").join(name), dlib_only.join(name))
+            .unwrap();
+    }
+    std::fs::write(dlib_only.join("manifest.json"), manifest.to_string()).unwrap();
     let not_a_folder = dir.join("a-file");
     std::fs::write(&not_a_folder, "").unwrap();
 
@@ -324,6 +338,17 @@ fn bad_inputs_table() {
             &NOTHING,
         ),
         case(
+            "ArcFace not installed",
+            &good,
+            &cast,
+            1,
+            named(
+                &dlib_only.join("manifest.json"),
+                "lists no arcface_w600k_mbf.onnx: run scripts/setup --arcface",
+            ),
+            &NOTHING,
+        ),
+        case(
             "output under a file",
             &good,
             &cast,
@@ -336,6 +361,13 @@ fn bad_inputs_table() {
         |cases: &mut Vec<Case>, name: &str| cases.iter_mut().position(|c| c.name == name).unwrap();
     let i = by_name(&mut cases, "missing model");
     cases[i].extra = vec!["--models".into(), models.into()];
+    let i = by_name(&mut cases, "ArcFace not installed");
+    cases[i].extra = vec![
+        "--models".into(),
+        dlib_only.into(),
+        "--embedder".into(),
+        "arcface".into(),
+    ];
     let i = by_name(&mut cases, "output under a file");
     cases[i].out = not_a_folder.join("out");
 

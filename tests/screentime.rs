@@ -153,10 +153,69 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     }
 
     // The cast's embeddings were cached beside it and serve as a cast on their own.
-    let cache = cast.join(screentime::identity::cast::CACHE_FILE);
+    let cache = cast.join(screentime::identity::cast::cache_file(
+        screentime::face::embed::EmbedderKind::Dlib,
+    ));
     assert!(cache.is_file());
     let again = measure(&video, &cache, &tmp.path().join("again"));
     assert_eq!(screen_time(&again), screen_time(&report));
+}
+
+/// The same video and cast with ArcFace's embedder: the same people, to the same frames, and the
+/// run says which embedder and licence it used, on stderr and in report.json. Its cast cache is
+/// its own file, beside dlib's.
+#[test]
+fn arcface_finds_the_same_people_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = tmp.path().join("cast");
+    std::fs::create_dir_all(cast.join("Barack Obama")).unwrap();
+    std::fs::copy(
+        registry_photo("obama.jpg"),
+        cast.join("Barack Obama/official.jpg"),
+    )
+    .unwrap();
+    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let out = tmp.path().join("out");
+    let args: Vec<&Path> = vec![
+        &video,
+        "--cast".as_ref(),
+        &cast,
+        "--out".as_ref(),
+        &out,
+        "--embedder".as_ref(),
+        "arcface".as_ref(),
+    ];
+    let output = screentime(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: --embedder arcface") && stderr.contains("non-commercial"),
+        "{stderr}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["models"]["embedder"], "arcface");
+    assert!(
+        report["models"]["embedder_licence"]
+            .as_str()
+            .unwrap()
+            .contains("non-commercial")
+    );
+    assert_eq!(
+        report["settings"]["threshold"].as_f64().unwrap() as f32,
+        1.24
+    );
+    let names: Vec<String> = screen_time(&report).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["Barack Obama", "unknown_1"], "{report:#}");
+    assert_segments(
+        &report,
+        "Barack Obama",
+        &[(0.0, 2.0), (4.6, 5.8), (6.8, 7.8)],
+    );
+    assert_segments(&report, "unknown_1", &[(3.0, 4.6), (5.8, 6.8)]);
+    let cache = |kind| cast.join(screentime::identity::cast::cache_file(kind));
+    assert!(cache(screentime::face::embed::EmbedderKind::Arcface).is_file());
+    assert!(!cache(screentime::face::embed::EmbedderKind::Dlib).exists());
 }
 
 fn round3(x: f64) -> f64 {

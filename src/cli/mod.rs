@@ -19,7 +19,6 @@ use crate::commands::{
     embed, group, lookalike, measure, name, score, search, similarity, slideshow,
 };
 use crate::error::Result;
-use crate::face::embed::SAME_PERSON;
 use shared::{
     CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, positive_seconds, seconds,
 };
@@ -30,8 +29,8 @@ const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the insta
 /// Measures how long each actor is on screen in a video.
 ///
 /// Frontal faces are found with a face detector (CenterFace) and followed through each shot as
-/// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor and
-/// matched against the cast's photos, and once the video is seen each track is named by its
+/// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor (or,
+/// with --embedder arcface, ArcFace's) and matched against the cast's photos, and once the video is seen each track is named by its
 /// faces' mean distance to each actor. Tracks that match no one are grouped over the whole
 /// video into stable unknown_N labels. Appearances start and end at their frame. Screen time and each
 /// appearance per identity are written as CSV and JSON, a bar chart, a timeline, and a
@@ -53,8 +52,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Find the faces in photos and print each one's box, landmarks, score and 128-D embedding
-    /// as a JSON line: the way to check the models by hand, or to feed embeddings to other tools.
+    /// Find the faces in photos and print each one's box, landmarks, score and embedding (128
+    /// numbers from dlib's network, 512 from ArcFace's) as a JSON line: the way to check the models by hand, or to feed embeddings to other tools.
     #[command(after_help = EXIT_CODES)]
     Embed(EmbedArgs),
     /// For each face in a photo, left to right, the cast members who look most like it: to
@@ -64,12 +63,12 @@ enum Command {
     #[command(after_help = EXIT_CODES)]
     Lookalike(LookalikeArgs),
     /// Whether two photos show the same person: the distance between their largest faces, with
-    /// the verdict "same person" below 0.6 (the threshold dlib's network was trained for), else
-    /// "different people". A quick check of a cast photo, or of two people who look alike.
+    /// the verdict "same person" below the embedder's threshold (0.6 for dlib's network, what
+    /// it was trained for), else "different people". A quick check of a cast photo, or of two people who look alike.
     #[command(after_help = EXIT_CODES)]
     Similarity(SimilarityArgs),
     /// Sort a folder of photos by who is in them, without knowing anyone in advance: faces
-    /// closer than 0.55 are linked, linked faces form a person. Writes OUT/groups.csv (photo,
+    /// closer than 0.55 (with dlib's embedder) are linked, linked faces form a person. Writes OUT/groups.csv (photo,
     /// box, group per face); a good start for a cast folder (`--link` gives a folder per person).
     #[command(after_help = EXIT_CODES)]
     Group(GroupArgs),
@@ -126,9 +125,9 @@ pub struct LookalikeArgs {
     #[arg(long, value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub top: u64,
     /// Identities farther than this distance are not listed; a face with none within it
-    /// says so.
-    #[arg(long, value_name = "DISTANCE", default_value_t = SAME_PERSON, allow_negative_numbers = true, value_parser = distance)]
-    pub threshold: f32,
+    /// says so. Default: the embedder's same-person threshold (dlib 0.6).
+    #[arg(long, value_name = "DISTANCE", allow_negative_numbers = true, value_parser = distance)]
+    pub threshold: Option<f32>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -154,7 +153,8 @@ pub struct GroupArgs {
     /// Output folder for groups.csv and, with --link, the group folders.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Name a group after the cast member its faces are on average within 0.6 of; other
+    /// Name a group after the cast member its faces are on average within the same-person
+    /// threshold of (dlib 0.6); other
     /// groups are person_1, person_2, ... in photo order.
     #[arg(long, value_name = "DIR")]
     pub cast: Option<PathBuf>,
@@ -347,14 +347,15 @@ impl Cli {
                 embed::run(&args.engine.into_options(false), &args.images, out).map(|f| f == 0)
             }
             Command::Lookalike(args) => {
+                let engine = args.engine.into_options(false);
                 let options = LookalikeOptions {
                     photo: args.photo,
                     cast: args.cast.cast,
                     top: usize::try_from(args.top).unwrap_or(usize::MAX),
-                    threshold: args.threshold,
+                    threshold: args.threshold.unwrap_or(engine.thresholds().same_person),
                     json: args.json.json,
                 };
-                lookalike::run(&args.engine.into_options(false), &options, out).map(|_| true)
+                lookalike::run(&engine, &options, out).map(|_| true)
             }
             Command::Similarity(args) => {
                 let engine = args.engine.into_options(false);

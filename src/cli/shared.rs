@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::error::warn;
 use crate::face::detect::DetectOptions;
-use crate::face::embed::SAME_PERSON;
+use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::{self, Device, RuntimeOptions, default_models_dir};
 use crate::job::pipeline::JobOptions;
@@ -39,10 +39,12 @@ pub struct JsonArg {
 /// How faces are counted: shared by the single-video job and batches.
 #[derive(Args)]
 pub struct MeasureArgs {
-    /// Largest face-descriptor distance at which a face counts as a cast member. dlib's network
-    /// was trained for 0.6; lower is stricter (fewer false matches, more unknowns).
-    #[arg(long, value_name = "DISTANCE", default_value_t = SAME_PERSON, allow_negative_numbers = true, value_parser = distance)]
-    threshold: f32,
+    /// Largest face-descriptor distance at which a face counts as a cast member; lower is
+    /// stricter (fewer false matches, more unknowns). Default: the embedder's own, 0.6 for
+    /// dlib's network (what it was trained for), 1.24 for ArcFace (where 0.1% of pairs of
+    /// different people matched on labelled photos and frames; see the README).
+    #[arg(long, value_name = "DISTANCE", allow_negative_numbers = true, value_parser = distance)]
+    threshold: Option<f32>,
     /// Analyse every Nth frame (by timestamp); the frames between are looked at only where a
     /// face came or went, to find the frame it happened, so appearances start and end at the
     /// right frame at any stride. auto (the default) analyses about 5 frames per second of
@@ -99,6 +101,12 @@ pub struct EngineArgs {
     /// when CUDA cannot start, screentime says so and runs on the CPU.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
+    /// The network that turns a face into a descriptor. dlib (the default): dlib's ResNet,
+    /// CC0. arcface: InsightFace's ArcFace MobileFaceNet (w600k_mbf), trained on far more faces
+    /// for turned, aged and small faces: recognises more on hard footage; installed only by
+    /// `scripts/setup --arcface`, its weights are for non-commercial research only.
+    #[arg(long, value_enum, default_value_t = EmbedderKind::Dlib)]
+    embedder: EmbedderKind,
     /// CPU threads to use; the default is every core. More than the cores, or than the memory
     /// holds workers for, are not used (a warning says so).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one)]
@@ -137,6 +145,8 @@ impl EngineArgs {
                 models_dir: self.models,
                 device: self.device,
                 threads,
+                embedder: self.embedder,
+                quiet,
                 ..defaults
             },
             detect: DetectOptions {
@@ -153,8 +163,9 @@ impl MeasureArgs {
     /// the job's.
     pub fn into_options(self) -> (EngineOptions, JobOptions) {
         let engine = self.engine.into_options(self.quiet);
+        let thresholds = engine.thresholds();
         let job = JobOptions {
-            threshold: self.threshold,
+            threshold: self.threshold.unwrap_or(thresholds.same_person),
             stride: self.stride,
             // Set from the thread budget by the command, which knows how many videos share it
             // (`pipeline::share_threads`).
@@ -164,6 +175,7 @@ impl MeasureArgs {
                 detect_every: self.detect_every,
                 embed_every: self.embed_every,
                 pictures: !self.no_thumbnails,
+                uncertain: thresholds.uncertain,
             },
             min_screen_time: self.min_screen_time,
             debug_tracks: self.debug_tracks,
@@ -184,7 +196,7 @@ fn detect_size(text: &str) -> Result<u32, String> {
 }
 
 /// A descriptor distance: above 0 (nothing would match) and at most 2 (face descriptors are
-/// about unit length, so everyone would match everyone).
+/// about unit length, ArcFace's exactly, so everyone would match everyone).
 pub fn distance(text: &str) -> Result<f32, String> {
     number(text, "a number above 0 and at most 2", |d| {
         d > 0.0 && d <= 2.0

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::{load_cast, photo_faces, photos_in};
 use crate::error::{Error, Result};
-use crate::face::embed::{SAME_PERSON, distance};
+use crate::face::embed::{Thresholds, distance};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::files::names;
@@ -18,13 +18,6 @@ use crate::identity::cast::Cast;
 use crate::identity::cluster::single_linkage;
 use crate::identity::matching::ranked_identities;
 use crate::output::write;
-
-/// Faces closer than this are linked into one group by [`run`] (single linkage). On the knn
-/// photos of `../shared/data` (five people, 21 faces) every same-person pair that the grouping
-/// needs is at most 0.50 apart and every pair of different people at least 0.65: 0.55 sits in
-/// that gap with room on both sides. dlib's own 0.6 would be too close to 0.65 for a chain of
-/// links, where one false link merges two people.
-pub const GROUP_DISTANCE: f32 = 0.55;
 
 /// The group label of faces that belong to no group of at least `--min-photos` photos.
 pub const UNGROUPED: &str = "ungrouped";
@@ -92,10 +85,10 @@ impl Grouping {
 /// `screentime group PHOTOS --out DIR`: groups every face of every photo by person.
 ///
 /// Faces are taken in sorted photo order, left to right within a photo; two faces closer than
-/// [`GROUP_DISTANCE`] are linked, and a group is a connected set of links (single linkage), so
+/// the embedder's [`Thresholds::group`] are linked, and a group is a connected set of links (single linkage), so
 /// the result depends only on the photos, not on the order they were found in. Groups with
 /// faces in fewer than `min_photos` distinct photos are [`UNGROUPED`]. With a cast, a group whose
-/// faces are on average closer than 0.6 to a member's nearest photo takes the nearest such
+/// faces are on average closer than the embedder's same-person threshold (dlib 0.6) to a member's nearest photo takes the nearest such
 /// member's name (two groups may take the same name); the others are numbered `person_1`, ... in
 /// order of first appearance. Writes `OUT/groups.csv` atomically; with `link`, `OUT/<group>/`
 /// gets a symbolic link to each of the group's photos (an existing link of that name is
@@ -124,7 +117,12 @@ pub fn run(
         }
     }
 
-    let labels = label_groups(&faces, cast.as_ref(), options.min_photos);
+    let labels = label_groups(
+        &faces,
+        cast.as_ref(),
+        options.min_photos,
+        engine.thresholds(),
+    );
     let grouping = Grouping {
         faces: faces
             .iter()
@@ -209,13 +207,20 @@ pub fn run(
 }
 
 /// One label per face (same order): see [`run`].
+///
+/// dlib's link distance, 0.55: on the knn photos of `../shared/data` (five people, 21 faces)
+/// every same-person pair that the grouping needs is at most 0.50 apart and every pair of
+/// different people at least 0.65, and 0.55 sits in that gap with room on both sides. dlib's
+/// own 0.6 would be too close to 0.65 for a chain of links, where one false link merges two
+/// people. ArcFace's was measured the same way (`bench/calibrate.py`).
 fn label_groups(
     faces: &[(PathBuf, EmbeddedFace)],
     cast: Option<&Cast>,
     min_photos: usize,
+    thresholds: Thresholds,
 ) -> Vec<String> {
     let roots = single_linkage(faces.len(), |i, j| {
-        distance(&faces[i].1.descriptor, &faces[j].1.descriptor) < GROUP_DISTANCE
+        distance(&faces[i].1.descriptor, &faces[j].1.descriptor) < thresholds.group
     });
 
     let mut labels = vec![UNGROUPED.to_string(); faces.len()];
@@ -232,7 +237,13 @@ fn label_groups(
             continue;
         }
         let name = cast
-            .and_then(|cast| cast_name(cast, members.iter().map(|&i| &faces[i].1)))
+            .and_then(|cast| {
+                cast_name(
+                    cast,
+                    members.iter().map(|&i| &faces[i].1),
+                    thresholds.same_person,
+                )
+            })
             .unwrap_or_else(|| {
                 numbered += 1;
                 format!("person_{numbered}")
@@ -245,8 +256,12 @@ fn label_groups(
 }
 
 /// The cast member whose nearest photo is on average closest to these faces, when that mean is
-/// below [`SAME_PERSON`].
-fn cast_name<'a>(cast: &Cast, faces: impl Iterator<Item = &'a EmbeddedFace>) -> Option<String> {
+/// below `same_person`.
+fn cast_name<'a>(
+    cast: &Cast,
+    faces: impl Iterator<Item = &'a EmbeddedFace>,
+    same_person: f32,
+) -> Option<String> {
     let mut totals: Vec<(&str, f32)> = Vec::new();
     let mut count = 0;
     for face in faces {
@@ -261,7 +276,7 @@ fn cast_name<'a>(cast: &Cast, faces: impl Iterator<Item = &'a EmbeddedFace>) -> 
     totals
         .into_iter()
         .map(|(name, total)| (name, total / count as f32))
-        .filter(|&(_, mean)| mean < SAME_PERSON)
+        .filter(|&(_, mean)| mean < same_person)
         .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)))
         .map(|(name, _)| name.to_string())
 }

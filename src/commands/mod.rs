@@ -68,7 +68,9 @@ pub fn measure_into(
     };
     let models = Models {
         detector_sha256: runtime.model_sha256(Model::Detector).into(),
-        embedder_sha256: runtime.model_sha256(Model::Embedder).into(),
+        embedder_sha256: runtime.embedder_sha256().into(),
+        embedder: runtime.embedder(),
+        embedder_licence: runtime.embedder().licence(),
     };
     let options = WriteOptions {
         settings,

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::commands::largest_face;
 use crate::error::{Error, Result, warn};
-use crate::face::embed::{SAME_PERSON, distance};
+use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
-use crate::face::runtime::{Model, Runtime};
+use crate::face::runtime::Runtime;
 use crate::job::aggregate::{Interval, TOUCHING, union};
 use crate::job::result::Segment;
 use crate::output::result_dir::{self, ResultDir};
@@ -180,7 +180,7 @@ fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
 
 /// `screentime search --photo PHOTO RESULTS...`: in each title, the identity (named or
 /// unknown_N) whose mean descriptor is closest to the largest face of `photo`, if it is the
-/// same person (closer than [`SAME_PERSON`]), with its appearances. A title measured with
+/// same person (closer than the embedder's same-person threshold), with its appearances. A title measured with
 /// another embedder than the one installed is an error; one measured before identities'
 /// descriptors were kept is skipped with a warning.
 pub fn by_photo(
@@ -191,7 +191,8 @@ pub fn by_photo(
 ) -> Result<Vec<Found>> {
     let runtime = Runtime::new(engine.runtime.clone())?;
     let face = largest_face(&mut Engine::new(&runtime, engine.detect)?, photo)?;
-    let embedder = runtime.model_sha256(Model::Embedder);
+    let embedder = runtime.embedder_sha256();
+    let same_person = engine.thresholds().same_person;
     let mut found = Vec::new();
     for title in titles(results)? {
         let report = title.folder.report();
@@ -204,14 +205,22 @@ pub fn by_photo(
             ));
             continue;
         };
-        let made_by = identities.models.map(|m| m.embedder_sha256);
-        if made_by.as_deref() != Some(embedder) {
+        let Some(made_by) = identities.models else {
+            return Err(Error::input(
+                &report,
+                "damaged: it holds descriptors but not the embedder that made them",
+            ));
+        };
+        if made_by.embedder_sha256 != embedder {
+            let name = made_by.embedder.unwrap_or_else(|| "dlib".into());
             return Err(Error::input(
                 &report,
                 format!(
-                    "made with another face embedder (sha256 {}) than the one installed \
-                     ({embedder}): its descriptors cannot be compared with the photo's",
-                    made_by.as_deref().unwrap_or("not recorded")
+                    "made with another face embedder ({name}, sha256 {}) than this search's \
+                     ({}, {embedder}): its descriptors cannot be compared with the photo's \
+                     (search with --embedder {name}, or measure the video again)",
+                    made_by.embedder_sha256,
+                    runtime.embedder().name()
                 ),
             ));
         }
@@ -228,7 +237,7 @@ pub fn by_photo(
                 ));
             }
             let d = distance(&face.descriptor, &descriptor);
-            if d < SAME_PERSON && nearest.as_ref().is_none_or(|(_, best)| d < *best) {
+            if d < same_person && nearest.as_ref().is_none_or(|(_, best)| d < *best) {
                 nearest = Some((identity, d));
             }
         }
@@ -268,7 +277,7 @@ pub fn by_photo(
     print_table(out, &header, 2, &rows)?;
     if found.is_empty() {
         eprintln!(
-            "the person in {} is in none of these results (no identity within {SAME_PERSON})",
+            "the person in {} is in none of these results (no identity within {same_person})",
             photo.display()
         );
     }

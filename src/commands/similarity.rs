@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::commands::largest_face;
 use crate::error::{Error, Result};
-use crate::face::embed::{SAME_PERSON, distance};
+use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::output::write;
@@ -19,7 +19,7 @@ pub struct Similarity {
     pub b: PathBuf,
     /// Between the largest face of each photo.
     pub distance: f32,
-    /// `distance` below [`SAME_PERSON`].
+    /// `distance` below the embedder's same-person threshold.
     pub same_person: bool,
     /// "same person" or "different people".
     pub verdict: &'static str,
@@ -38,7 +38,8 @@ pub fn run(
     let face_a = largest_face(&mut faces_engine, a)?;
     let face_b = largest_face(&mut faces_engine, b)?;
     let d = distance(&face_a.descriptor, &face_b.descriptor);
-    let same_person = d < SAME_PERSON;
+    let threshold = engine.thresholds().same_person;
+    let same_person = d < threshold;
     let result = Similarity {
         a: a.to_path_buf(),
         b: b.to_path_buf(),
@@ -55,7 +56,7 @@ pub fn run(
     } else {
         writeln!(
             out,
-            "distance {:.3} (same person below {SAME_PERSON}): {}",
+            "distance {:.3} (same person below {threshold}): {}",
             d, result.verdict
         )
         .map_err(Error::stdout)?;

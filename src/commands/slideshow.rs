@@ -14,7 +14,6 @@ use jiff::tz::TimeZone;
 
 use crate::commands::{load_cast, photo_faces, photos_in};
 use crate::error::{Error, Result};
-use crate::face::embed::SAME_PERSON;
 use crate::face::engine::{Engine, EngineOptions, load_image};
 use crate::face::runtime::Runtime;
 use crate::identity::matching::Identifier;
@@ -50,8 +49,8 @@ pub struct Slide {
 }
 
 /// `screentime slideshow`: finds the photos under `options.photos` with a face of
-/// `options.person` (a face whose closest cast member is that person, within
-/// [`SAME_PERSON`]), orders them by date (then path), and writes them as a video, each photo
+/// `options.person` (a face whose closest cast member is that person, within the embedder's
+/// same-person threshold), orders them by date (then path), and writes them as a video, each photo
 /// letterboxed into [`FRAME`] (the whole photo, so every face stays in the frame) for
 /// `seconds_per_photo`. Prints each photo with its date, in show order. An unreadable photo is
 /// reported and skipped; none of the person is an error, and so is an `out` that exists.
@@ -64,7 +63,7 @@ pub fn run(
     let mut video = VideoWriter::create(&options.out, FRAME, FPS)?;
     let runtime = Runtime::new(engine.runtime.clone())?;
     let cast = load_cast(&runtime, engine, &options.cast, options.quiet)?;
-    let identifier = Identifier::new(&cast, SAME_PERSON);
+    let identifier = Identifier::new(&cast, engine.thresholds().same_person);
     let Some(person) = (identifier.actors().iter()).position(|a| *a == options.person) else {
         return Err(Error::input(
             &options.cast,

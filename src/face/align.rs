@@ -1,7 +1,8 @@
-//! Face alignment: the 150x150 "chip" dlib's embedder was trained on.
+//! Face alignment: the "chip" each embedder was trained on.
 //!
 //! In: an RGB image and a face's 5 dlib landmarks ([`crate::face::landmarks`]). Out: the 150x150 RGB
-//! chip dlib's `get_face_chip(image, shape, 150, 0.25)` cuts, pixel for pixel.
+//! chip dlib's `get_face_chip(image, shape, 150, 0.25)` cuts, pixel for pixel ([`align`]). For
+//! ArcFace, [`arcface_chip`] cuts InsightFace's 112x112 chip from the detector's own landmarks.
 //!
 //! dlib fits a similarity transform (rotation, uniform scale, shift) from its 5-point mean face
 //! to the landmarks, which gives the chip's rectangle and angle in the image. A chip much
@@ -95,27 +96,7 @@ fn chip_location(parts: &Parts) -> (Rect, f64) {
         .map(|p| p.map(|c| (PADDING + c as f64) / (2.0 * PADDING + 1.0) * size))
         .collect();
     let targets: Vec<Point> = parts.iter().map(|p| p.map(f64::from)).collect();
-    // Least-squares similarity from the chip's points to the image's: x' = a x - b y + tx.
-    let n = template.len() as f64;
-    let mean = |points: &[Point]| -> Point {
-        let sum = points
-            .iter()
-            .fold([0.0, 0.0], |s, p| [s[0] + p[0], s[1] + p[1]]);
-        [sum[0] / n, sum[1] / n]
-    };
-    let (from, to) = (mean(&template), mean(&targets));
-    let (mut dot, mut cross, mut norm) = (0.0, 0.0, 0.0);
-    for (p, q) in template.iter().zip(&targets) {
-        let (px, py, qx, qy) = (p[0] - from[0], p[1] - from[1], q[0] - to[0], q[1] - to[1]);
-        dot += px * qx + py * qy;
-        cross += px * qy - py * qx;
-        norm += px * px + py * py;
-    }
-    let (a, b) = (dot / norm, cross / norm);
-    let (tx, ty) = (
-        to[0] - (a * from[0] - b * from[1]),
-        to[1] - (b * from[0] + a * from[1]),
-    );
+    let [a, b, tx, ty] = similarity(&template, &targets);
     let half = size / 2.0;
     let center = [a * half - b * half + tx, b * half + a * half + ty];
     // dlib's centered_drect: `side` wide counting both edges in.
@@ -127,6 +108,81 @@ fn chip_location(parts: &Parts) -> (Rect, f64) {
         bottom: center[1] + reach,
     };
     (rect, b.atan2(a))
+}
+
+/// The least-squares similarity transform (rotation, uniform scale, shift; no reflection) taking
+/// points `from` to points `to`, as `[a, b, tx, ty]`: x' = a x - b y + tx, y' = b x + a y + ty.
+/// This is Umeyama's estimate in two dimensions, which dlib and InsightFace both use.
+fn similarity(from: &[Point], to: &[Point]) -> [f64; 4] {
+    let n = from.len() as f64;
+    let mean = |points: &[Point]| -> Point {
+        let sum = points
+            .iter()
+            .fold([0.0, 0.0], |s, p| [s[0] + p[0], s[1] + p[1]]);
+        [sum[0] / n, sum[1] / n]
+    };
+    let (f, t) = (mean(from), mean(to));
+    let (mut dot, mut cross, mut norm) = (0.0, 0.0, 0.0);
+    for (p, q) in from.iter().zip(to) {
+        let (px, py, qx, qy) = (p[0] - f[0], p[1] - f[1], q[0] - t[0], q[1] - t[1]);
+        dot += px * qx + py * qy;
+        cross += px * qy - py * qx;
+        norm += px * px + py * py;
+    }
+    let (a, b) = (dot / norm, cross / norm);
+    [
+        a,
+        b,
+        t[0] - (a * f[0] - b * f[1]),
+        t[1] - (b * f[0] + a * f[1]),
+    ]
+}
+
+/// Side of ArcFace's chip.
+pub const ARCFACE_CHIP_SIZE: u32 = 112;
+
+/// InsightFace's 5-point template for its 112x112 chips (`arcface_dst`): image-left eye,
+/// image-right eye, nose tip, image-left and image-right mouth corner, as CenterFace orders its
+/// landmarks.
+const ARCFACE_TEMPLATE: [Point; 5] = [
+    [38.2946, 51.6963],
+    [73.5318, 51.5014],
+    [56.0252, 71.7366],
+    [41.5493, 92.3655],
+    [70.7299, 92.2041],
+];
+
+/// ArcFace's 112x112 chip of the face with these detector landmarks, cut as InsightFace cuts
+/// it (`face_align.norm_crop`): the similarity transform from the landmarks to its template
+/// (fitted in that direction, as `estimate_norm` fits it), then each chip pixel sampled
+/// bilinearly at its inverse (OpenCV's `warpAffine`: pixel centres at whole coordinates, black
+/// outside the image, rounded). No pyramid: the network was trained on chips cut this way.
+pub fn arcface_chip(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
+    let points: Vec<Point> = landmarks.iter().map(|p| p.map(f64::from)).collect();
+    let [a, b, tx, ty] = similarity(&points, &ARCFACE_TEMPLATE);
+    // The inverse of x' = a x - b y + tx, y' = b x + a y + ty.
+    let scale = a * a + b * b;
+    let (ia, ib) = (a / scale, -b / scale);
+    let (width, height) = (image.width() as i64, image.height() as i64);
+    let at = |x: i64, y: i64| -> [f64; 3] {
+        if x < 0 || y < 0 || x >= width || y >= height {
+            return [0.0; 3];
+        }
+        image.get_pixel(x as u32, y as u32).0.map(f64::from)
+    };
+    RgbImage::from_fn(ARCFACE_CHIP_SIZE, ARCFACE_CHIP_SIZE, |u, v| {
+        let (du, dv) = (u as f64 - tx, v as f64 - ty);
+        let (x, y) = (ia * du - ib * dv, ib * du + ia * dv);
+        let (left, top) = (x.floor(), y.floor());
+        let (fx, fy) = (x - left, y - top);
+        let (l, t) = (left as i64, top as i64);
+        let (tl, tr, bl, br) = (at(l, t), at(l + 1, t), at(l, t + 1), at(l + 1, t + 1));
+        Rgb(std::array::from_fn(|c| {
+            let value = (1.0 - fy) * ((1.0 - fx) * tl[c] + fx * tr[c])
+                + fy * ((1.0 - fx) * bl[c] + fx * br[c]);
+            value.round().clamp(0.0, 255.0) as u8
+        }))
+    })
 }
 
 /// dlib's `extract_image_chip` for one chip.

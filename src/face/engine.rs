@@ -1,8 +1,9 @@
 //! The face engine for still images: detect -> landmarks -> align -> embed.
 //!
 //! In: an image file (or a decoded RGB image). Out: every face found, each with its box,
-//! landmarks, score and 128-D descriptor. CenterFace finds the faces; dlib's own 5-point
-//! landmarks, placed from CenterFace's, cut the chip the embedder was trained on. The video job, cast enrolment and the photo commands
+//! landmarks, score and descriptor (128-D with dlib's embedder, 512-D with ArcFace). CenterFace finds the faces; dlib's own 5-point
+//! landmarks, placed from CenterFace's, cut the chip dlib's embedder was trained on; ArcFace's chip
+//! is cut from CenterFace's own landmarks, as InsightFace cuts it. The video job, cast enrolment and the photo commands
 //! all go through this one path, so a face in a cast photo and the same face in a frame get
 //! the same treatment.
 
@@ -13,9 +14,9 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::face::align::align;
+use crate::face::align::{align, arcface_chip};
 use crate::face::detect::{BBox, DetectOptions, Detector, Face};
-use crate::face::embed::{Descriptor, Embedder};
+use crate::face::embed::{Descriptor, Embedder, EmbedderKind, Thresholds};
 use crate::face::landmarks::{ShapePredictor, dlib_box};
 use crate::face::runtime::{Runtime, RuntimeOptions};
 
@@ -26,6 +27,13 @@ pub struct EngineOptions {
     pub detect: DetectOptions,
 }
 
+impl EngineOptions {
+    /// The chosen embedder's distances.
+    pub fn thresholds(&self) -> Thresholds {
+        self.runtime.embedder.thresholds()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EmbeddedFace {
     pub face: Face,
@@ -34,7 +42,8 @@ pub struct EmbeddedFace {
 
 pub struct Engine {
     detector: Detector,
-    landmarks: Arc<ShapePredictor>,
+    /// dlib's shape predictor, for dlib's chips only.
+    landmarks: Option<Arc<ShapePredictor>>,
     embedder: Embedder,
 }
 
@@ -42,7 +51,10 @@ impl Engine {
     pub fn new(runtime: &Runtime, detect: DetectOptions) -> Result<Engine> {
         Ok(Engine {
             detector: Detector::new(runtime, detect)?,
-            landmarks: runtime.shape_predictor()?,
+            landmarks: match runtime.embedder() {
+                EmbedderKind::Dlib => Some(runtime.shape_predictor()?),
+                EmbedderKind::Arcface => None,
+            },
             embedder: Embedder::new(runtime)?,
         })
     }
@@ -71,10 +83,18 @@ impl Engine {
         self.detector.detect_in(image, region, max_side)
     }
 
-    /// The 150x150 chip the embedder sees for a face found in `image`: dlib's landmarks,
-    /// placed from the detector's, and dlib's alignment.
+    /// The chip the embedder sees for a face found in `image`: for dlib's, dlib's landmarks,
+    /// placed from the detector's, and dlib's 150x150 alignment; for ArcFace's, its 112x112
+    /// template fitted to the detector's landmarks.
     pub fn chip(&self, image: &RgbImage, face: &Face) -> RgbImage {
-        align(image, &self.landmarks.predict(image, &dlib_box(face)))
+        match &self.landmarks {
+            Some(landmarks) => align(image, &landmarks.predict(image, &dlib_box(face))),
+            None => arcface_chip(image, &face.landmarks),
+        }
+    }
+
+    pub fn embedder(&self) -> EmbedderKind {
+        self.embedder.kind()
     }
 
     /// Aligns and embeds faces found in `image`, in one batch.

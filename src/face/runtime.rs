@@ -2,8 +2,8 @@
 //! sessions.
 //!
 //! In: the models folder written by `scripts/setup` (its `manifest.json` holds the sha256 of every
-//! file) and [`RuntimeOptions`] (device, threads). Out: ONNX Runtime sessions for the detector and
-//! the embedder, with the settings that measured fastest on a busy 2-core machine: optimization
+//! file) and [`RuntimeOptions`] (embedder, device, threads). Out: ONNX Runtime sessions for the
+//! detector and the chosen embedder, with the settings that measured fastest on a busy 2-core machine: optimization
 //! level All and no spinning of idle intra-op threads.
 
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights, SessionBui
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::face::embed::EmbedderKind;
 use crate::face::landmarks::ShapePredictor;
 
 /// Where inference runs.
@@ -33,9 +34,9 @@ pub enum Device {
 pub enum Model {
     /// CenterFace: faces with 5 landmarks.
     Detector,
-    /// dlib ResNet v1: 128-D face descriptors.
-    Embedder,
-    /// dlib's 5-point shape predictor, which places the embedder's chips (not an ONNX model).
+    /// Face descriptors: dlib's ResNet v1 or ArcFace.
+    Embedder(EmbedderKind),
+    /// dlib's 5-point shape predictor, which places dlib's chips (not an ONNX model).
     Landmarks,
 }
 
@@ -43,8 +44,16 @@ impl Model {
     pub fn file_name(self) -> &'static str {
         match self {
             Model::Detector => "centerface.onnx",
-            Model::Embedder => "dlib_resnet_v1.onnx",
+            Model::Embedder(kind) => kind.file_name(),
             Model::Landmarks => "shape_predictor_5_face_landmarks.dat",
+        }
+    }
+
+    /// The setup that installs it.
+    fn setup_command(self) -> &'static str {
+        match self {
+            Model::Embedder(kind) => kind.setup_command(),
+            Model::Detector | Model::Landmarks => "scripts/setup",
         }
     }
 }
@@ -58,6 +67,10 @@ pub struct RuntimeOptions {
     pub device: Device,
     /// Intra-op threads for each session.
     pub threads: usize,
+    /// Which network embeds faces.
+    pub embedder: EmbedderKind,
+    /// Say nothing on stderr but errors (no note of the embedder's licence).
+    pub quiet: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -67,6 +80,8 @@ impl Default for RuntimeOptions {
             library: env_path("SCREENTIME_ORT_LIB"),
             device: Device::Cpu,
             threads: thread_limit().threads,
+            embedder: EmbedderKind::default(),
+            quiet: false,
         }
     }
 }
@@ -171,8 +186,8 @@ impl Runtime {
         let dir = &options.models_dir;
         let manifest = read_manifest(dir)?;
         let mut hashes = BTreeMap::new();
-        for model in [Model::Detector, Model::Embedder, Model::Landmarks] {
-            hashes.insert(model, verify(dir, model.file_name(), &manifest)?);
+        for model in Runtime::models(options.embedder) {
+            hashes.insert(model, verify(dir, model, &manifest)?);
         }
 
         let library = options
@@ -180,6 +195,9 @@ impl Runtime {
             .clone()
             .unwrap_or_else(|| default_library(dir, options.device));
         let environment = load_library(&library)?;
+        if options.embedder != EmbedderKind::Dlib && !options.quiet {
+            note_licence(options.embedder);
+        }
         Ok(Runtime {
             environment,
             prepacked: PrepackedWeights::new(),
@@ -189,17 +207,42 @@ impl Runtime {
         })
     }
 
+    /// The models a run with `embedder` loads: the detector, the embedder and, for dlib's
+    /// chips, dlib's landmarks.
+    fn models(embedder: EmbedderKind) -> Vec<Model> {
+        let mut models = vec![Model::Detector, Model::Embedder(embedder)];
+        if embedder == EmbedderKind::Dlib {
+            models.push(Model::Landmarks);
+        }
+        models
+    }
+
     /// The sha256 of a model file, as verified at start.
     pub fn model_sha256(&self, model: Model) -> &str {
         &self.hashes[&model]
     }
 
-    /// What a face's descriptor depends on besides its pixels: the landmark model that places
-    /// the chip and the embedder that reads it. Embeddings made with another fingerprint (a
-    /// cached cast) must be made again.
+    /// The embedder this runtime loads.
+    pub fn embedder(&self) -> EmbedderKind {
+        self.options.embedder
+    }
+
+    /// The sha256 of the embedder's model file.
+    pub fn embedder_sha256(&self) -> &str {
+        self.model_sha256(Model::Embedder(self.embedder()))
+    }
+
+    /// What a face's descriptor depends on besides its pixels: the models that place the chip
+    /// and the embedder that reads it. Embeddings made with another fingerprint (a cached
+    /// cast) must be made again.
     pub fn embedding_fingerprint(&self) -> String {
         let mut hasher = Sha256::new();
-        for model in [Model::Landmarks, Model::Embedder] {
+        let chip = match self.embedder() {
+            // dlib's landmarks place its chips; ArcFace's come from the detector's landmarks.
+            EmbedderKind::Dlib => Model::Landmarks,
+            EmbedderKind::Arcface => Model::Detector,
+        };
+        for model in [chip, Model::Embedder(self.embedder())] {
             hasher.update(self.model_sha256(model));
         }
         format!("{:x}", hasher.finalize())
@@ -302,6 +345,20 @@ fn default_library(dir: &Path, device: Device) -> PathBuf {
     cpu
 }
 
+/// Results made with an embedder whose weights come with terms come under them: said once per
+/// run, once the models are loaded (report.json records it too).
+fn note_licence(embedder: EmbedderKind) {
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    NOTED.call_once(|| {
+        eprintln!(
+            "note: --embedder {}: {}; licence: {}",
+            embedder.name(),
+            embedder.model(),
+            embedder.licence()
+        )
+    });
+}
+
 /// Every session would say it again; once per run is enough.
 fn warn_once(message: &str) {
     static WARNED: std::sync::Once = std::sync::Once::new();
@@ -349,21 +406,23 @@ fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>> {
     Ok(manifest.files)
 }
 
-/// Returns the file's sha256 after checking it against the manifest.
-fn verify(dir: &Path, name: &str, manifest: &BTreeMap<String, String>) -> Result<String> {
+/// Returns the model file's sha256 after checking it against the manifest.
+fn verify(dir: &Path, model: Model, manifest: &BTreeMap<String, String>) -> Result<String> {
+    let name = model.file_name();
     let path = dir.join(name);
     let expected = manifest
         .get(&format!("models/{name}"))
         .ok_or_else(|| Error::Models {
             path: dir.join("manifest.json"),
-            reason: format!("lists no {name}: run scripts/setup"),
+            reason: format!("lists no {name}: run {}", model.setup_command()),
         })?;
     let actual = sha256_file(&path)?;
     if &actual != expected {
         return Err(Error::Models {
             path,
             reason: format!(
-                "sha256 {actual} does not match the manifest ({expected}): the file is damaged or was replaced; run scripts/setup"
+                "sha256 {actual} does not match the manifest ({expected}): the file is damaged or was replaced; run {}",
+                model.setup_command()
             ),
         });
     }

@@ -2,14 +2,16 @@
 //!
 //! In: a folder with one sub-folder of photos per actor (`cast/Tom Cruise/*.jpg`) and/or single
 //! photos named after the actor (`cast/Tom Cruise.jpg`), or an embeddings file written by an
-//! earlier run. Out: a [`Cast`]: each actor's name with the 128-D descriptor of the largest face
-//! in each of their photos.
+//! earlier run. Out: a [`Cast`]: each actor's name with the descriptor of the largest face in
+//! each of their photos.
 //!
 //! Embedding photos is the slow part, so the result is cached beside the photos in
-//! `screentime-cast.json`, keyed by each photo's sha256 and the embedding models' (landmarks and
-//! embedder, [`Runtime::embedding_fingerprint`]): a second run
-//! embeds nothing, and an edited or added photo is embedded alone. That file is also a cast on
-//! its own (`--cast cast/screentime-cast.json`): 128 numbers per face, no photos needed.
+//! `screentime-cast.json` (`screentime-cast-arcface.json` for ArcFace's, so that runs with
+//! either embedder keep their own), keyed by each photo's sha256 and the embedding models'
+//! ([`Runtime::embedding_fingerprint`]): a second run embeds nothing, and an edited or added
+//! photo is embedded alone. That file is also a cast on its own
+//! (`--cast cast/screentime-cast.json`): 128 numbers per face (512 for ArcFace), no photos
+//! needed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,14 +21,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::face::detect::DetectOptions;
-use crate::face::embed::{DESCRIPTOR_LEN, Descriptor};
+use crate::face::embed::{Descriptor, EmbedderKind};
 use crate::face::engine::{EmbeddedFace, Engine, load_image, padded};
 use crate::face::runtime::{Runtime, sha256_file};
 use crate::files::atomic::{write_bytes, write_json};
 use crate::files::names;
 
-/// The embeddings file kept beside the cast photos.
-pub const CACHE_FILE: &str = "screentime-cast.json";
+/// The embeddings file kept beside the cast photos, one per embedder.
+pub fn cache_file(embedder: EmbedderKind) -> &'static str {
+    match embedder {
+        EmbedderKind::Dlib => "screentime-cast.json",
+        EmbedderKind::Arcface => "screentime-cast-arcface.json",
+    }
+}
+
+fn is_cache_file(name: &str) -> bool {
+    [EmbedderKind::Dlib, EmbedderKind::Arcface]
+        .into_iter()
+        .any(|kind| cache_file(kind) == name)
+}
 const FORMAT: &str = "screentime-cast 1";
 const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "webp", "bmp"];
 
@@ -96,7 +109,12 @@ pub fn load(path: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<Cas
                  the screentime-cast.json made from one",
             )
         })?;
-        parse_cast_file(path, &text, &runtime.embedding_fingerprint())?
+        parse_cast_file(
+            path,
+            &text,
+            &runtime.embedding_fingerprint(),
+            runtime.embedder(),
+        )?
     } else {
         return Err(cast_error(path, "no such folder or file"));
     };
@@ -177,8 +195,8 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
             "no photos: expected one sub-folder of photos per actor, or photos named after actors",
         ));
     }
-    let cache_path = dir.join(CACHE_FILE);
-    let previous = match read_cache(&cache_path) {
+    let cache_path = dir.join(cache_file(runtime.embedder()));
+    let previous = match read_cache(&cache_path, runtime.embedder()) {
         Ok(Some(cache)) if cache.embedder_sha256 == embedder => cache.photos,
         _ => Vec::new(), // absent, stale or damaged: rebuilt below
     };
@@ -226,7 +244,7 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
                     photo: relative,
                     sha256,
                     faces_found: faces.len(),
-                    descriptor: largest.map(|f| f.descriptor.to_vec()),
+                    descriptor: largest.map(|f| f.descriptor.clone()),
                 });
             }
             Err(err) => unreadable.push(format!("{err}; photo skipped")),
@@ -283,12 +301,10 @@ fn from_cached(dir: &Path, photos: &[CachedPhoto]) -> Cast {
                         photo.name
                     ));
                 }
-                let mut descriptor = [0.0; DESCRIPTOR_LEN];
-                descriptor.copy_from_slice(d);
                 faces.push(CastFace {
                     name: photo.name.clone(),
                     photo: photo.photo.clone(),
-                    descriptor,
+                    descriptor: d.clone(),
                 });
             }
         }
@@ -297,9 +313,15 @@ fn from_cached(dir: &Path, photos: &[CachedPhoto]) -> Cast {
 }
 
 /// A cast embeddings file (the `screentime-cast.json` a cast folder gets) as a cast on its own.
-/// `path` names the file in errors; its embeddings must come from the embedder with this hash.
-pub fn parse_cast_file(path: &Path, text: &str, embedder_sha256: &str) -> Result<Cast> {
-    let cache = parse_cache(path, text)?;
+/// `path` names the file in errors; its embeddings must come from `embedder`, whose models have
+/// this fingerprint.
+pub fn parse_cast_file(
+    path: &Path,
+    text: &str,
+    embedder_sha256: &str,
+    embedder: EmbedderKind,
+) -> Result<Cast> {
+    let cache = parse_cache(path, text, embedder)?;
     if cache.embedder_sha256 != embedder_sha256 {
         return Err(cast_error(
             path,
@@ -313,9 +335,9 @@ pub fn parse_cast_file(path: &Path, text: &str, embedder_sha256: &str) -> Result
 }
 
 /// None when the file does not exist; an error when it exists but is not a valid cast file.
-fn read_cache(path: &Path) -> Result<Option<CacheFile>> {
+fn read_cache(path: &Path, embedder: EmbedderKind) -> Result<Option<CacheFile>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_cache(path, &text).map(Some),
+        Ok(text) => parse_cache(path, &text, embedder).map(Some),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(Error::Io {
             path: path.to_path_buf(),
@@ -324,7 +346,7 @@ fn read_cache(path: &Path) -> Result<Option<CacheFile>> {
     }
 }
 
-fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
+fn parse_cache(path: &Path, text: &str, embedder: EmbedderKind) -> Result<CacheFile> {
     let cache: CacheFile = serde_json::from_str(text)
         .map_err(|e| cast_error(path, &format!("not a screentime cast file: {e}")))?;
     if cache.format != FORMAT {
@@ -341,7 +363,8 @@ fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
     {
         return Err(cast_error(path, &format!("actor name {reason}")));
     }
-    let valid = |d: &Vec<f32>| d.len() == DESCRIPTOR_LEN && d.iter().all(|v| v.is_finite());
+    let len = embedder.descriptor_len();
+    let valid = |d: &Vec<f32>| d.len() == len && d.iter().all(|v| v.is_finite());
     if let Some(bad) = cache
         .photos
         .iter()
@@ -349,10 +372,7 @@ fn parse_cache(path: &Path, text: &str) -> Result<CacheFile> {
     {
         return Err(cast_error(
             path,
-            &format!(
-                "{}: descriptor is not {DESCRIPTOR_LEN} finite numbers",
-                bad.photo
-            ),
+            &format!("{}: descriptor is not {len} finite numbers", bad.photo),
         ));
     }
     Ok(cache)
@@ -376,7 +396,7 @@ fn list_photos(dir: &Path) -> Result<(ActorPhotos, Vec<String>)> {
         )
     };
     for entry in sorted_entries(dir)? {
-        if is_hidden(&entry) || file_name(&entry) == CACHE_FILE {
+        if is_hidden(&entry) || is_cache_file(&file_name(&entry)) {
             continue;
         }
         if entry.is_dir() {

@@ -1,6 +1,6 @@
 //! Identity: who a face is.
 //!
-//! In: 128-D descriptors. Out: the closest cast member and their distance ([`Identifier`]), and
+//! In: face descriptors (all from one embedder). Out: the closest cast member and their distance ([`Identifier`]), and
 //! for faces that matched no one, groups of the same stranger
 //! ([`crate::identity::cluster::cluster_strangers`]).
 //!
@@ -11,7 +11,7 @@
 //! three closest and 0.61 over all five, while every true match's track averages at most 0.58
 //! over five.
 
-use crate::face::embed::{DESCRIPTOR_LEN, Descriptor, distance, squared_distance};
+use crate::face::embed::{Descriptor, distance, squared_distance};
 use crate::identity::cast::Cast;
 use crate::identity::cluster::cluster_strangers;
 use crate::track::Nearest;
@@ -25,18 +25,21 @@ pub const CAST_NEIGHBOURS: usize = 5;
 struct Gallery {
     descriptors: Vec<f32>,
     owners: Vec<usize>,
+    /// Numbers per descriptor (the embedder's).
+    len: usize,
 }
 
 impl Gallery {
     fn push(&mut self, owner: usize, descriptor: &Descriptor) {
         self.descriptors.extend_from_slice(descriptor);
         self.owners.push(owner);
+        self.len = descriptor.len();
     }
 
     /// Per owner, in owner order, the mean distance to its [`CAST_NEIGHBOURS`] closest
     /// descriptors (every owner has at least one).
     fn owner_distances(&self, query: &Descriptor) -> Vec<f32> {
-        let mut descriptors = self.descriptors.chunks_exact(DESCRIPTOR_LEN);
+        let mut descriptors = self.descriptors.chunks_exact(self.len.max(1));
         self.owners
             .chunk_by(|a, b| a == b)
             .map(|run| mean_of_closest(descriptors.by_ref().take(run.len()), query))
@@ -49,7 +52,7 @@ impl Gallery {
     /// matters with a cast of many thousands of photos.
     fn nearest_owner(&self, query: &Descriptor) -> Option<(usize, f32)> {
         let mut best: Option<(usize, f32)> = None;
-        let mut descriptors = self.descriptors.chunks_exact(DESCRIPTOR_LEN);
+        let mut descriptors = self.descriptors.chunks_exact(self.len.max(1));
         for run in self.owners.chunk_by(|a, b| a == b) {
             let mean = mean_of_closest(descriptors.by_ref().take(run.len()), query);
             if best.is_none_or(|(_, b)| mean < b) {
@@ -299,7 +302,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
             .iter()
             .map(|&i| {
                 (
-                    mean_descriptor(tracks[i].samples),
+                    mean_descriptor(tracks[i].samples, identifier),
                     tracks[i].first,
                     tracks[i].last,
                 )
@@ -334,10 +337,13 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
 }
 
 /// The quality-weighted mean of embedded faces' descriptors: a track's (what strangers are
-/// grouped by), or an identity's (what `search --photo` matches a photo against). All zeros for
-/// no faces.
-pub fn mean_descriptor<'a>(samples: impl IntoIterator<Item = &'a Sample> + Clone) -> Descriptor {
-    let mut mean = [0.0f32; DESCRIPTOR_LEN];
+/// grouped by), or an identity's (what `search --photo` matches a photo against). All zeros (far
+/// from every face) for no faces.
+pub fn mean_descriptor<'a>(
+    samples: impl IntoIterator<Item = &'a Sample> + Clone,
+    identifier: &Identifier,
+) -> Descriptor {
+    let mut mean = vec![0.0f32; identifier.cast.len];
     let total: f32 = (samples.clone().into_iter())
         .map(|s| s.quality.max(f32::EPSILON))
         .sum();
@@ -396,7 +402,7 @@ mod tests {
         let mut far = descriptor(0, 1.0);
         far[1] = 0.7;
         let cast = Cast {
-            faces: vec![photo(near), photo(far), photo(far)],
+            faces: vec![photo(near), photo(far.clone()), photo(far)],
             warnings: vec![],
         };
         let id = Identifier::new(&cast, 0.6);
@@ -455,7 +461,7 @@ mod tests {
         let mut samples = vec![sample(near); 20];
         samples.extend((0..3).map(|_| Sample {
             quality: 0.3,
-            ..sample(blurred)
+            ..sample(blurred.clone())
         }));
         let track = TrackFaces {
             first: 0,

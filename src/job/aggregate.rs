@@ -125,7 +125,7 @@ impl Tally {
                 .filter(|(_, owner)| *owner == name)
                 .flat_map(|(track, _)| &track.evidence.samples);
             if faces.clone().next().is_some() {
-                descriptors.insert(name.clone(), mean_descriptor(faces).to_vec());
+                descriptors.insert(name.clone(), mean_descriptor(faces, identifier));
             }
         }
         let mut reports = Vec::with_capacity(self.tracks.len());
@@ -151,7 +151,7 @@ impl Tally {
                 start: track.start,
                 end: track.end,
                 distances: identifier.closest(&decision.distances, REPORTED_CANDIDATES),
-                descriptor: mean_descriptor(samples.iter()).to_vec(),
+                descriptor: mean_descriptor(samples, identifier),
                 faces: samples
                     .iter()
                     .map(|s| FaceReport {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Device;
 use crate::files::atomic;
@@ -94,10 +95,14 @@ pub struct RunSettings {
     pub settings: Settings,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Models {
     pub detector_sha256: String,
     pub embedder_sha256: String,
+    /// Which embedder made the descriptors, and the terms its weights come under: results made
+    /// with ArcFace's are for non-commercial research only.
+    pub embedder: EmbedderKind,
+    pub embedder_licence: &'static str,
 }
 
 /// What a batch title's `done.json` records; the title is skipped only when all of it matches.
@@ -146,8 +151,16 @@ struct StoredVideo {
 pub struct Identities {
     /// Per identity, its mean descriptor; None in a report made before they were kept.
     pub descriptors: Option<BTreeMap<String, Vec<f32>>>,
-    /// The models that made them; None in a report made before they were recorded.
-    pub models: Option<Models>,
+    /// The embedder that made them; None in a report made before it was recorded.
+    pub models: Option<StoredModels>,
+}
+
+/// Which embedder made a report's descriptors, as `report.json` records it.
+#[derive(Deserialize)]
+pub struct StoredModels {
+    pub embedder_sha256: String,
+    /// `dlib` or `arcface`; absent in reports made before there was a choice (dlib's).
+    pub embedder: Option<String>,
 }
 
 /// A finished batch title, as read back from its folder.

@@ -10,7 +10,7 @@
 //! frame and then every `detect_every` frames, and is what finds new faces; in between, each
 //! tracked face is looked for only in a small region around where it was last seen, at about a
 //! tenth of the cost. A face is embedded when its track starts, then every `embed_every` frames,
-//! and on every frame while its match is uncertain (within [`UNCERTAIN`] of the threshold). The
+//! and on every frame while its match is uncertain (within [`TrackOptions::uncertain`] of the threshold). The
 //! embedded faces are the track's evidence: who it is is decided from all of them once the whole
 //! video is seen ([`crate::identity::matching::decide`]). A track survives [`MAX_MISSES`] frames
 //! without its face (a blink of blur or occlusion) and counts them as on screen; an embedding far
@@ -26,7 +26,7 @@ pub mod tracker;
 
 use serde::Serialize;
 
-use crate::face::embed::Descriptor;
+use crate::face::embed::{Descriptor, EmbedderKind};
 
 /// Most analysed frames in one clip. Each clip re-finds and re-embeds its faces, which bounds
 /// how far an early mistake can carry, and is the unit of parallel work. Half a clip is queued
@@ -37,8 +37,6 @@ pub const CLIP_FRAMES: u64 = 8;
 pub const MAX_MISSES: u64 = 2;
 /// A face continues a track when its box overlaps the track's last box at least this much.
 pub const FOLLOW_IOU: f32 = 0.3;
-/// A match this close to the threshold, either side, is checked again on every frame.
-pub const UNCERTAIN: f32 = 0.08;
 
 /// How faces are followed between frames.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -49,6 +47,9 @@ pub struct TrackOptions {
     pub embed_every: u64,
     /// Keep each track's best face picture (for thumbnails and `screentime name`).
     pub pictures: bool,
+    /// A match this close to the threshold, either side, is checked again on every frame (a
+    /// distance of the embedder's: [`crate::face::embed::Thresholds::uncertain`]).
+    pub uncertain: f32,
 }
 
 impl TrackOptions {
@@ -65,6 +66,7 @@ impl Default for TrackOptions {
             detect_every: 3,
             embed_every: 8,
             pictures: true,
+            uncertain: EmbedderKind::Dlib.thresholds().uncertain,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::face::embed::distance;
 use crate::face::engine::Engine;
 use crate::track::evidence::{Evidence, Piece, Sample};
 use crate::track::picture::{self, Picture};
-use crate::track::{FOLLOW_IOU, MAX_MISSES, Nearest, TrackOptions, UNCERTAIN};
+use crate::track::{FOLLOW_IOU, MAX_MISSES, Nearest, TrackOptions};
 use crate::video::decode::RawFrame;
 
 /// A followed face is looked for in its last box grown this much about its centre...
@@ -242,7 +242,8 @@ impl<'a> ClipTracker<'a> {
             if let Some(descriptor) = descriptor {
                 self.clip.stats.faces_embedded += 1;
                 let nearest = self.nearest_cast.nearest_distance(&descriptor);
-                live.uncertain = nearest.is_some_and(|d| (d - threshold).abs() < UNCERTAIN);
+                let band = self.options.uncertain;
+                live.uncertain = nearest.is_some_and(|d| (d - threshold).abs() < band);
                 live.since_embedding = 0;
                 live.piece.evidence.add(Sample {
                     time: frame.time,

@@ -8,7 +8,7 @@ pub mod browser;
 use std::path::{Path, PathBuf};
 
 use screentime::face::detect::DetectOptions;
-use screentime::face::embed::Descriptor;
+use screentime::face::embed::{Descriptor, EmbedderKind};
 use screentime::face::engine::{EmbeddedFace, Engine, load_image};
 use screentime::face::runtime::{Runtime, RuntimeOptions};
 
@@ -108,11 +108,24 @@ pub fn obama_cast(dir: &Path) -> PathBuf {
 }
 
 pub fn runtime() -> Runtime {
-    Runtime::new(RuntimeOptions::default()).expect("models installed by scripts/setup")
+    runtime_of(EmbedderKind::Dlib)
+}
+
+/// The runtime with `embedder`; ArcFace's model is installed by `scripts/setup --test`.
+pub fn runtime_of(embedder: EmbedderKind) -> Runtime {
+    let options = RuntimeOptions {
+        embedder,
+        ..RuntimeOptions::default()
+    };
+    Runtime::new(options).expect("models installed by scripts/setup --test")
 }
 
 pub fn engine() -> Engine {
-    Engine::new(&runtime(), DetectOptions::default()).expect("engine")
+    engine_of(EmbedderKind::Dlib)
+}
+
+pub fn engine_of(embedder: EmbedderKind) -> Engine {
+    Engine::new(&runtime_of(embedder), DetectOptions::default()).expect("engine")
 }
 
 pub fn faces_in(engine: &mut Engine, path: &Path) -> Vec<EmbeddedFace> {

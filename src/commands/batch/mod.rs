@@ -229,7 +229,7 @@ fn completion(
     for face in &cast.faces {
         cast_hash.update(face.name.as_bytes());
         cast_hash.update([0]);
-        for value in face.descriptor {
+        for value in &face.descriptor {
             cast_hash.update(value.to_le_bytes());
         }
     }
@@ -241,7 +241,7 @@ fn completion(
             stride: job.stride.to_string(),
             settings: Settings::of(engine, job),
             detector_sha256: runtime.model_sha256(Model::Detector).into(),
-            embedder_sha256: runtime.model_sha256(Model::Embedder).into(),
+            embedder_sha256: runtime.embedder_sha256().into(),
             cast_sha256: format!("{:x}", cast_hash.finalize()),
         },
     })
