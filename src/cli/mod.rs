@@ -178,7 +178,8 @@ pub struct SlideshowArgs {
     /// Folder searched recursively for photos (jpg, jpeg, png, webp, bmp).
     pub photos: PathBuf,
     /// Whose photos: a cast member's name. A photo counts when one of its faces is closer to
-    /// this person than to anyone else in the cast, within 0.6.
+    /// this person than to anyone else in the cast, within the embedder's same-person threshold
+    /// (dlib 0.6).
     #[arg(long, value_name = "NAME")]
     pub person: String,
     #[command(flatten)]
@@ -228,9 +229,10 @@ pub struct SearchArgs {
     #[arg(long, value_name = "SECONDS", requires = "with", default_value_t = 0.0, allow_negative_numbers = true, value_parser = seconds)]
     pub within: f64,
     /// Find the person in this photo (its largest face) instead of a name: in each title the
-    /// identity whose faces' mean descriptor is closer than 0.6 to it (the closest, if several),
-    /// named or unknown_N, even where nobody named them. The results must be made with the
-    /// installed embedder; results from before descriptors were kept are skipped.
+    /// identity whose faces' mean descriptor is within the embedder's same-person threshold of
+    /// it (dlib 0.6; the closest, if several), named or unknown_N, even where nobody named them.
+    /// The results must be made with the same --embedder; results from before descriptors were
+    /// kept are skipped.
     #[arg(long, value_name = "FACE.jpg")]
     pub photo: Option<PathBuf>,
     #[command(flatten)]
