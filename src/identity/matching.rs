@@ -11,7 +11,7 @@
 //! three closest and 0.61 over all five, while every true match's track averages at most 0.58
 //! over five.
 
-use crate::face::embed::{Descriptor, distance, squared_distance};
+use crate::face::embed::{Descriptor, EmbedderKind, distance, squared_distance, to_unit_length};
 use crate::identity::cast::Cast;
 use crate::identity::cluster::cluster_strangers;
 use crate::track::Nearest;
@@ -110,12 +110,13 @@ pub struct Match {
 /// The cast, ready for matching; read-only, so every worker thread can share one.
 pub struct Identifier {
     threshold: f32,
+    embedder: EmbedderKind,
     actors: Vec<String>,
     cast: Gallery,
 }
 
 impl Identifier {
-    pub fn new(cast: &Cast, threshold: f32) -> Identifier {
+    pub fn new(cast: &Cast, threshold: f32, embedder: EmbedderKind) -> Identifier {
         let actors: Vec<String> = cast.names().into_iter().map(String::from).collect();
         let mut faces: Vec<(usize, &Descriptor)> = cast
             .faces
@@ -135,6 +136,7 @@ impl Identifier {
         }
         Identifier {
             threshold,
+            embedder,
             actors,
             cast: gallery,
         }
@@ -336,8 +338,10 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         .collect()
 }
 
-/// The quality-weighted mean of a track's descriptors; zeros (far from every face) for a track
-/// without an embedded face.
+/// The quality-weighted mean of a track's descriptors (scaled back to unit length for an
+/// embedder whose descriptors are: on the GRID montages two ArcFace strangers' means were 1.23
+/// apart unscaled, within the threshold, and 1.27 scaled); zeros (far from every face) for a
+/// track without an embedded face.
 pub fn mean_descriptor(samples: &[Sample], identifier: &Identifier) -> Descriptor {
     let mut mean = vec![0.0f32; identifier.cast.len];
     let total: f32 = samples.iter().map(|s| s.quality.max(f32::EPSILON)).sum();
@@ -346,6 +350,9 @@ pub fn mean_descriptor(samples: &[Sample], identifier: &Identifier) -> Descripto
         for (m, d) in mean.iter_mut().zip(&sample.descriptor) {
             *m += weight * d;
         }
+    }
+    if identifier.embedder.unit_length() {
+        to_unit_length(&mut mean);
     }
     mean
 }
@@ -373,7 +380,7 @@ mod tests {
 
     #[test]
     fn nearest_cast_member_and_its_distance() {
-        let id = Identifier::new(&cast(), 0.6);
+        let id = Identifier::new(&cast(), 0.6, EmbedderKind::Dlib);
         let m = id.nearest(&descriptor(0, 1.3)).unwrap();
         assert_eq!(id.actors()[m.actor], "ann");
         assert!((m.distance - 0.3).abs() < 1e-6);
@@ -399,7 +406,7 @@ mod tests {
             faces: vec![photo(near), photo(far.clone()), photo(far)],
             warnings: vec![],
         };
-        let id = Identifier::new(&cast, 0.6);
+        let id = Identifier::new(&cast, 0.6, EmbedderKind::Dlib);
         let m = id.nearest(&descriptor(0, 1.0)).unwrap();
         assert!((m.distance - 0.6333).abs() < 1e-3 && m.distance > id.threshold());
     }
@@ -420,7 +427,7 @@ mod tests {
 
     #[test]
     fn two_tracks_at_once_are_two_people_and_the_closer_keeps_the_name() {
-        let id = Identifier::new(&cast(), 0.8);
+        let id = Identifier::new(&cast(), 0.8, EmbedderKind::Dlib);
         // Both near ann (0.1 and 0.67 away); the second also within reach of bob (0.74).
         let mut second = descriptor(0, 0.55);
         second[1] = 0.5;
@@ -446,7 +453,7 @@ mod tests {
 
     #[test]
     fn faces_just_inside_the_threshold_name_the_track_whatever_a_few_blurred_faces_say() {
-        let id = Identifier::new(&cast(), 0.6);
+        let id = Identifier::new(&cast(), 0.6, EmbedderKind::Dlib);
         // 20 faces 0.57 from ann, 3 blurred ones (a lower detection score) 0.85 from her.
         let mut near = descriptor(0, 1.0);
         near[2] = 0.57;
