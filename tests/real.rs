@@ -12,8 +12,9 @@ use std::process::Command;
 use common::{project, shared_data};
 use serde_json::Value;
 
-/// Runs bench/eval.py on `clips` with this test build and no peer; the scores by "clip / tool".
-fn evaluate(clips: &[&str], out: &Path) -> serde_json::Map<String, Value> {
+/// Runs bench/eval.py on `clips` in `modes` (screentime arguments) with this test build and no
+/// peer; the scores by "clip / tool".
+fn evaluate(clips: &[&str], modes: &[&str], out: &Path) -> serde_json::Map<String, Value> {
     let mut command = Command::new("python3");
     command
         .arg(project().join("bench/eval.py"))
@@ -26,6 +27,9 @@ fn evaluate(clips: &[&str], out: &Path) -> serde_json::Map<String, Value> {
         .arg(out);
     for clip in clips {
         command.args(["--clip", clip]);
+    }
+    for mode in modes {
+        command.args(["--mode", mode]);
     }
     let run = command.output().expect("python3");
     assert!(
@@ -40,7 +44,18 @@ fn evaluate(clips: &[&str], out: &Path) -> serde_json::Map<String, Value> {
     }
 }
 
-const MODES: [&str; 2] = ["screentime (default)", "screentime --stride 1"];
+/// The default mode and every frame, with dlib's embedder...
+const MODES: [&str; 2] = ["", "--stride 1"];
+/// ...and with ArcFace's (installed by scripts/setup --test).
+const ARCFACE_MODES: [&str; 2] = ["--embedder arcface", "--embedder arcface --stride 1"];
+
+/// The score's key for `clip` in `mode`, as bench/eval.py names it.
+fn key(clip: &str, mode: &str) -> String {
+    format!(
+        "{clip} / screentime {}",
+        if mode.is_empty() { "(default)" } else { mode }
+    )
+}
 
 /// Every cast member's recall and every stranger's, the seconds credited to someone not on
 /// screen as a share of the clip, and the strangers with exactly one label of their own.
@@ -66,9 +81,9 @@ fn summary(score: &Value) -> (f64, f64, f64, u64, u64) {
 
 /// The bar: every cast member and every stranger found for at least 95% of their time, at most
 /// 1% of the clip credited to someone not there, and each stranger under one label of their own.
-fn assert_meets_the_bar(scores: &serde_json::Map<String, Value>, clip: &str) {
-    for mode in MODES {
-        let key = format!("{clip} / {mode}");
+fn assert_meets_the_bar(scores: &serde_json::Map<String, Value>, clip: &str, modes: &[&str]) {
+    for mode in modes {
+        let key = key(clip, mode);
         let (cast, strangers, false_share, one_label, all) = summary(&scores[&key]);
         println!(
             "{key}: cast recall {cast:.3}, strangers {strangers:.3}, false {false_share:.4}, one label {one_label}/{all}"
@@ -98,9 +113,22 @@ fn studio_montages_with_cuts_and_people_side_by_side() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let scores = evaluate(&["grid_cuts", "grid_pairs"], out.path());
-    assert_meets_the_bar(&scores, "grid_cuts");
-    assert_meets_the_bar(&scores, "grid_pairs");
+    let scores = evaluate(&["grid_cuts", "grid_pairs"], &MODES, out.path());
+    assert_meets_the_bar(&scores, "grid_cuts", &MODES);
+    assert_meets_the_bar(&scores, "grid_pairs", &MODES);
+}
+
+/// The same montages with ArcFace's embedder: at its own thresholds, every name right and each
+/// stranger under one label (strangers' track means scaled to unit length keep them apart).
+#[test]
+fn studio_montages_with_arcface() {
+    if shared_data("real/grid").is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let scores = evaluate(&["grid_cuts", "grid_pairs"], &ARCFACE_MODES, out.path());
+    assert_meets_the_bar(&scores, "grid_cuts", &ARCFACE_MODES);
+    assert_meets_the_bar(&scores, "grid_pairs", &ARCFACE_MODES);
 }
 
 #[test]
@@ -110,9 +138,9 @@ fn strangers_talking_to_the_camera_get_one_label_each() {
     }
     let out = tempfile::tempdir().unwrap();
     let clips = ["talk", "face_noface", "noface_face"];
-    let scores = evaluate(&clips, out.path());
+    let scores = evaluate(&clips, &MODES, out.path());
     for clip in clips {
-        assert_meets_the_bar(&scores, clip);
+        assert_meets_the_bar(&scores, clip, &MODES);
     }
 }
 
@@ -125,9 +153,9 @@ fn tv_family_scene() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let scores = evaluate(&["fotb"], out.path());
+    let scores = evaluate(&["fotb"], &MODES, out.path());
     for mode in MODES {
-        let key = format!("fotb / {mode}");
+        let key = key("fotb", mode);
         let (cast, _, false_share, _, _) = summary(&scores[&key]);
         println!("{key}: cast recall {cast:.3}, false {false_share:.4}");
         assert!(

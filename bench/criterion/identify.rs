@@ -42,7 +42,7 @@ fn identify(c: &mut Criterion) {
     let query = descriptor(u64::MAX);
     let mut group = c.benchmark_group("identify one face");
     for photos in [10, 1_000, 100_000] {
-        let identifier = Identifier::new(&cast(photos), 0.6);
+        let identifier = Identifier::new(&cast(photos), 0.6, EmbedderKind::Dlib);
         group.throughput(Throughput::Elements(photos as u64));
         group.bench_with_input(BenchmarkId::from_parameter(photos), &query, |b, query| {
             b.iter(|| identifier.nearest(black_box(query)))

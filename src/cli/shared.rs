@@ -103,8 +103,9 @@ pub struct EngineArgs {
     device: Device,
     /// The network that turns a face into a descriptor. dlib (the default): dlib's ResNet,
     /// CC0. arcface: InsightFace's ArcFace MobileFaceNet (w600k_mbf), trained on far more faces
-    /// for turned, aged and small faces: recognises more on hard footage; installed only by
-    /// `scripts/setup --arcface`, its weights are for non-commercial research only.
+    /// for turned, aged and small faces (on the README's footage: a little higher recall, about
+    /// the same wrong credit); installed only by `scripts/setup --arcface`, its weights are for
+    /// non-commercial research only.
     #[arg(long, value_enum, default_value_t = EmbedderKind::Dlib)]
     embedder: EmbedderKind,
     /// CPU threads to use; the default is every core. More than the cores, or than the memory

@@ -154,6 +154,13 @@ impl EmbedderKind {
         }
     }
 
+    /// Whether its descriptors are of unit length (directions, compared by angle): a mean of
+    /// several is then scaled back to unit length, since averaging shortens it and would bring
+    /// every mean closer to everything.
+    pub fn unit_length(self) -> bool {
+        self == EmbedderKind::Arcface
+    }
+
     /// A chip's pixel value as the network reads it.
     fn input_value(self, pixel: u8) -> f32 {
         match self {
@@ -192,6 +199,14 @@ pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     sums.iter().sum::<f32>() + tail
+}
+
+/// Scales `descriptor` to length 1 (a zero descriptor stays zero).
+pub fn to_unit_length(descriptor: &mut [f32]) {
+    let norm = descriptor.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        descriptor.iter_mut().for_each(|v| *v /= norm);
+    }
 }
 
 pub struct Embedder {
@@ -247,13 +262,10 @@ impl Embedder {
             .map_err(onnx("reading descriptors"))?;
         for row in values.chunks_exact(kind.descriptor_len()) {
             let mut descriptor = row.to_vec();
-            if kind == EmbedderKind::Arcface {
+            if kind.unit_length() {
                 // Trained for the angle between descriptors: at unit length, Euclidean
                 // distance orders pairs as the cosine does.
-                let norm = descriptor.iter().map(|v| v * v).sum::<f32>().sqrt();
-                descriptor
-                    .iter_mut()
-                    .for_each(|v| *v /= norm.max(f32::MIN_POSITIVE));
+                to_unit_length(&mut descriptor);
             }
             out.push(descriptor);
         }

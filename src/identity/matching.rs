@@ -11,7 +11,7 @@
 //! three closest and 0.61 over all five, while every true match's track averages at most 0.58
 //! over five.
 
-use crate::face::embed::{Descriptor, distance, squared_distance};
+use crate::face::embed::{Descriptor, EmbedderKind, distance, squared_distance, to_unit_length};
 use crate::identity::cast::Cast;
 use crate::identity::cluster::cluster_strangers;
 use crate::track::Nearest;
@@ -110,12 +110,13 @@ pub struct Match {
 /// The cast, ready for matching; read-only, so every worker thread can share one.
 pub struct Identifier {
     threshold: f32,
+    embedder: EmbedderKind,
     actors: Vec<String>,
     cast: Gallery,
 }
 
 impl Identifier {
-    pub fn new(cast: &Cast, threshold: f32) -> Identifier {
+    pub fn new(cast: &Cast, threshold: f32, embedder: EmbedderKind) -> Identifier {
         let actors: Vec<String> = cast.names().into_iter().map(String::from).collect();
         let mut faces: Vec<(usize, &Descriptor)> = cast
             .faces
@@ -135,6 +136,7 @@ impl Identifier {
         }
         Identifier {
             threshold,
+            embedder,
             actors,
             cast: gallery,
         }
@@ -337,8 +339,10 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
 }
 
 /// The quality-weighted mean of embedded faces' descriptors: a track's (what strangers are
-/// grouped by), or an identity's (what `search --photo` matches a photo against). All zeros (far
-/// from every face) for no faces.
+/// grouped by), or an identity's (what `search --photo` matches a photo against). Scaled back to
+/// unit length for an embedder whose descriptors are: on the GRID montages two ArcFace
+/// strangers' means were 1.23 apart unscaled, within the threshold, and 1.27 scaled. All zeros
+/// (far from every face) for no faces.
 pub fn mean_descriptor<'a>(
     samples: impl IntoIterator<Item = &'a Sample> + Clone,
     identifier: &Identifier,
@@ -352,6 +356,9 @@ pub fn mean_descriptor<'a>(
         for (m, d) in mean.iter_mut().zip(&sample.descriptor) {
             *m += weight * d;
         }
+    }
+    if identifier.embedder.unit_length() {
+        to_unit_length(&mut mean);
     }
     mean
 }
@@ -379,7 +386,7 @@ mod tests {
 
     #[test]
     fn nearest_cast_member_and_its_distance() {
-        let id = Identifier::new(&cast(), 0.6);
+        let id = Identifier::new(&cast(), 0.6, EmbedderKind::Dlib);
         let m = id.nearest(&descriptor(0, 1.3)).unwrap();
         assert_eq!(id.actors()[m.actor], "ann");
         assert!((m.distance - 0.3).abs() < 1e-6);
@@ -405,7 +412,7 @@ mod tests {
             faces: vec![photo(near), photo(far.clone()), photo(far)],
             warnings: vec![],
         };
-        let id = Identifier::new(&cast, 0.6);
+        let id = Identifier::new(&cast, 0.6, EmbedderKind::Dlib);
         let m = id.nearest(&descriptor(0, 1.0)).unwrap();
         assert!((m.distance - 0.6333).abs() < 1e-3 && m.distance > id.threshold());
     }
@@ -426,7 +433,7 @@ mod tests {
 
     #[test]
     fn two_tracks_at_once_are_two_people_and_the_closer_keeps_the_name() {
-        let id = Identifier::new(&cast(), 0.8);
+        let id = Identifier::new(&cast(), 0.8, EmbedderKind::Dlib);
         // Both near ann (0.1 and 0.67 away); the second also within reach of bob (0.74).
         let mut second = descriptor(0, 0.55);
         second[1] = 0.5;
@@ -452,7 +459,7 @@ mod tests {
 
     #[test]
     fn faces_just_inside_the_threshold_name_the_track_whatever_a_few_blurred_faces_say() {
-        let id = Identifier::new(&cast(), 0.6);
+        let id = Identifier::new(&cast(), 0.6, EmbedderKind::Dlib);
         // 20 faces 0.57 from ann, 3 blurred ones (a lower detection score) 0.85 from her.
         let mut near = descriptor(0, 1.0);
         near[2] = 0.57;

@@ -106,7 +106,7 @@ pub fn run(
 ) -> Result<JobResult> {
     let started = Instant::now();
     let info = reader.info().clone();
-    let identifier = Identifier::new(cast, options.threshold);
+    let identifier = Identifier::new(cast, options.threshold, runtime.embedder());
     let stride = options.stride.frames(info.frame_rate);
     let workers = options.workers.max(1);
     // Half a clip queued per worker keeps every worker busy while the decoder fills another's
