@@ -63,7 +63,7 @@ pub fn run(
     let mut video = VideoWriter::create(&options.out, FRAME, FPS)?;
     let runtime = Runtime::new(engine.runtime.clone())?;
     let cast = load_cast(&runtime, engine, &options.cast, options.quiet)?;
-    let identifier = Identifier::new(&cast, engine.thresholds().same_person);
+    let identifier = Identifier::new(&cast, engine.thresholds().same_person, runtime.embedder());
     let Some(person) = (identifier.actors().iter()).position(|a| *a == options.person) else {
         return Err(Error::input(
             &options.cast,
