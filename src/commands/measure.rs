@@ -67,7 +67,8 @@ pub fn run(
         print_table(out, &report.screen_time).map_err(Error::stdout)?;
         if !options.quiet {
             eprintln!(
-                "results in {} (charts: screentime.png, timeline.png)",
+                "results in {} (open report.html to look and click; charts: screentime.png, \
+                 timeline.png)",
                 dir.path().display()
             );
         }
