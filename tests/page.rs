@@ -11,25 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::browser::Browser;
-use common::{make_video, obama_cast, registry_photo, screen_time};
+use common::{demo_spec, make_video, obama_cast, registry_photo, screen_time};
 use screentime::job::result::{ScreenTime, Segment};
 use screentime::output::page::{self, ReportPage};
 use screentime::video::decode::VideoInfo;
 use serde_json::{Value, json};
 
-/// The demo's video: Obama (in the cast) in three shots, Biden (not) in two, a second of black.
+/// The demo's video at `path`.
 fn demo_video(path: &Path) -> PathBuf {
-    let photo = |name: &str| registry_photo(name).display().to_string();
-    let spec = json!({"width": 640, "height": 360, "fps": 25, "segments": [
-        {"image": photo("obama2.jpg"), "seconds": 2.0, "motion": "zoom"},
-        {"blank": 1.0},
-        {"image": photo("biden.jpg"), "seconds": 1.6, "motion": "pan"},
-        {"image": photo("obama3.jpg"), "seconds": 1.2, "motion": "still"},
-        {"image": photo("biden.jpg"), "seconds": 1.0, "motion": "zoom"},
-        {"image": photo("obama2.jpg"), "seconds": 1.0, "motion": "pan"},
-    ]});
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    make_video(&spec, path);
+    make_video(&demo_spec(false), path);
     path.to_path_buf()
 }
 

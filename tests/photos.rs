@@ -6,26 +6,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use common::{make_video, obama_cast, registry_photo, shared_data};
+use common::{make_video, obama_cast, registry_photo, screentime, shared_data, succeeded};
 use serde_json::{Value, json};
-
-fn screentime<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_screentime"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// Copies every file under `from` (recursively) into `to`, keeping the layout.
 fn copy_tree(from: &Path, to: &Path) {

@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{make_video, obama_cast, registry_photo, screen_time, shared_data};
+use common::{demo_spec, make_video, obama_cast, registry_photo, screen_time, shared_data};
 use serde_json::{Value, json};
 
 const FPS: f64 = 25.0;
@@ -67,7 +67,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     )
     .unwrap();
 
-    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let out = tmp.path().join("out");
     let report = measure(&video, &cast, &out);
 
@@ -174,7 +174,7 @@ fn arcface_finds_the_same_people_and_says_so() {
         cast.join("Barack Obama/official.jpg"),
     )
     .unwrap();
-    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let out = tmp.path().join("out");
     let args: Vec<&Path> = vec![
         &video,
@@ -260,7 +260,7 @@ fn assert_segments(report: &Value, name: &str, truth: &[(f64, f64)]) {
 fn a_named_stranger_is_recognised_next_time() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = obama_cast(tmp.path());
-    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let first = tmp.path().join("first");
     let report = measure(&video, &cast, &first);
     assert_segments(&report, "unknown_1", &[(3.0, 4.6), (5.8, 6.8)]);
@@ -322,7 +322,7 @@ fn a_named_stranger_is_recognised_next_time() {
 fn tracking_shortcuts_keep_the_results() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = obama_cast(tmp.path());
-    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let fast = measure(&video, &cast, &tmp.path().join("fast"));
     let every = ["--detect-every", "1", "--embed-every", "1"];
     let exhaustive = measure_with(&video, &cast, &tmp.path().join("every"), &every);
@@ -339,7 +339,7 @@ fn tracking_shortcuts_keep_the_results() {
 fn short_identities_and_face_pictures_are_the_users_choice() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = obama_cast(tmp.path());
-    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let out = tmp.path().join("out");
     let report = measure_with(&video, &cast, &out, &["--min-screen-time", "3"]);
     assert_eq!(screen_time(&report).len(), 2, "{report:#}");
@@ -364,7 +364,7 @@ fn short_identities_and_face_pictures_are_the_users_choice() {
 fn variable_frame_rate_counts_real_time() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = obama_cast(tmp.path());
-    let video = video(tmp.path(), "vfr.mp4", registry_spec(true));
+    let video = video(tmp.path(), "vfr.mp4", demo_spec(true));
     let report = measure(&video, &cast, &tmp.path().join("out"));
     assert!(report["stats"]["frames_decoded"].as_u64().unwrap() < 195);
     let frame = 1.0 / FPS;
@@ -383,7 +383,7 @@ fn variable_frame_rate_counts_real_time() {
 fn stride_keeps_seconds_within_a_stride_per_shot() {
     let tmp = tempfile::tempdir().unwrap();
     let cast = obama_cast(tmp.path());
-    let video = video(tmp.path(), "registry.mp4", registry_spec(false));
+    let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     // The default, auto, is every 5th frame at 25 fps.
     for stride in ["5", "auto"] {
         let out = tmp.path().join(stride);
@@ -420,20 +420,6 @@ fn stride_keeps_seconds_within_a_stride_per_shot() {
             }
         }
     }
-}
-
-/// Obama in three shots (2.0 + 1.2 + 1.0 s), Biden in two (1.6 + 1.0 s), one second of black;
-/// 7.8 s, 195 frames at 25 fps.
-fn registry_spec(vfr: bool) -> Value {
-    let photo = |name: &str| registry_photo(name).display().to_string();
-    json!({"width": 640, "height": 360, "fps": FPS, "vfr": vfr, "segments": [
-        {"image": photo("obama2.jpg"), "seconds": 2.0, "motion": "zoom"},
-        {"blank": 1.0},
-        {"image": photo("biden.jpg"), "seconds": 1.6, "motion": "pan"},
-        {"image": photo("obama3.jpg"), "seconds": 1.2, "motion": "still"},
-        {"image": photo("biden.jpg"), "seconds": 1.0, "motion": "zoom"},
-        {"image": photo("obama2.jpg"), "seconds": 1.0, "motion": "pan"},
-    ]})
 }
 
 /// The five BBT scenes, 2 s each, against the BBT cast's tight face crops: each actor gets

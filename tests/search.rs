@@ -5,26 +5,9 @@ mod common;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use common::{make_video, registry_photo};
+use common::{make_video, registry_photo, screentime, succeeded};
 use serde_json::{Value, json};
-
-fn screentime<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_screentime"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// A photo segment of `seconds`, as make_video.py takes it.
 fn photo(name: &str, seconds: f64) -> Value {

@@ -41,6 +41,39 @@ pub fn shared_data(sub: &str) -> Option<PathBuf> {
     }
 }
 
+/// The demo's video, as `scripts/demo` makes it: Obama in three shots (2.0 + 1.2 + 1.0 s),
+/// Biden in two (1.6 + 1.0 s), one second of black; 7.8 s, 195 frames at 25 fps (with `vfr`,
+/// frames of unequal length).
+pub fn demo_spec(vfr: bool) -> serde_json::Value {
+    let photo = |name: &str| registry_photo(name).display().to_string();
+    serde_json::json!({"width": 640, "height": 360, "fps": 25.0, "vfr": vfr, "segments": [
+        {"image": photo("obama2.jpg"), "seconds": 2.0, "motion": "zoom"},
+        {"blank": 1.0},
+        {"image": photo("biden.jpg"), "seconds": 1.6, "motion": "pan"},
+        {"image": photo("obama3.jpg"), "seconds": 1.2, "motion": "still"},
+        {"image": photo("biden.jpg"), "seconds": 1.0, "motion": "zoom"},
+        {"image": photo("obama2.jpg"), "seconds": 1.0, "motion": "pan"},
+    ]})
+}
+
+/// screentime with `args`, its output once it exits.
+pub fn screentime<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_screentime"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// What a run that must succeed printed on stdout; its stderr where it failed.
+pub fn succeeded(output: std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// Renders a video from real photos with `tests/tools/make_video.py` (see its spec format).
 pub fn make_video(spec: &serde_json::Value, video: &Path) {
     let spec_file = tempfile::NamedTempFile::new().unwrap();
