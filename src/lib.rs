@@ -1,13 +1,13 @@
 //! screentime: how long each actor is on screen in a video, from face detection and face
 //! embeddings run through ONNX Runtime.
 //!
-//! The folders follow the data, one way: [`video`] decodes frames and finds shot cuts;
-//! [`face`] finds faces in a frame and turns each into a descriptor (dlib's or ArcFace's); [`track`] follows
+//! The folders follow the data, one way: [`video`] decodes frames and finds shot cuts; [`face`]
+//! finds faces in a frame and turns each into a descriptor (dlib's or ArcFace's); [`track`] follows
 //! faces through each shot; [`identity`] names tracks against the cast; [`job`] runs these on
 //! threads over a whole video and totals screen time; [`output`] writes the result files.
-//! [`commands`] holds what each CLI command does with them, [`cli`] the command line.
-//! [`error`] is the one error type; [`files`] keeps the file system in bounds (atomic writes,
-//! names made into paths, folder walks).
+//! [`commands`] holds what each CLI command does with them, [`cli`] the command line. [`error`] is
+//! the one error type; [`files`] keeps the file system in bounds (atomic writes, names made into
+//! paths, folder walks).
 
 pub mod cli;
 pub mod commands;

@@ -28,13 +28,13 @@ const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the insta
 
 /// Measures how long each actor is on screen in a video.
 ///
-/// Frontal faces are found with a face detector (CenterFace) and followed through each shot as
-/// face tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor (or,
-/// with --embedder arcface, ArcFace's) and matched against the cast's photos, and once the video is seen each track is named by its
-/// faces' mean distance to each actor. Tracks that match no one are grouped over the whole
-/// video into stable unknown_N labels. Appearances start and end at their frame. Screen time and each
-/// appearance per identity are written as CSV and JSON, a bar chart, a timeline, and a
-/// thumbnail of each face.
+/// Frontal faces are found with a face detector (CenterFace) and followed through each shot as face
+/// tracks; each track's faces are aligned, embedded into dlib's 128-D face descriptor (or, with
+/// --embedder arcface, ArcFace's) and matched against the cast's photos, and once the video is seen
+/// each track is named by its faces' mean distance to each actor. Tracks that match no one are
+/// grouped over the whole video into stable unknown_N labels. Appearances start and end at their
+/// frame. Screen time and each appearance per identity are written as CSV and JSON, a bar chart, a
+/// timeline, and a thumbnail of each face.
 #[derive(Parser)]
 #[command(
     name = "screentime",
@@ -53,7 +53,8 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Find the faces in photos and print each one's box, landmarks, score and embedding (128
-    /// numbers from dlib's network, 512 from ArcFace's) as a JSON line: the way to check the models by hand, or to feed embeddings to other tools.
+    /// numbers from dlib's network, 512 from ArcFace's) as a JSON line: the way to check the models
+    /// by hand, or to feed embeddings to other tools.
     #[command(after_help = EXIT_CODES)]
     Embed(EmbedArgs),
     /// For each face in a photo, left to right, the cast members who look most like it: to
@@ -62,14 +63,16 @@ enum Command {
     /// max(0, 1 - distance / (2 * threshold)): 1 for identical faces, 0.5 at the threshold.
     #[command(after_help = EXIT_CODES)]
     Lookalike(LookalikeArgs),
-    /// Whether two photos show the same person: the distance between their largest faces, with
-    /// the verdict "same person" below the embedder's threshold (0.6 for dlib's network, what
-    /// it was trained for), else "different people". A quick check of a cast photo, or of two people who look alike.
+    /// Whether two photos show the same person: the distance between their largest faces, with the
+    /// verdict "same person" below the embedder's threshold (0.6 for dlib's network, what it was
+    /// trained for), else "different people". A quick check of a cast photo, or of two people who
+    /// look alike.
     #[command(after_help = EXIT_CODES)]
     Similarity(SimilarityArgs),
-    /// Sort a folder of photos by who is in them, without knowing anyone in advance: faces
-    /// closer than 0.55 (with dlib's embedder) are linked, linked faces form a person. Writes OUT/groups.csv (photo,
-    /// box, group per face); a good start for a cast folder (`--link` gives a folder per person).
+    /// Sort a folder of photos by who is in them, without knowing anyone in advance: faces closer
+    /// than 0.55 (with dlib's embedder) are linked, linked faces form a person. Writes
+    /// OUT/groups.csv (photo, box, group per face); a good start for a cast folder (`--link` gives
+    /// a folder per person).
     #[command(after_help = EXIT_CODES)]
     Group(GroupArgs),
     /// A video of one person's photos: every photo under PHOTOS with a face of a cast member,

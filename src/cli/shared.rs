@@ -97,8 +97,8 @@ pub struct EngineArgs {
     /// Also set by $SCREENTIME_MODELS.
     #[arg(long, value_name = "DIR", default_value_os_t = default_models_dir())]
     models: PathBuf,
-    /// Where the networks run. cuda needs a build with `--features cuda` and `scripts/setup --cuda`;
-    /// when CUDA cannot start, screentime says so and runs on the CPU.
+    /// Where the networks run. cuda needs a build with `--features cuda` and `scripts/setup
+    /// --cuda`; when CUDA cannot start, screentime says so and runs on the CPU.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
     /// The network that turns a face into a descriptor. dlib (the default): dlib's ResNet,

@@ -84,15 +84,16 @@ impl Grouping {
 
 /// `screentime group PHOTOS --out DIR`: groups every face of every photo by person.
 ///
-/// Faces are taken in sorted photo order, left to right within a photo; two faces closer than
-/// the embedder's [`Thresholds::group`] are linked, and a group is a connected set of links (single linkage), so
-/// the result depends only on the photos, not on the order they were found in. Groups with
-/// faces in fewer than `min_photos` distinct photos are [`UNGROUPED`]. With a cast, a group whose
-/// faces are on average closer than the embedder's same-person threshold (dlib 0.6) to a member's nearest photo takes the nearest such
-/// member's name (two groups may take the same name); the others are numbered `person_1`, ... in
-/// order of first appearance. Writes `OUT/groups.csv` atomically; with `link`, `OUT/<group>/`
-/// gets a symbolic link to each of the group's photos (an existing link of that name is
-/// replaced). Returns the grouping; an unreadable photo is reported and counted in `failed`.
+/// Faces are taken in sorted photo order, left to right within a photo; two faces closer than the
+/// embedder's [`Thresholds::group`] are linked, and a group is a connected set of links (single
+/// linkage), so the result depends only on the photos, not on the order they were found in. Groups
+/// with faces in fewer than `min_photos` distinct photos are [`UNGROUPED`]. With a cast, a group
+/// whose faces are on average closer than the embedder's same-person threshold (dlib 0.6) to a
+/// member's nearest photo takes the nearest such member's name (two groups may take the same name);
+/// the others are numbered `person_1`, ... in order of first appearance. Writes `OUT/groups.csv`
+/// atomically; with `link`, `OUT/<group>/` gets a symbolic link to each of the group's photos (an
+/// existing link of that name is replaced). Returns the grouping; an unreadable photo is reported
+/// and counted in `failed`.
 pub fn run(
     engine: &EngineOptions,
     options: &GroupOptions,

@@ -178,10 +178,10 @@ fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
     both
 }
 
-/// `screentime search --photo PHOTO RESULTS...`: in each title, the identity (named or
-/// unknown_N) whose mean descriptor is closest to the largest face of `photo`, if it is the
-/// same person (closer than the embedder's same-person threshold), with its appearances. A title measured with
-/// another embedder than the one installed is an error; one measured before identities'
+/// `screentime search --photo PHOTO RESULTS...`: in each title, the identity (named or unknown_N)
+/// whose mean descriptor is closest to the largest face of `photo`, if it is the same person
+/// (closer than the embedder's same-person threshold), with its appearances. A title measured with
+/// another embedder than this search's (`--embedder`) is an error; one measured before identities'
 /// descriptors were kept is skipped with a warning.
 pub fn by_photo(
     engine: &EngineOptions,

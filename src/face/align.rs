@@ -1,7 +1,7 @@
 //! Face alignment: the "chip" each embedder was trained on.
 //!
-//! In: an RGB image and a face's 5 dlib landmarks ([`crate::face::landmarks`]). Out: the 150x150 RGB
-//! chip dlib's `get_face_chip(image, shape, 150, 0.25)` cuts, pixel for pixel ([`align`]). For
+//! In: an RGB image and a face's 5 dlib landmarks ([`crate::face::landmarks`]). Out: the 150x150
+//! RGB chip dlib's `get_face_chip(image, shape, 150, 0.25)` cuts, pixel for pixel ([`align`]). For
 //! ArcFace, [`arcface_chip`] cuts InsightFace's 112x112 chip from the detector's own landmarks.
 //!
 //! dlib fits a similarity transform (rotation, uniform scale, shift) from its 5-point mean face

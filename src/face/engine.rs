@@ -1,11 +1,11 @@
 //! The face engine for still images: detect -> landmarks -> align -> embed.
 //!
-//! In: an image file (or a decoded RGB image). Out: every face found, each with its box,
-//! landmarks, score and descriptor (128-D with dlib's embedder, 512-D with ArcFace). CenterFace finds the faces; dlib's own 5-point
-//! landmarks, placed from CenterFace's, cut the chip dlib's embedder was trained on; ArcFace's chip
-//! is cut from CenterFace's own landmarks, as InsightFace cuts it. The video job, cast enrolment and the photo commands
-//! all go through this one path, so a face in a cast photo and the same face in a frame get
-//! the same treatment.
+//! In: an image file (or a decoded RGB image). Out: every face found, each with its box, landmarks,
+//! score and descriptor (128-D with dlib's embedder, 512-D with ArcFace). CenterFace finds the
+//! faces; dlib's own 5-point landmarks, placed from CenterFace's, cut the chip dlib's embedder was
+//! trained on; ArcFace's chip is cut from CenterFace's own landmarks, as InsightFace cuts it. The
+//! video job, cast enrolment and the photo commands all go through this one path, so a face in a
+//! cast photo and the same face in a frame get the same treatment.
 
 use std::path::Path;
 

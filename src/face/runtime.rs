@@ -3,8 +3,8 @@
 //!
 //! In: the models folder written by `scripts/setup` (its `manifest.json` holds the sha256 of every
 //! file) and [`RuntimeOptions`] (embedder, device, threads). Out: ONNX Runtime sessions for the
-//! detector and the chosen embedder, with the settings that measured fastest on a busy 2-core machine: optimization
-//! level All and no spinning of idle intra-op threads.
+//! detector and the chosen embedder, with the settings that measured fastest on a busy 2-core
+//! machine: optimization level All and no spinning of idle intra-op threads.
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -36,9 +36,9 @@ pub fn cache_file(embedder: EmbedderKind) -> &'static str {
 }
 
 fn is_cache_file(name: &str) -> bool {
-    [EmbedderKind::Dlib, EmbedderKind::Arcface]
-        .into_iter()
-        .any(|kind| cache_file(kind) == name)
+    <EmbedderKind as clap::ValueEnum>::value_variants()
+        .iter()
+        .any(|&kind| cache_file(kind) == name)
 }
 const FORMAT: &str = "screentime-cast 1";
 const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "webp", "bmp"];

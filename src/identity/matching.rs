@@ -1,7 +1,7 @@
 //! Identity: who a face is.
 //!
-//! In: face descriptors (all from one embedder). Out: the closest cast member and their distance ([`Identifier`]), and
-//! for faces that matched no one, groups of the same stranger
+//! In: face descriptors (all from one embedder). Out: the closest cast member and their distance
+//! ([`Identifier`]), and for faces that matched no one, groups of the same stranger
 //! ([`crate::identity::cluster::cluster_strangers`]).
 //!
 //! A cast member's distance is the mean Euclidean distance to their [`CAST_NEIGHBOURS`] closest
@@ -21,7 +21,6 @@ use crate::track::evidence::Sample;
 pub const CAST_NEIGHBOURS: usize = 5;
 
 /// Descriptors with the identity each belongs to, stored contiguously for a tight scan.
-#[derive(Default)]
 struct Gallery {
     descriptors: Vec<f32>,
     owners: Vec<usize>,
@@ -30,16 +29,23 @@ struct Gallery {
 }
 
 impl Gallery {
+    fn new(embedder: EmbedderKind) -> Gallery {
+        Gallery {
+            descriptors: Vec::new(),
+            owners: Vec::new(),
+            len: embedder.descriptor_len(),
+        }
+    }
+
     fn push(&mut self, owner: usize, descriptor: &Descriptor) {
         self.descriptors.extend_from_slice(descriptor);
         self.owners.push(owner);
-        self.len = descriptor.len();
     }
 
     /// Per owner, in owner order, the mean distance to its [`CAST_NEIGHBOURS`] closest
     /// descriptors (every owner has at least one).
     fn owner_distances(&self, query: &Descriptor) -> Vec<f32> {
-        let mut descriptors = self.descriptors.chunks_exact(self.len.max(1));
+        let mut descriptors = self.descriptors.chunks_exact(self.len);
         self.owners
             .chunk_by(|a, b| a == b)
             .map(|run| mean_of_closest(descriptors.by_ref().take(run.len()), query))
@@ -52,7 +58,7 @@ impl Gallery {
     /// matters with a cast of many thousands of photos.
     fn nearest_owner(&self, query: &Descriptor) -> Option<(usize, f32)> {
         let mut best: Option<(usize, f32)> = None;
-        let mut descriptors = self.descriptors.chunks_exact(self.len.max(1));
+        let mut descriptors = self.descriptors.chunks_exact(self.len);
         for run in self.owners.chunk_by(|a, b| a == b) {
             let mean = mean_of_closest(descriptors.by_ref().take(run.len()), query);
             if best.is_none_or(|(_, b)| mean < b) {
@@ -130,7 +136,7 @@ impl Identifier {
             .collect();
         // Each actor's photos together, for Gallery::nearest_owner.
         faces.sort_by_key(|(owner, _)| *owner);
-        let mut gallery = Gallery::default();
+        let mut gallery = Gallery::new(embedder);
         for (owner, descriptor) in faces {
             gallery.push(owner, descriptor);
         }
@@ -347,7 +353,7 @@ pub fn mean_descriptor<'a>(
     samples: impl IntoIterator<Item = &'a Sample> + Clone,
     identifier: &Identifier,
 ) -> Descriptor {
-    let mut mean = vec![0.0f32; identifier.cast.len];
+    let mut mean = vec![0.0f32; identifier.embedder.descriptor_len()];
     let total: f32 = (samples.clone().into_iter())
         .map(|s| s.quality.max(f32::EPSILON))
         .sum();

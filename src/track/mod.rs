@@ -1,16 +1,16 @@
 //! Face tracks: one person's face followed through consecutive frames of one shot.
 //!
-//! In: clips, runs of consecutive analysed frames within one shot (the pipeline starts a new
-//! clip at every shot cut, which [`crate::video::shots`] finds, and every [`CLIP_FRAMES`] frames, so that
-//! clips can be tracked in parallel). Out: per clip, the [`Piece`](evidence::Piece)s of tracks in it, each with the
-//! evidence of who it is; [`Linker`](linker::Linker) joins pieces across clip boundaries (never across a cut)
-//! into whole tracks.
+//! In: clips, runs of consecutive analysed frames within one shot (the pipeline starts a new clip
+//! at every shot cut, which [`crate::video::shots`] finds, and every [`CLIP_FRAMES`] frames, so
+//! that clips can be tracked in parallel). Out: per clip, the [`Piece`](evidence::Piece)s of tracks
+//! in it, each with the evidence of who it is; [`Linker`](linker::Linker) joins pieces across clip
+//! boundaries (never across a cut) into whole tracks.
 //!
-//! Following a face costs less than finding it. A full-frame detection runs on a clip's first
-//! frame and then every `detect_every` frames, and is what finds new faces; in between, each
-//! tracked face is looked for only in a small region around where it was last seen, at about a
-//! tenth of the cost. A face is embedded when its track starts, then every `embed_every` frames,
-//! and on every frame while its match is uncertain (within [`TrackOptions::uncertain`] of the threshold). The
+//! Following a face costs less than finding it. A full-frame detection runs on a clip's first frame
+//! and then every `detect_every` frames, and is what finds new faces; in between, each tracked face
+//! is looked for only in a small region around where it was last seen, at about a tenth of the
+//! cost. A face is embedded when its track starts, then every `embed_every` frames, and on every
+//! frame while its match is uncertain (within [`TrackOptions::uncertain`] of the threshold). The
 //! embedded faces are the track's evidence: who it is is decided from all of them once the whole
 //! video is seen ([`crate::identity::matching::decide`]). A track survives [`MAX_MISSES`] frames
 //! without its face (a blink of blur or occlusion) and counts them as on screen; an embedding far

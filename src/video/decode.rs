@@ -1,10 +1,11 @@
 //! Video decoding: a video file in, its frames out.
 //!
 //! [`VideoReader::open`] takes a path and picks the file's main video stream (cover art and other
-//! attached pictures are never chosen); [`VideoReader::info`] describes it. [`VideoReader::next_frame`]
-//! then yields every frame of that stream once, in the order the decoder outputs them, which is
-//! presentation order, each with its presentation time and its own duration in seconds and,
-//! when asked for, its picture as an [`image::RgbImage`], upright at the stream's own size.
+//! attached pictures are never chosen); [`VideoReader::info`] describes it.
+//! [`VideoReader::next_frame`] then yields every frame of that stream once, in the order the
+//! decoder outputs them, which is presentation order, each with its presentation time and its own
+//! duration in seconds and, when asked for, its picture as an [`image::RgbImage`], upright at the
+//! stream's own size.
 //!
 //! Choices, and why:
 //!

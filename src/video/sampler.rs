@@ -54,9 +54,10 @@ impl std::str::FromStr for Stride {
     }
 }
 
-/// Picks frames on a grid of one every `stride` frame intervals from the first frame, by
-/// timestamp: a frame the decoder skipped (see [`crate::video::decode::VideoReader::skip_non_reference_frames`]) is
-/// replaced by the next one, and the grid does not drift.
+/// Picks frames on a grid of one every `stride` frame intervals from the first frame, by timestamp:
+/// a frame the decoder skipped (see
+/// [`crate::video::decode::VideoReader::skip_non_reference_frames`]) is replaced by the next one,
+/// and the grid does not drift.
 pub struct Sampler {
     stride: u64,
     step: f64,
