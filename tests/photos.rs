@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use common::{make_video, obama_cast, registry_photo, screentime, shared_data, succeeded};
+use common::{
+    make_video, measure_every_frame, obama_cast, registry_photo, screentime, shared_data, succeeded,
+};
 use serde_json::{Value, json};
 
 /// Copies every file under `from` (recursively) into `to`, keeping the layout.
@@ -277,17 +279,7 @@ fn search_finds_a_person_in_finished_results() {
     ]});
     make_video(&spec, &video);
     let out = tmp.path().join("out");
-    succeeded(screentime(&[
-        video.as_os_str(),
-        "--cast".as_ref(),
-        cast.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--quiet".as_ref(),
-        // Every frame, so each appearance's start and end are exact.
-        "--stride".as_ref(),
-        "1".as_ref(),
-    ]));
+    measure_every_frame(&video, &cast, &out);
 
     let table = succeeded(screentime(&[
         "search".as_ref(),

@@ -167,13 +167,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
 #[test]
 fn arcface_finds_the_same_people_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    let cast = tmp.path().join("cast");
-    std::fs::create_dir_all(cast.join("Barack Obama")).unwrap();
-    std::fs::copy(
-        registry_photo("obama.jpg"),
-        cast.join("Barack Obama/official.jpg"),
-    )
-    .unwrap();
+    let cast = obama_cast(tmp.path());
     let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let out = tmp.path().join("out");
     let args: Vec<&Path> = vec![

@@ -6,7 +6,7 @@ mod common;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use common::{make_video, registry_photo, screentime, succeeded};
+use common::{make_video, measure_every_frame, registry_photo, screentime, succeeded};
 use serde_json::{Value, json};
 
 /// A photo segment of `seconds`, as make_video.py takes it.
@@ -19,20 +19,6 @@ fn biden(seconds: f64) -> Value {
     let mut segment = photo("biden.jpg", seconds);
     segment["crop"] = json!([330, 60, 480, 600]);
     segment
-}
-
-/// Measures `video` against `cast` into `out`, every frame analysed so edges are exact.
-fn measure(video: &Path, cast: &Path, out: &Path) {
-    succeeded(screentime(&[
-        video.as_os_str(),
-        "--cast".as_ref(),
-        cast.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--quiet".as_ref(),
-        "--stride".as_ref(),
-        "1".as_ref(),
-    ]));
 }
 
 /// (start, end) of each appearance of `name`, from the run's report.json.
@@ -101,7 +87,7 @@ fn with_finds_the_stretches_two_people_share_exact_to_their_segments() {
     let video = tmp.path().join("pair.mp4");
     make_video(&spec, &video);
     let out = tmp.path().join("out");
-    measure(&video, &cast, &out);
+    measure_every_frame(&video, &cast, &out);
     let obama = segments_of(&out, "Barack Obama");
     let biden = segments_of(&out, "Joe Biden");
     assert!(close(&obama, &[(0.0, 2.5), (4.6, 5.4)]), "{obama:?}");
@@ -166,7 +152,7 @@ fn photo_finds_an_unknown_in_every_title_under_its_label_there() {
         let spec = json!({"width": 640, "height": 360, "fps": 25.0, "segments": segments});
         make_video(&spec, &video);
         let out = tmp.path().join(format!("out{}", i + 1));
-        measure(&video, &cast, &out);
+        measure_every_frame(&video, &cast, &out);
         outs.push(out);
     }
     let report: Value =

@@ -3,20 +3,30 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, SystemTime};
 
-use common::registry_photo;
+use common::{registry_photo, screentime};
 use screentime::commands::slideshow::{FPS, FRAME, letterbox};
 use screentime::face::engine::load_image;
 use screentime::video::decode::{Keep, VideoReader};
 
-fn screentime(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_screentime"))
-        .args(args)
-        .output()
-        .unwrap()
+/// `screentime slideshow LIBRARY --person PERSON --cast CAST --out OUT`, then `extra`.
+fn slideshow(library: &Path, person: &str, cast: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "slideshow".as_ref(),
+        library.as_os_str(),
+        "--person".as_ref(),
+        person.as_ref(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    screentime(&args)
 }
 
 /// Mean absolute difference per channel value between two pictures of one size.
@@ -64,18 +74,13 @@ fn slideshow_shows_each_photo_of_the_person_once_in_date_order() {
         .unwrap();
 
     let show = tmp.path().join("show.mp4");
-    let output = screentime(&[
-        "slideshow".as_ref(),
-        library.as_os_str(),
-        "--person".as_ref(),
-        "Barack Obama".as_ref(),
-        "--cast".as_ref(),
-        cast.as_os_str(),
-        "--out".as_ref(),
-        show.as_os_str(),
-        "--seconds-per-photo".as_ref(),
-        "0.4".as_ref(),
-    ]);
+    let output = slideshow(
+        &library,
+        "Barack Obama",
+        &cast,
+        &show,
+        &["--seconds-per-photo", "0.4"],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -132,32 +137,14 @@ fn slideshow_shows_each_photo_of_the_person_once_in_date_order() {
 
     // Run again: the video is there, and is not replaced.
     let before = std::fs::read(&show).unwrap();
-    let again = screentime(&[
-        "slideshow".as_ref(),
-        library.as_os_str(),
-        "--person".as_ref(),
-        "Barack Obama".as_ref(),
-        "--cast".as_ref(),
-        cast.as_os_str(),
-        "--out".as_ref(),
-        show.as_os_str(),
-    ]);
+    let again = slideshow(&library, "Barack Obama", &cast, &show, &[]);
     assert_eq!(again.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already exists"), "{stderr}");
     assert_eq!(std::fs::read(&show).unwrap(), before);
     // Someone not in the cast is an error naming the cast, and writes nothing.
     let nobody = tmp.path().join("nobody.mp4");
-    let output = screentime(&[
-        "slideshow".as_ref(),
-        library.as_os_str(),
-        "--person".as_ref(),
-        "Elena Kagan".as_ref(),
-        "--cast".as_ref(),
-        cast.as_os_str(),
-        "--out".as_ref(),
-        nobody.as_os_str(),
-    ]);
+    let output = slideshow(&library, "Elena Kagan", &cast, &nobody, &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no Elena Kagan in this cast"), "{stderr}");

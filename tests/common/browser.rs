@@ -12,7 +12,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -220,11 +220,7 @@ impl Browser {
     }
 
     fn next_message(&mut self, waiting_for: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        match self
-            .messages
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
+        match self.messages.recv_timeout(WAIT) {
             Ok(message) => message,
             Err(RecvTimeoutError::Timeout) => {
                 panic!("chromium: no answer to {waiting_for} in {WAIT:?}")

@@ -74,6 +74,21 @@ pub fn succeeded(output: std::process::Output) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Measures `video` against `cast` into `out`, every frame analysed so that each appearance's
+/// start and end are exact.
+pub fn measure_every_frame(video: &Path, cast: &Path, out: &Path) {
+    succeeded(screentime(&[
+        video.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--quiet".as_ref(),
+        "--stride".as_ref(),
+        "1".as_ref(),
+    ]));
+}
+
 /// Renders a video from real photos with `tests/tools/make_video.py` (see its spec format).
 pub fn make_video(spec: &serde_json::Value, video: &Path) {
     let spec_file = tempfile::NamedTempFile::new().unwrap();
