@@ -3,7 +3,7 @@ and beside the peer tool, face_recognition 1.3.0 (bench/peer.py), on the same in
 the same run (the machine is shared and noisy: compare ratios, not absolute numbers). Run through
 scripts/bench (which builds the binary first).
 
-Usage: bench/bench.py [--runs N] [--peer-runs N] [--peer-1080p] [--no-peer] [--hour]
+Usage: bench/bench.py [--runs N] [--peer-runs N] [--peer-1080p] [--no-peer] [--hour] [--real]
   --runs N        runs per screentime and ffmpeg row, the best time kept (default 3)
   --peer-runs N   runs of the peer (default 1: at 3-4 fps it takes ~45 s a run)
   --peer-1080p    also run the peer on the 1080p input (~15 min more: 0.8 fps there)
@@ -11,17 +11,31 @@ Usage: bench/bench.py [--runs N] [--peer-runs N] [--peer-1080p] [--no-peer] [--h
   --hour          also the default mode and decode-only on a 1-hour 1080p input (the 30 s one 120
                   times over, joined without re-encoding), once each (~20 min): peak memory must
                   not grow with the video's length
+  --real          also two real clips from ../shared/data/real (development data, beside the
+                  repository; skipped, with a message, where it is absent), peer included (~15 min
+                  more): talk and fotb-15s below
 
 Inputs are generated from the registry photos (Obama, Biden, Obama, zooming and panning) at
 640x360 and 1920x1080 into target/bench/; the spec they are made from says who is on screen when,
 which is the truth the recall is scored against. The cast knows only Obama.
 
+The real clips (--real), with truth by eye in tests/truth/<video>.csv, casts as bench/eval.py has
+them (common.make_cast):
+- talk: pexels/WolfgangLanger_Pexels.mp4, 640x360, 19.7 s, one woman talking, a stranger to the
+  cast (the six GRID speakers of tests/truth/grid_cast.json), whole.
+- fotb-15s: the first 15 s of fotb/fotb.mp4 (1280x720, a TV dinner scene, six cast members, one
+  photo each), cut once into target/bench/ without re-encoding, its truth cut to match: the peer
+  reads about 0.6 frames a second there, ~55 min for the whole 82 s.
+
 Prints one table and writes it as markdown to target/bench/table.md, for the README. Columns:
   fps          frames / best wall time of the whole job (start-up and cast loading included)
   vs decode    decode-only time / this row's time
   vs peer      this row's fps / the peer's fps on the same input
-  recall       share of the seconds in which Obama is truly on screen that the row credits to him
-  false s      seconds credited to Obama while he is not on screen
+  recall       share of the seconds in which Obama is truly on screen that the row credits to him;
+               on a real clip, the worst cast member's recall by `screentime score` ("-" where no
+               cast member is on screen)
+  false s      seconds credited to Obama while he is not on screen; on a real clip, seconds
+               credited to anyone not on screen there, by `screentime score`
   peak RSS MB  largest resident set over the row's runs (wait4's ru_maxrss)
 The peer runs in its own venv, target/bench/peer-venv, made once from the hash-pinned
 bench/requirements-peer.txt by bench/peer_venv.py.
@@ -37,9 +51,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from common import BINARY, ROOT, make_video, markdown_table, peer_run, run, screentime_run, text_table
+from common import (BINARY, ROOT, SHARED, TRUTH, make_cast, make_video, markdown_table, peer_csv, peer_run, run, score,
+                    screentime_run, text_table, worst_cast_recall)
 
 import peer_venv
 
@@ -69,6 +85,16 @@ WHO = "Barack Obama"  # the only cast member; the recall columns score him
 HOUR = "1920x1080-1h"
 BENCH = Path("target/bench")  # relative to ROOT, where the bench runs
 DECODE = "ffmpeg -threads 2 -f null"
+FOTB_CUT_SECONDS = 15  # of fotb.mp4: the peer takes ~10 min on it at 720p
+
+
+@dataclass
+class RealInput:
+    name: str  # its folder under target/bench/out/
+    label: str  # the table's "input" cell
+    video: Path
+    truth: Path  # frame ranges by eye, as tests/truth/README.md describes
+    cast: Path
 
 
 def make_input(size: str, passes: int) -> Path:
@@ -96,6 +122,51 @@ def make_hour() -> Path:
     spec["segments"] *= 120
     (BENCH / f"{HOUR}.json").write_text(json.dumps(spec))
     return video
+
+
+def real_inputs() -> list[RealInput]:
+    """talk (whole) and the fotb cut, each skipped with a message where its footage is absent."""
+    inputs = []
+    for name, path, cast_kind in [("talk", SHARED / "pexels" / "WolfgangLanger_Pexels.mp4", "grid"),
+                                  (f"fotb-{FOTB_CUT_SECONDS}s", SHARED / "fotb" / "fotb.mp4", "fotb")]:
+        cast = make_cast(BENCH, cast_kind)
+        if not path.is_file() or cast is None:
+            print(f"skipped the real clip {name}: its footage is absent", file=sys.stderr)
+            continue
+        video, truth = path, TRUTH / f"{path.stem}.csv"
+        if cast_kind == "fotb":
+            video, truth = cut_fotb(path, truth)
+        inputs.append(RealInput(name, f"{name} ({video_size(video)})", video, truth, cast))
+    return inputs
+
+
+def cut_fotb(video: Path, truth: Path) -> tuple[Path, Path]:
+    """The first FOTB_CUT_SECONDS of fotb.mp4, copied without re-encoding (so its frames are the
+    original's), made once; and its truth, cut to the frames the cut has."""
+    cut = BENCH / f"fotb-{FOTB_CUT_SECONDS}s.mp4"
+    if not cut.is_file():
+        # Written under another name first: an interrupted ffmpeg leaves no cut to be reused.
+        part = cut.with_suffix(".part.mp4")
+        run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", video, "-t", FOTB_CUT_SECONDS, "-c", "copy", part])
+        part.rename(cut)
+    cut_truth = cut.with_suffix(".csv")
+    trim_truth(truth, count_frames(cut) - 1, cut_truth)
+    return cut, cut_truth
+
+
+def trim_truth(truth: Path, last: int, out: Path) -> None:
+    """Writes the truth's rows that start by frame `last`, their ends clipped to it, to out."""
+    with open(truth, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["start_frame"]) <= last]
+    lines = ["name,start_frame,end_frame"]
+    lines += [f"{r['name']},{r['start_frame']},{min(int(r['end_frame']), last)}" for r in rows]
+    out.write_text("\n".join(lines) + "\n")
+
+
+def video_size(video: Path) -> str:
+    """The first video stream's WIDTHxHEIGHT."""
+    return run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                "-of", "csv=p=0:s=x", video]).strip()
 
 
 def count_frames(video: Path, packets: bool = False) -> int:
@@ -162,6 +233,54 @@ def score_peer(answer: Path, truth):
     return hit / frames_in_truth, (sum(b - a for a, b in mine) - hit) / result["fps"], result
 
 
+def score_generated(size: str, here) -> list[tuple[float | None, float | None]]:
+    """Per row of a generated input, (recall, false seconds) of WHO against its spec; (None, None)
+    for the decode row."""
+    truth, fps = truth_frames(size)
+    scores = []
+    for _, kind, _, _, _, _, out in here:
+        if kind == "screentime":
+            scores.append(score_screentime(out, truth, fps))
+        elif kind == "peer":
+            scores.append(score_peer(out, truth)[:2])
+        else:
+            scores.append((None, None))
+    return scores
+
+
+def score_real(binary: Path, real: RealInput, here) -> list[tuple[float | None, float | None]]:
+    """Per row of a real clip, (worst cast recall, false seconds) by `screentime score` against
+    the truth by eye, as bench/eval.py scores; (None, None) for the decode row. The peer's answer
+    is scored as the frame-range CSV common.peer_csv makes of it."""
+    results = {}  # row index -> what `screentime score` reads
+    for i, (_, kind, _, _, _, _, out) in enumerate(here):
+        if kind == "screentime":
+            results[i] = out
+        elif kind == "peer":
+            results[i] = peer_csv(out, out.with_suffix(".csv"))
+    scored = dict(zip(results, score(binary, real.video, real.truth, results.values())))
+    return [(worst_cast_recall(scored[i]), scored[i]["false_seconds"]) if i in scored else (None, None)
+            for i in range(len(here))]
+
+
+def measure_input(args, binary: Path, label: str, video: Path, cast: Path, out_root: Path, peer_python):
+    """The rows of one input: FFmpeg's decode, every mode in MODES, and the peer where peer_python
+    is given. Each row: (input, kind, mode, frames, seconds, peak KiB, result to score)."""
+    print(f"measuring {label}", file=sys.stderr)
+    frames = count_frames(video)
+    t, rss = measure(args.runs, ["ffmpeg", "-v", "error", "-threads", "2", "-i", video, "-f", "null", "-"])
+    rows = [(label, "decode", DECODE, frames, t, rss, None)]
+    for mode in MODES:
+        cmd, out = screentime_run(binary, video, cast, out_root, mode)
+        t, rss = measure(args.runs, cmd)
+        rows.append((label, "screentime", mode, frames, t, rss, out))
+    if peer_python:
+        answer = out_root / "peer.json"
+        t, rss = measure(args.peer_runs, peer_run(peer_python, video, cast, answer))
+        rows.append((label, "peer", "", frames, t, rss, answer))
+    return rows
+
+
 def positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
@@ -175,6 +294,7 @@ def main() -> int:
     parser.add_argument("--peer-1080p", action="store_true", help="also run the peer on the 1080p input")
     parser.add_argument("--no-peer", action="store_true", help="no peer rows (and no peer venv)")
     parser.add_argument("--hour", action="store_true", help="also a 1-hour 1080p input (~20 min)")
+    parser.add_argument("--real", action="store_true", help="also real clips from ../shared/data/real (~15 min)")
     args = parser.parse_args()
     started = time.monotonic()
     os.chdir(ROOT)
@@ -188,18 +308,18 @@ def main() -> int:
     # One row per measurement: (input, kind, mode, frames, seconds, peak KiB, result to score).
     rows = []
     for size, video in videos.items():
-        print(f"measuring {size}", file=sys.stderr)
-        frames = count_frames(video)
-        t, rss = measure(args.runs, ["ffmpeg", "-v", "error", "-threads", "2", "-i", video, "-f", "null", "-"])
-        rows.append((size, "decode", DECODE, frames, t, rss, None))
-        for mode in MODES:
-            cmd, out = screentime_run(binary, video, cast, BENCH / "out" / size, mode)
-            t, rss = measure(args.runs, cmd)
-            rows.append((size, "screentime", mode, frames, t, rss, out))
-        if peer_python and (size == "640x360" or args.peer_1080p):
-            answer = BENCH / "out" / size / "peer.json"
-            t, rss = measure(args.peer_runs, peer_run(peer_python, video, cast, answer))
-            rows.append((size, "peer", "", frames, t, rss, answer))
+        with_peer = size == "640x360" or args.peer_1080p
+        rows += measure_input(args, binary, size, video, cast, BENCH / "out" / size, peer_python if with_peer else None)
+
+    # Real clips, keyed by their "input" cell; the peer always runs on them (the acceptance
+    # compares with it there).
+    reals = {}
+    if args.real and not SHARED.is_dir():
+        print(f"skipped the real clips: {os.path.relpath(SHARED, ROOT)} is absent", file=sys.stderr)
+    elif args.real:
+        reals = {real.label: real for real in real_inputs()}
+    for real in reals.values():
+        rows += measure_input(args, binary, real.label, real.video, real.cast, BENCH / "out" / real.name, peer_python)
 
     if args.hour:
         video = make_hour()
@@ -211,24 +331,22 @@ def main() -> int:
         t, rss = measure(1, cmd)
         rows.append((HOUR, "screentime", "", frames, t, rss, out))
 
-    # Score every row against the spec's truth and print the table (and write it as markdown).
+    # Score every row against its input's truth and print the table (and write it as markdown).
     text_rows, md_rows, notes = [], [], []
     for size in dict.fromkeys(r[0] for r in rows):
-        truth, fps = truth_frames(size)
         here = [r for r in rows if r[0] == size]
+        scores = score_real(binary, reals[size], here) if size in reals else score_generated(size, here)
         decode_t = next(r[4] for r in here if r[1] == "decode")
         peer_t = next((r[4] for r in here if r[1] == "peer"), None)
-        for _, kind, mode, frames, t, rss, out in here:
-            recall = false_s = None
+        for (_, kind, mode, frames, t, rss, out), (recall, false_s) in zip(here, scores):
             if kind == "decode":
                 label = (DECODE, f"`{DECODE}`")
             elif kind == "screentime":
                 mode = mode or "(default)"
                 label = (f"screentime {mode}", f"screentime `{mode}`")
-                recall, false_s = score_screentime(out, truth, fps)
             else:
                 label = ("face_recognition 1.3.0", "face_recognition 1.3.0 (`hog`, upsample 1)")
-                recall, false_s, result = score_peer(out, truth)
+                result = json.loads(out.read_text())
                 notes.append(f"face_recognition's frame loop alone on {size}: {result['frames_per_second']:.1f} fps; "
                              f"start-up and cast {result['seconds']['start'] + result['seconds']['cast']:.1f} s")
             cells = [
@@ -248,6 +366,10 @@ def main() -> int:
     footer = [f"Whole jobs timed (start-up and cast loading included); best of {args.runs} runs"
               + (f" (peer: {args.peer_runs}, on one core, as face_recognition's example runs)" if has_peer else "")
               + f"; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}, {len(os.sched_getaffinity(0))} cores."]
+    if reals:
+        footer.append(f"Real clips ({os.path.relpath(SHARED, ROOT)}): recall is the worst cast member's and false s "
+                      "every second credited to someone not on screen, by `screentime score` against the truth by eye "
+                      f"(tests/truth); fotb-{FOTB_CUT_SECONDS}s is the first {FOTB_CUT_SECONDS} s of fotb.mp4.")
     footer += notes
     print("\n".join(text_table(header, text_rows, align)))
     print("\n".join(f"({f})" for f in footer))

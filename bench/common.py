@@ -1,7 +1,9 @@
-"""What bench/bench.py and bench/eval.py share: running commands, generated videos, screentime's
-runs and the peer's, and the tables they print. Standard library only."""
+"""What bench/bench.py and bench/eval.py share: running commands, generated videos, the real
+clips' casts, screentime's runs and the peer's, scoring against truth, and the tables they print.
+Standard library only."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BINARY = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "release" / "screentime"
 MAKE_VIDEO = ROOT / "tests" / "tools" / "make_video.py"
 PEER = ROOT / "bench" / "peer.py"
+# Development data beside the repository, not in it: a user's checkout may not have it.
+SHARED = ROOT.parent / "shared" / "data" / "real"
+TRUTH = ROOT / "tests" / "truth"
 
 
 def run(cmd, **kwargs) -> str:
@@ -46,6 +51,32 @@ def make_video(spec: Path, video: Path, truth: Path | None = None) -> None:
     key.write_text(want)
 
 
+def make_cast(work: Path, kind: str) -> Path | None:
+    """The cast folder for the real clips, "fotb" (its six photos) or "grid" (six GRID speakers,
+    each a frame of their own clip, tests/truth/grid_cast.json), made under work/casts/ (writable,
+    so screentime caches its embeddings there); None where the footage is absent."""
+    cast = work / "casts" / kind
+    if kind == "fotb":
+        source = SHARED / "fotb" / "cast"
+        if not source.is_dir():
+            return None
+        cast.mkdir(parents=True, exist_ok=True)
+        for photo in source.glob("*.png"):
+            shutil.copyfile(photo, cast / photo.name)
+        return cast
+    spec = json.loads((TRUTH / "grid_cast.json").read_text())
+    cast.mkdir(parents=True, exist_ok=True)
+    for name, (clip, frame) in spec.items():
+        clip = (TRUTH / clip).resolve()
+        if not clip.is_file():
+            return None
+        photo = cast / f"{name}.png"
+        if not photo.is_file():
+            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", clip, "-vf", f"select=eq(n\\,{frame})",
+                 "-fps_mode", "passthrough", "-frames:v", "1", photo])
+    return cast
+
+
 def mode_slug(mode: str) -> str:
     """A mode's folder name: "" -> default, "--stride 1 --embed-every 1" -> stride_1_embed_every_1."""
     return "".join(c if c.isalnum() else "_" for c in mode.replace("--", "")) or "default"
@@ -65,6 +96,29 @@ def peer_run(python: Path, video: Path, cast: Path, answer: Path):
     writes its answer as JSON; an older answer is removed first."""
     answer.unlink(missing_ok=True)
     return [python, PEER, video, cast, "--out", answer]
+
+
+def peer_csv(answer: Path, out: Path) -> Path:
+    """Writes the peer's JSON answer as a frame-range CSV (the truth's own form, which `screentime
+    score` reads) to out, and returns out."""
+    recognised = json.loads(answer.read_text())["recognised"]
+    rows = [(name, a, b) for name, found in recognised.items() for a, b in found["runs"]]
+    lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in sorted(rows, key=lambda r: r[1])]
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def score(binary: Path, video: Path, truth: Path, results) -> list[dict]:
+    """`screentime score --json` against a truth CSV: one score per result (an output folder of
+    `screentime VIDEO` or a frame-range CSV), in order."""
+    lines = run([binary, "score", video, "--truth", truth, "--json", *results])
+    return [json.loads(line) for line in lines.splitlines()]
+
+
+def worst_cast_recall(score: dict) -> float | None:
+    """The lowest recall among the cast members the truth names; None where it names none."""
+    recalls = [i["recall"] for i in score["identities"] if not i["stranger"]]
+    return min(recalls) if recalls else None
 
 
 def text_table(header, rows, align: str) -> list[str]:

@@ -25,17 +25,15 @@ writes it as markdown to OUT/table.md and every score as JSON to OUT/scores.json
 
 import argparse
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import BINARY, PEER, ROOT, make_video, markdown_table, peer_run, run, screentime_run, sha256, text_table
+from common import (BINARY, PEER, ROOT, SHARED, TRUTH, make_cast, make_video, markdown_table, peer_csv, peer_run, run,
+                    score, screentime_run, sha256, text_table, worst_cast_recall)
 
 import peer_venv
 
-SHARED = ROOT.parent / "shared" / "data" / "real"
-TRUTH = ROOT / "tests" / "truth"
 MODES = ["", "--stride 1"]
 
 
@@ -55,30 +53,6 @@ CLIPS = [
     Clip("grid_cuts", "grid", montage=TRUTH / "grid_cuts.json"),
     Clip("grid_pairs", "grid", montage=TRUTH / "grid_pairs.json"),
 ]
-
-
-def make_cast(work: Path, kind: str) -> Path | None:
-    """A cast folder under OUT (writable, so its embeddings are cached)."""
-    cast = work / "casts" / kind
-    if kind == "fotb":
-        source = SHARED / "fotb" / "cast"
-        if not source.is_dir():
-            return None
-        cast.mkdir(parents=True, exist_ok=True)
-        for photo in source.glob("*.png"):
-            shutil.copyfile(photo, cast / photo.name)
-        return cast
-    spec = json.loads((TRUTH / "grid_cast.json").read_text())
-    cast.mkdir(parents=True, exist_ok=True)
-    for name, (clip, frame) in spec.items():
-        clip = (TRUTH / clip).resolve()
-        if not clip.is_file():
-            return None
-        photo = cast / f"{name}.png"
-        if not photo.is_file():
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", clip, "-vf", f"select=eq(n\\,{frame})",
-                 "-fps_mode", "passthrough", "-frames:v", "1", photo])
-    return cast
 
 
 def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
@@ -113,10 +87,7 @@ def peer_ranges(work: Path, clip: Clip, video: Path, cast: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     answer = out.with_suffix(".json")
     run(peer_run(python, video, cast, answer))
-    recognised = json.loads(answer.read_text())["recognised"]
-    rows = [(name, a, b) for name, found in recognised.items() for a, b in found["runs"]]
-    lines = ["name,start_frame,end_frame"] + [f"{n},{a},{b}" for n, a, b in sorted(rows, key=lambda r: r[1])]
-    out.write_text("\n".join(lines) + "\n")
+    peer_csv(answer, out)
     key.write_text(want)
     return out
 
@@ -149,19 +120,17 @@ def main() -> int:
             results.append((f"screentime {mode or '(default)'}", out))
         if not args.no_peer:
             results.append(("face_recognition 1.3.0", peer_ranges(work, clip, video, cast)))
-        lines = run([binary, "score", video, "--truth", truth, "--json", *[r for _, r in results]])
-        for (tool, _), line in zip(results, lines.splitlines()):
-            score = json.loads(line)
-            scores[f"{clip.name} / {tool}"] = score
-            rows.append((clip.name, tool, score))
+        for (tool, _), s in zip(results, score(binary, video, truth, [r for _, r in results])):
+            scores[f"{clip.name} / {tool}"] = s
+            rows.append((clip.name, tool, s))
 
     header = ["clip", "tool", "worst cast recall", "false s", "false %", "strangers, one label", "recall per identity"]
     table = []
     for name, tool, s in rows:
-        cast_recalls = [i["recall"] for i in s["identities"] if not i["stranger"]]
+        worst = worst_cast_recall(s)
         table.append([
             name, tool,
-            f"{100 * min(cast_recalls):.1f}%" if cast_recalls else "-",
+            "-" if worst is None else f"{100 * worst:.1f}%",
             f"{s['false_seconds']:.2f}",
             f"{100 * s['false_seconds'] / s['clip_seconds']:.2f}%",
             f"{s['strangers_one_label']}/{s['strangers']}" if s["strangers"] else "-",
