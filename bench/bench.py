@@ -25,7 +25,7 @@ them (common.make_cast):
   cast (the six GRID speakers of tests/truth/grid_cast.json), whole.
 - fotb-15s: the first 15 s of fotb/fotb.mp4 (1280x720, a TV dinner scene, six cast members, one
   photo each), cut once into target/bench/ without re-encoding, its truth cut to match: the peer
-  reads about 0.6 frames a second there, ~55 min for the whole 82 s.
+  reads about 2 frames a second there (~3 min for the cut; the whole 82 s would take ~16 min).
 
 Prints one table and writes it as markdown to target/bench/table.md, for the README. Columns:
   fps          frames / best wall time of the whole job (start-up and cast loading included)
@@ -85,7 +85,7 @@ WHO = "Barack Obama"  # the only cast member; the recall columns score him
 HOUR = "1920x1080-1h"
 BENCH = Path("target/bench")  # relative to ROOT, where the bench runs
 DECODE = "ffmpeg -threads 2 -f null"
-FOTB_CUT_SECONDS = 15  # of fotb.mp4: the peer takes ~10 min on it at 720p
+FOTB_CUT_SECONDS = 15  # of fotb.mp4: the peer takes ~3 min on it at 720p
 
 
 @dataclass

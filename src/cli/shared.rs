@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::warn;
-use crate::face::detect::DetectOptions;
+use crate::face::detect::{DetectOptions, DetectorKind};
 use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::{self, Device, RuntimeOptions, default_models_dir};
@@ -108,6 +108,11 @@ pub struct EngineArgs {
     /// non-commercial research only.
     #[arg(long, value_enum, default_value_t = EmbedderKind::Dlib)]
     embedder: EmbedderKind,
+    /// The face detector's weights. int8 (the default): CenterFace quantized to 8-bit integers,
+    /// half the time a frame, the same screen time on the README's footage. fp32: its float
+    /// weights, for comparing or where exactly the network's own boxes are wanted.
+    #[arg(long, value_enum, default_value_t = DetectorKind::default())]
+    detector: DetectorKind,
     /// CPU threads to use; the default is every core. More than the cores, or than the memory
     /// holds workers for, are not used (a warning says so).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one)]
@@ -146,6 +151,7 @@ impl EngineArgs {
                 models_dir: self.models,
                 device: self.device,
                 threads,
+                detector: self.detector,
                 embedder: self.embedder,
                 quiet,
                 ..defaults

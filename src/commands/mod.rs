@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, warn};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
-use crate::face::runtime::{Model, Runtime};
+use crate::face::runtime::Runtime;
 use crate::files::walk::walk;
 use crate::identity::cast::{self, Cast};
 use crate::job::pipeline::{self, JobOptions};
@@ -67,7 +67,8 @@ pub fn measure_into(
         settings: Settings::of(engine, job),
     };
     let models = Models {
-        detector_sha256: runtime.model_sha256(Model::Detector).into(),
+        detector_sha256: runtime.detector_sha256().into(),
+        detector: runtime.detector(),
         embedder_sha256: runtime.embedder_sha256().into(),
         embedder: runtime.embedder(),
         embedder_licence: runtime.embedder().licence(),

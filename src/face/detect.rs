@@ -19,6 +19,31 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::face::runtime::{Model, Runtime};
 
+/// Which CenterFace weights find faces.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
+    /// Static INT8 quantization of the same network (made by `scripts/setup` from the fp32 one
+    /// with ranges measured on real footage): half the time a frame, and on the README's
+    /// footage the same screen time within what the fp32 network itself moves when a frame is
+    /// scaled 2% differently.
+    #[default]
+    Int8,
+    /// The network's own float weights.
+    Fp32,
+}
+
+impl DetectorKind {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            DetectorKind::Int8 => "centerface_int8.onnx",
+            DetectorKind::Fp32 => "centerface.onnx",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct DetectOptions {
     /// Heatmap score above which a grid cell is a face centre.
@@ -191,6 +216,7 @@ const MIN_TURN_RATIO: f32 = 0.4;
 
 pub struct Detector {
     session: Session,
+    kind: DetectorKind,
     options: DetectOptions,
     resizer: Resizer,
     /// The scaled picture and the network input, kept between calls: no allocation per frame.
@@ -204,7 +230,8 @@ type Rect = (u32, u32, u32, u32);
 impl Detector {
     pub fn new(runtime: &Runtime, options: DetectOptions) -> Result<Detector> {
         Ok(Detector {
-            session: runtime.session(Model::Detector)?,
+            session: runtime.session(Model::Detector(runtime.detector()))?,
+            kind: runtime.detector(),
             options,
             resizer: Resizer::new(),
             pixels: Vec::new(),
@@ -259,7 +286,7 @@ impl Detector {
         let shape = fill_input(&mut self.input, &self.pixels, scaled_w, scaled_h);
         let input = ArrayView4::from_shape(shape, &self.input).expect("fill_input's shape");
 
-        let onnx = |stage| Error::onnx(Model::Detector.file_name(), stage);
+        let onnx = |stage| Error::onnx(self.kind.file_name(), stage);
         let tensor = TensorRef::from_array_view(input).map_err(onnx("input"))?;
         let outputs = self
             .session

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::environment::Environment;
 use ort::session::Session;
@@ -17,6 +17,7 @@ use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights, SessionBui
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::face::detect::DetectorKind;
 use crate::face::embed::EmbedderKind;
 use crate::face::landmarks::ShapePredictor;
 
@@ -33,7 +34,7 @@ pub enum Device {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Model {
     /// CenterFace: faces with 5 landmarks.
-    Detector,
+    Detector(DetectorKind),
     /// Face descriptors: dlib's ResNet v1 or ArcFace.
     Embedder(EmbedderKind),
     /// dlib's 5-point shape predictor, which places dlib's chips (not an ONNX model).
@@ -43,7 +44,7 @@ pub enum Model {
 impl Model {
     pub fn file_name(self) -> &'static str {
         match self {
-            Model::Detector => "centerface.onnx",
+            Model::Detector(kind) => kind.file_name(),
             Model::Embedder(kind) => kind.file_name(),
             Model::Landmarks => "shape_predictor_5_face_landmarks.dat",
         }
@@ -53,7 +54,7 @@ impl Model {
     fn setup_command(self) -> &'static str {
         match self {
             Model::Embedder(kind) => kind.setup_command(),
-            Model::Detector | Model::Landmarks => "scripts/setup",
+            Model::Detector(_) | Model::Landmarks => "scripts/setup",
         }
     }
 }
@@ -67,6 +68,8 @@ pub struct RuntimeOptions {
     pub device: Device,
     /// Intra-op threads for each session.
     pub threads: usize,
+    /// Which weights find faces.
+    pub detector: DetectorKind,
     /// Which network embeds faces.
     pub embedder: EmbedderKind,
     /// Say nothing on stderr but errors (no note of the embedder's licence).
@@ -80,6 +83,7 @@ impl Default for RuntimeOptions {
             library: env_path("SCREENTIME_ORT_LIB"),
             device: Device::Cpu,
             threads: thread_limit().threads,
+            detector: DetectorKind::default(),
             embedder: EmbedderKind::default(),
             quiet: false,
         }
@@ -175,7 +179,7 @@ pub struct Runtime {
     prepacked: PrepackedWeights,
     options: RuntimeOptions,
     hashes: BTreeMap<Model, String>,
-    landmarks: OnceLock<Arc<ShapePredictor>>,
+    landmarks: Mutex<Option<Arc<ShapePredictor>>>,
 }
 
 impl Runtime {
@@ -186,7 +190,7 @@ impl Runtime {
         let dir = &options.models_dir;
         let manifest = read_manifest(dir)?;
         let mut hashes = BTreeMap::new();
-        for model in Runtime::models(options.embedder) {
+        for model in Runtime::models(options.detector, options.embedder) {
             hashes.insert(model, verify(dir, model, &manifest)?);
         }
 
@@ -203,14 +207,14 @@ impl Runtime {
             prepacked: PrepackedWeights::new(),
             options,
             hashes,
-            landmarks: OnceLock::new(),
+            landmarks: Mutex::new(None),
         })
     }
 
-    /// The models a run with `embedder` loads: the detector, the embedder and, for dlib's
-    /// chips, dlib's landmarks.
-    fn models(embedder: EmbedderKind) -> Vec<Model> {
-        let mut models = vec![Model::Detector, Model::Embedder(embedder)];
+    /// The models a run loads: the detector, the embedder and, for dlib's chips, dlib's
+    /// landmarks.
+    fn models(detector: DetectorKind, embedder: EmbedderKind) -> Vec<Model> {
+        let mut models = vec![Model::Detector(detector), Model::Embedder(embedder)];
         if embedder == EmbedderKind::Dlib {
             models.push(Model::Landmarks);
         }
@@ -222,9 +226,19 @@ impl Runtime {
         &self.hashes[&model]
     }
 
+    /// The detector this runtime loads.
+    pub fn detector(&self) -> DetectorKind {
+        self.options.detector
+    }
+
     /// The embedder this runtime loads.
     pub fn embedder(&self) -> EmbedderKind {
         self.options.embedder
+    }
+
+    /// The sha256 of the detector's model file.
+    pub fn detector_sha256(&self) -> &str {
+        self.model_sha256(Model::Detector(self.detector()))
     }
 
     /// The sha256 of the embedder's model file.
@@ -233,28 +247,26 @@ impl Runtime {
     }
 
     /// What a face's descriptor depends on besides its pixels: the models that place the chip
-    /// and the embedder that reads it. Embeddings made with another fingerprint (a cached
+    /// (the detector's box and landmarks, and for dlib's chips dlib's landmarks placed from
+    /// them) and the embedder that reads it. Embeddings made with another fingerprint (a cached
     /// cast) must be made again.
     pub fn embedding_fingerprint(&self) -> String {
         let mut hasher = Sha256::new();
-        let chip = match self.embedder() {
-            // dlib's landmarks place its chips; ArcFace's come from the detector's landmarks.
-            EmbedderKind::Dlib => Model::Landmarks,
-            EmbedderKind::Arcface => Model::Detector,
-        };
-        for model in [chip, Model::Embedder(self.embedder())] {
+        for model in Runtime::models(self.detector(), self.embedder()) {
             hasher.update(self.model_sha256(model));
         }
         format!("{:x}", hasher.finalize())
     }
 
-    /// dlib's shape predictor, read once and shared by every worker.
+    /// dlib's shape predictor, read once and shared by every worker: the workers that ask while
+    /// it is read wait for it rather than read it again.
     pub fn shape_predictor(&self) -> Result<Arc<ShapePredictor>> {
-        if let Some(loaded) = self.landmarks.get() {
+        let mut landmarks = self.landmarks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(loaded) = &*landmarks {
             return Ok(loaded.clone());
         }
         let loaded = Arc::new(ShapePredictor::load(&self.model_path(Model::Landmarks))?);
-        Ok(self.landmarks.get_or_init(|| loaded).clone())
+        Ok(landmarks.insert(loaded).clone())
     }
 
     pub fn model_path(&self, model: Model) -> PathBuf {

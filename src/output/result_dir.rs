@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::face::detect::DetectorKind;
 use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Device;
@@ -98,6 +99,8 @@ pub struct RunSettings {
 #[derive(Serialize)]
 pub struct Models {
     pub detector_sha256: String,
+    /// Which detector weights found the faces (int8 or fp32).
+    pub detector: DetectorKind,
     pub embedder_sha256: String,
     /// Which embedder made the descriptors, and the terms its weights come under: results made
     /// with ArcFace's are for non-commercial research only.

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::commands::{load_cast, measure_into};
 use crate::error::{Error, Result, warn};
 use crate::face::engine::EngineOptions;
-use crate::face::runtime::{Model, Runtime};
+use crate::face::runtime::Runtime;
 use crate::identity::cast::Cast;
 use crate::job::interrupt;
 use crate::job::pipeline::{JobOptions, share_threads};
@@ -240,7 +240,7 @@ fn completion(
         settings: CompletionSettings {
             stride: job.stride.to_string(),
             settings: Settings::of(engine, job),
-            detector_sha256: runtime.model_sha256(Model::Detector).into(),
+            detector_sha256: runtime.detector_sha256().into(),
             embedder_sha256: runtime.embedder_sha256().into(),
             cast_sha256: format!("{:x}", cast_hash.finalize()),
         },
