@@ -48,7 +48,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /src/target/release/screentime /usr/local/bin/screentime
-# The whole models folder: the two networks, ONNX Runtime (libonnxruntime.so, loaded at run time)
+# The whole models folder: the networks, ONNX Runtime (libonnxruntime.so, loaded at run time)
 # and manifest.json, against which screentime checks the models' sha256 at every start.
 COPY --from=build /src/models/ /opt/screentime/models/
 # The binary's built-in default is the models/ of the folder it was built in (/src), which does
