@@ -3,9 +3,10 @@
 //! memory for a whole film.
 //! The one place that encodes and decodes them.
 
+use fast_image_resize::{self as fr, Resizer};
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::{self, FilterType};
+use image::imageops;
 
 use crate::face::detect::BBox;
 
@@ -42,12 +43,20 @@ pub fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
     let (width, height) = image.dimensions();
     // A face found in the image overlaps it, so the crop is never empty.
     let (x, y, w, h) = bbox.scaled(2.0).pixels_within(width, height);
-    let crop = imageops::crop_imm(image, x, y, w, h).to_image();
-    let (w, h) = crop.dimensions();
     if w.max(h) <= PICTURE_SIDE {
-        return crop;
+        return imageops::crop_imm(image, x, y, w, h).to_image();
     }
     let scale = PICTURE_SIDE as f32 / w.max(h) as f32;
     let size = |n: u32| ((n as f32 * scale).round() as u32).max(1);
-    imageops::resize(&crop, size(w), size(h), FilterType::Triangle)
+    let mut picture = RgbImage::new(size(w), size(h));
+    // Scaled straight out of the frame, bilinear with a support that widens as the picture
+    // shrinks (as image's Triangle filter), with SIMD: a track's best face is cropped again each
+    // time a better one comes, which with image's resize took 2% of a 1080p run.
+    let options = fr::ResizeOptions::new()
+        .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Bilinear))
+        .crop(x as f64, y as f64, w as f64, h as f64);
+    Resizer::new()
+        .resize(image, &mut picture, &options)
+        .expect("an RGB8 crop inside the image into an RGB8 picture");
+    picture
 }
