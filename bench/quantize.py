@@ -12,9 +12,10 @@ Always:      compares the two installed detectors, through `screentime embed --d
              fotb frames every 2 s from 2 s (none of them calibrated on): faces the fp32 detector
              finds that the INT8 one misses (no box overlapping by IoU 0.5) or adds, and how far
              apart the landmarks are, as a share of the face's width. Beside it, the same for
-             the fp32 detector against itself on the same frames saved again as JPEG at quality
-             90: how much the network's answer moves when the pixels move that little. For each
-             face both find, also how far apart its two dlib descriptors are.
+             the fp32 detector against itself on the same frames saved again as JPEG (ffmpeg's
+             -q:v 3, about quality 90): how much the network's answer moves when the pixels move
+             that little. For each face both find, also how far apart its two dlib descriptors
+             are.
 Writes the frames under OUT (target/quantize).
 """
 
@@ -129,7 +130,7 @@ def main() -> int:
     images = frames(SHARED / "fotb" / "fotb.mp4", times, held_out, "png", vf="null")
     again = [image.with_suffix(".jpg") for image in images]
     for image, jpeg in zip(images, again):
-        if not jpeg.is_file():  # quality 90: ffmpeg's q:v 3 is close to it for MJPEG
+        if not jpeg.is_file():
             run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", image, "-q:v", "3", jpeg])
     fp32 = faces(args.binary, images, "fp32")
     rows = [("int8 against fp32", agreement(fp32, faces(args.binary, images, "int8"))),
