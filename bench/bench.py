@@ -54,7 +54,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import (BINARY, ROOT, SHARED, TRUTH, make_cast, make_video, markdown_table, peer_csv, peer_run, run, score,
+from common import (BINARY, ROOT, SHARED, TRUTH, ffmpeg, make_cast, make_video, markdown_table, peer_csv, peer_run, run, score,
                     screentime_run, text_table, worst_cast_recall)
 
 import peer_venv
@@ -117,7 +117,7 @@ def make_hour() -> Path:
     if not video.is_file() or video.stat().st_mtime < (BENCH / "1920x1080.mp4").stat().st_mtime:
         video.unlink(missing_ok=True)
         (BENCH / f"{HOUR}.txt").write_text("file '1920x1080.mp4'\n" * 120)
-        run(["ffmpeg", "-v", "error", "-f", "concat", "-i", BENCH / f"{HOUR}.txt", "-c", "copy", video])
+        ffmpeg("-f", "concat", "-i", BENCH / f"{HOUR}.txt", "-c", "copy", video)
     spec = json.loads((BENCH / "1920x1080.json").read_text())
     spec["segments"] *= 120
     (BENCH / f"{HOUR}.json").write_text(json.dumps(spec))
@@ -147,7 +147,7 @@ def cut_fotb(video: Path, truth: Path) -> tuple[Path, Path]:
     if not cut.is_file():
         # Written under another name first: an interrupted ffmpeg leaves no cut to be reused.
         part = cut.with_suffix(".part.mp4")
-        run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", video, "-t", FOTB_CUT_SECONDS, "-c", "copy", part])
+        ffmpeg("-i", video, "-t", FOTB_CUT_SECONDS, "-c", "copy", part)
         part.rename(cut)
     cut_truth = cut.with_suffix(".csv")
     trim_truth(truth, count_frames(cut) - 1, cut_truth)

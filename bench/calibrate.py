@@ -38,7 +38,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import BINARY, ROOT, run
+from common import BINARY, ROOT, ffmpeg, run
 
 SHARED = ROOT.parent / "shared" / "data"
 TRUTH = ROOT / "tests" / "truth"
@@ -46,10 +46,6 @@ EMBEDDERS = ["dlib", "arcface"]
 DLIB = {"same_person": 0.6, "uncertain": 0.08, "group": 0.55}
 FOTB_STEP_S = 2.0
 FOTB_SOURCE_S = 10.0
-
-
-def ffmpeg(*args):
-    run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args])
 
 
 def faces_to_embed(work: Path) -> list[tuple[Path, str, str]]:

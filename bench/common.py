@@ -51,6 +51,11 @@ def make_video(spec: Path, video: Path, truth: Path | None = None) -> None:
     key.write_text(want)
 
 
+def ffmpeg(*args) -> None:
+    """Runs ffmpeg quietly, overwriting its output, failing on an error."""
+    run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args])
+
+
 def make_cast(work: Path, kind: str) -> Path | None:
     """The cast folder for the real clips, "fotb" (its six photos) or "grid" (six GRID speakers,
     each a frame of their own clip, tests/truth/grid_cast.json), made under work/casts/ (writable,
@@ -72,8 +77,7 @@ def make_cast(work: Path, kind: str) -> Path | None:
             return None
         photo = cast / f"{name}.png"
         if not photo.is_file():
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", clip, "-vf", f"select=eq(n\\,{frame})",
-                 "-fps_mode", "passthrough", "-frames:v", "1", photo])
+            ffmpeg("-i", clip, "-vf", f"select=eq(n\\,{frame})", "-fps_mode", "passthrough", "-frames:v", "1", photo)
     return cast
 
 

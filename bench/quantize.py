@@ -27,7 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import BINARY, ROOT, SHARED, run
+from common import BINARY, ROOT, SHARED, ffmpeg, run
 
 SETUP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RANGES = ROOT / "setup" / "centerface_int8_calibration.json"
@@ -41,8 +41,7 @@ def frames(video: Path, times: list[float], out: Path, suffix: str, vf: str = FI
     for t in times:
         image = out / f"{video.stem}_{t:06.2f}.{suffix}"
         if not image.is_file():
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(t), "-i", video, "-frames:v", "1",
-                 "-vf", vf, *(["-q:v", "1"] if suffix == "jpg" else []), image])
+            ffmpeg("-ss", str(t), "-i", video, "-frames:v", "1", "-vf", vf, image)
         made.append(image)
     return made
 
@@ -58,7 +57,7 @@ def calibration_frames(out: Path) -> list[Path]:
     for photo in sorted((ROOT / "data" / "photos").glob("*.jpg")):
         image = out / f"{photo.stem}.ppm"
         if not image.is_file():
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", photo, "-vf", FIT, image])
+            ffmpeg("-i", photo, "-vf", FIT, image)
         images.append(image)
     return images
 
@@ -131,7 +130,7 @@ def main() -> int:
     again = [image.with_suffix(".jpg") for image in images]
     for image, jpeg in zip(images, again):
         if not jpeg.is_file():
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", image, "-q:v", "3", jpeg])
+            ffmpeg("-i", image, "-q:v", "3", jpeg)
     fp32 = faces(args.binary, images, "fp32")
     rows = [("int8 against fp32", agreement(fp32, faces(args.binary, images, "int8"))),
             ("fp32 against itself, frames saved again as JPEG", agreement(fp32, faces(args.binary, again, "fp32")))]
