@@ -10,10 +10,9 @@ use std::process::Command;
 
 use common::*;
 use image::imageops::FilterType;
-use screentime::face::detect::{DetectOptions, DetectorKind};
+use screentime::face::detect::DetectorKind;
 use screentime::face::embed::{Descriptor, Embedder, EmbedderKind, distance};
-use screentime::face::engine::{EmbeddedFace, Engine, load_image, padded};
-use screentime::face::runtime::{Runtime, RuntimeOptions};
+use screentime::face::engine::{EmbeddedFace, load_image, padded};
 
 const EMBEDDERS: [EmbedderKind; 2] = [EmbedderKind::Dlib, EmbedderKind::Arcface];
 
@@ -306,8 +305,8 @@ fn bbt_scenes_recognised_by(bbt: &Path, embedder: EmbedderKind) {
 /// close to the fp32 detector's: far closer than the 0.6 that separates people.
 #[test]
 fn int8_detector_finds_the_faces_fp32_finds() {
-    let mut int8 = engine_with(DetectorKind::Int8);
-    let mut fp32 = engine_with(DetectorKind::Fp32);
+    let mut int8 = engine_with_detector(DetectorKind::Int8);
+    let mut fp32 = engine_with_detector(DetectorKind::Fp32);
     let (mut landmarks, mut descriptors) = (0.0f32, 0.0f32);
     for (name, _) in REGISTRY_PHOTOS {
         let photo = load_image(&registry_photo(name)).unwrap();
@@ -331,13 +330,4 @@ fn int8_detector_finds_the_faces_fp32_finds() {
     );
     assert!(landmarks < 0.06, "{landmarks}");
     assert!(descriptors < 0.15, "{descriptors}");
-}
-
-fn engine_with(detector: DetectorKind) -> Engine {
-    let runtime = Runtime::new(RuntimeOptions {
-        detector,
-        ..RuntimeOptions::default()
-    })
-    .expect("models installed by scripts/setup");
-    Engine::new(&runtime, DetectOptions::default()).unwrap()
 }

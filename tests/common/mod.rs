@@ -7,7 +7,7 @@ pub mod browser;
 
 use std::path::{Path, PathBuf};
 
-use screentime::face::detect::DetectOptions;
+use screentime::face::detect::{DetectOptions, DetectorKind};
 use screentime::face::embed::{Descriptor, EmbedderKind};
 use screentime::face::engine::{EmbeddedFace, Engine, load_image};
 use screentime::face::runtime::{Runtime, RuntimeOptions};
@@ -174,6 +174,16 @@ pub fn engine() -> Engine {
 
 pub fn engine_of(embedder: EmbedderKind) -> Engine {
     Engine::new(&runtime_of(embedder), DetectOptions::default()).expect("engine")
+}
+
+/// The engine with the detector `detector` (the INT8 one, the default, or the fp32 one).
+pub fn engine_with_detector(detector: DetectorKind) -> Engine {
+    let options = RuntimeOptions {
+        detector,
+        ..RuntimeOptions::default()
+    };
+    let runtime = Runtime::new(options).expect("models installed by scripts/setup --test");
+    Engine::new(&runtime, DetectOptions::default()).expect("engine")
 }
 
 pub fn faces_in(engine: &mut Engine, path: &Path) -> Vec<EmbeddedFace> {
