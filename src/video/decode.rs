@@ -228,6 +228,9 @@ impl RawFrame {
         }
         let (w, h, pixels) = self.convert(&part)?;
         let image = image::RgbImage::from_raw(w, h, pixels).expect("exact size");
+        if (left, top, right, bottom) == (x, y, x + width, y + height) {
+            return Ok(image);
+        }
         Ok(image::imageops::crop_imm(&image, x - left, y - top, width, height).to_image())
     }
 
