@@ -38,10 +38,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import BINARY, ROOT, ffmpeg, run
+from common import BINARY, ROOT, TRUTH, ffmpeg, run
 
 SHARED = ROOT.parent / "shared" / "data"
-TRUTH = ROOT / "tests" / "truth"
 EMBEDDERS = ["dlib", "arcface"]
 DLIB = {"same_person": 0.6, "uncertain": 0.08, "group": 0.55}
 FOTB_STEP_S = 2.0

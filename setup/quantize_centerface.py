@@ -34,8 +34,6 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from convert_dlib import write_atomically
 
 OPSET = 13
-# The network's longer side, as src/face/detect.rs scales a frame (DetectOptions::max_side).
-MAX_SIDE = 640
 
 
 def prepared(fp32: Path, work: Path) -> Path:
