@@ -251,6 +251,50 @@ fn letterboxed(photo: &Path, width: u32, height: u32) -> RgbImage {
     frame
 }
 
+/// swscale writes RGB pixels 8 at a time and leaves those that do not fit in its output row
+/// unwritten, so a picture of any width and pixel format, or a part of it of any width, must
+/// come out whole: the right-most columns converted with the frame are the ones converted on
+/// their own, and they show the photo that fills the frame, not the black of memory never
+/// written.
+#[test]
+fn any_width_converts_to_every_pixel() {
+    let dir = tempfile::tempdir().unwrap();
+    let formats = ["yuv420p", "yuv444p", "yuv420p10le", "yuvj422p"];
+    for (width, format) in [850, 854].into_iter().flat_map(|w| formats.map(|f| (w, f))) {
+        let path = dir.path().join(format!("{width}-{format}.mp4"));
+        let status = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-loop", "1", "-i"])
+            .arg(registry_photo("biden.jpg"))
+            .args(["-t", "0.12", "-vf"])
+            .arg(format!(
+                "scale={width}:480:force_original_aspect_ratio=increase,crop={width}:480"
+            ))
+            .args(["-pix_fmt", format])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut reader = VideoReader::open(&path, 0).unwrap();
+        let frame = reader.next_frame(|_, _| Keep::Rgb).unwrap().unwrap();
+        let (image, raw) = (frame.image.unwrap(), frame.raw.unwrap());
+        assert_eq!(image.dimensions(), (width, 480));
+        let edge = (width - 50, 0, 50, 480);
+        let part = raw.region_to_rgb(edge).unwrap();
+        assert!(
+            part == imageops::crop_imm(&image, edge.0, edge.1, edge.2, edge.3).to_image(),
+            "{width} wide, {format}: the right edge differs converted alone"
+        );
+        let last_column_sum: u64 = (0..480)
+            .flat_map(|y| part.get_pixel(49, y).0)
+            .map(u64::from)
+            .sum();
+        assert!(
+            last_column_sum > 480 * 3 * 20,
+            "{width} wide, {format}: the last column is black"
+        );
+    }
+}
+
 /// Phones store video sideways and say in the display matrix how to turn it. The reader turns
 /// every picture upright, as `ffmpeg` shows it, and reports the upright size.
 #[test]
