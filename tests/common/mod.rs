@@ -161,10 +161,13 @@ pub fn runtime() -> Runtime {
 
 /// The runtime with `embedder`; ArcFace's model is installed by `scripts/setup --test`.
 pub fn runtime_of(embedder: EmbedderKind) -> Runtime {
-    let options = RuntimeOptions {
+    runtime_with(RuntimeOptions {
         embedder,
         ..RuntimeOptions::default()
-    };
+    })
+}
+
+fn runtime_with(options: RuntimeOptions) -> Runtime {
     Runtime::new(options).expect("models installed by scripts/setup --test")
 }
 
@@ -178,11 +181,10 @@ pub fn engine_of(embedder: EmbedderKind) -> Engine {
 
 /// The engine with the detector `detector` (the INT8 one, the default, or the fp32 one).
 pub fn engine_with_detector(detector: DetectorKind) -> Engine {
-    let options = RuntimeOptions {
+    let runtime = runtime_with(RuntimeOptions {
         detector,
         ..RuntimeOptions::default()
-    };
-    let runtime = Runtime::new(options).expect("models installed by scripts/setup --test");
+    });
     Engine::new(&runtime, DetectOptions::default()).expect("engine")
 }
 
