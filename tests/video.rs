@@ -115,6 +115,46 @@ fn constant_frame_rate_video_gives_every_frame_at_its_time() {
     }
 }
 
+/// A job gives the decoder more threads mid-stream when one leaves its cores idle: the decoder
+/// is opened again at the next keyframe, and the frames must come out as if it never was, also
+/// where non-reference frames are skipped.
+#[test]
+fn more_decoder_threads_mid_stream_change_no_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = make_video(dir.path(), false);
+    for skip in [false, true] {
+        let open = || {
+            let mut reader = VideoReader::open(&path, 1).unwrap();
+            if skip {
+                reader.skip_non_reference_frames();
+            }
+            reader
+        };
+        let mut plain = open();
+        let mut frames = Vec::new();
+        while let Some(frame) = plain.next_frame(|_, _| Keep::Rgb).unwrap() {
+            frames.push(frame);
+        }
+        let mut switched = open();
+        for (i, expected) in frames.iter().enumerate() {
+            if i == 2 {
+                switched.use_threads(3);
+            }
+            let frame = switched.next_frame(|_, _| Keep::Rgb).unwrap().unwrap();
+            assert_eq!(
+                (frame.index, frame.time, frame.duration),
+                (expected.index, expected.time, expected.duration)
+            );
+            assert!(frame.image == expected.image, "frame {i} differs");
+        }
+        assert!(switched.next_frame(|_, _| Keep::Rgb).unwrap().is_none());
+        // The video's second shot starts on a keyframe: the new decoder took over there.
+        assert_eq!((plain.threads(), switched.threads()), (1, 3));
+        assert_eq!(switched.damaged_packets() + switched.damaged_frames(), 0);
+        assert_eq!(switched.into_clock().frames(), plain.into_clock().frames());
+    }
+}
+
 #[test]
 fn variable_frame_rate_video_is_timed_by_each_frames_timestamp() {
     let dir = tempfile::tempdir().unwrap();

@@ -177,7 +177,7 @@ impl MeasureArgs {
             // Set from the thread budget by the command, which knows how many videos share it
             // (`pipeline::share_threads`).
             workers: 1,
-            decoder_threads: 0,
+            decoder_threads: 1,
             track: TrackOptions {
                 detect_every: self.detect_every,
                 embed_every: self.embed_every,

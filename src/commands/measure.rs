@@ -38,11 +38,11 @@ pub fn run(
     let (engine, job) = share_threads(engine, &options.job, 1);
     let runtime = Runtime::new(engine.runtime.clone())?;
     // Opened before the cast is embedded, so a bad video fails at once.
-    let threads = job.decoder_threads;
+    // One decoder thread to start with: the job gives it more if the cores idle.
     let video = if options.url {
-        VideoReader::open_url(&options.video.to_string_lossy(), threads)?
+        VideoReader::open_url(&options.video.to_string_lossy(), 1)?
     } else {
-        VideoReader::open(&options.video, threads)?
+        VideoReader::open(&options.video, 1)?
     };
     let cast = load_cast(&runtime, &engine, &options.cast, options.quiet)?;
     let dir = ResultDir::new(options.out.clone().unwrap_or_else(|| {

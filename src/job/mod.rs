@@ -6,6 +6,7 @@
 //! their time; [`interrupt`] lets Ctrl-C stop a run without writing half a result.
 
 pub mod aggregate;
+pub mod cpu;
 pub mod interrupt;
 pub mod pipeline;
 pub mod result;

@@ -45,6 +45,8 @@ pub struct JobStats {
     pub work: TrackStats,
     pub damaged_packets: u64,
     pub damaged_frames: u64,
+    /// The decoder's threads at the end: more than one where one left the job's cores idle.
+    pub decoder_threads: usize,
     /// Seconds of video covered by the analysed frames.
     pub video_seconds: f64,
     pub elapsed_seconds: f64,

@@ -17,10 +17,15 @@
 //!   FFmpeg's MP4 muxer writes a constant one even for VFR video (measured on the files
 //!   `tests/tools/make_video.py` makes). Only the last frame takes the container's duration, else
 //!   1/average frame rate. Screen time is a sum of frame durations, so both must be right.
-//! - **Decoding is multithreaded**: the decoder is offered frame and slice threading, and FFmpeg
-//!   uses frame threading where the codec has it (it is what scales for H.264/HEVC) and slice
-//!   threading otherwise. Frame threading delays output by a frame per thread, which only costs
-//!   a little memory here.
+//! - **Decoding is multithreaded when asked**: the decoder is offered frame and slice threading,
+//!   and FFmpeg uses frame threading where the codec has it (it is what scales for H.264/HEVC)
+//!   and slice threading otherwise. Frame threading delays output by a frame per thread, which
+//!   only costs a little memory here, and takes more CPU time in all than one thread does (13%
+//!   with 2 threads on the bench's 1080p input, `ffmpeg -skip_frame noref`): a caller whose other
+//!   threads keep the cores busy decodes on one thread, and
+//!   [`VideoReader::use_threads`] gives the decoder more once they do not. The decoder cannot
+//!   change its threads while open, so it is opened again at the next keyframe, after the old
+//!   one has given out every frame it holds.
 //! - **RGB only on request**: a strided run skips most frames, and the YUV to RGB conversion
 //!   costs about as much as decoding, so `next_frame` converts only what [`Keep`] asks for. A
 //!   frame may instead be kept as decoded ([`RawFrame`], moved out of the decoder without a
@@ -268,6 +273,17 @@ pub struct VideoReader {
     path: Arc<Path>,
     input: format::context::Input,
     decoder: ff::decoder::Video,
+    /// What the decoder is opened from, again when its threads change.
+    parameters: codec::Parameters,
+    /// The decoder's threads (0: FFmpeg's choice).
+    threads: usize,
+    /// Threads asked for by [`VideoReader::use_threads`], from the next keyframe.
+    threads_asked: Option<usize>,
+    /// The keyframe a decoder opened with `threads_asked` starts from, while the old one
+    /// gives out its last frames.
+    keyframe: Option<Packet>,
+    /// What [`VideoReader::skip_non_reference_frames`] set, for a decoder opened again.
+    skip: Option<Discard>,
     stream_index: usize,
     /// Seconds per timestamp tick of the stream.
     time_base: f64,
@@ -344,6 +360,31 @@ pub(crate) fn init() {
     });
 }
 
+/// A decoder for the stream `parameters` describe, with `threads` threads (0: FFmpeg's choice).
+fn open_decoder(
+    parameters: &codec::Parameters,
+    time_base: Rational,
+    threads: usize,
+) -> std::result::Result<ff::decoder::Video, String> {
+    let context = codec::Context::from_parameters(parameters.clone())
+        .map_err(|e| format!("cannot read the stream parameters: {e}"))?;
+    let name = context.id().name();
+    let codec = ff::decoder::find(context.id()).ok_or(format!("no decoder for {name} video"))?;
+    let mut decoder = context.decoder();
+    decoder.set_packet_time_base(time_base);
+    let mut options = Dictionary::new();
+    let count = match threads {
+        0 => "auto".to_string(),
+        n => n.to_string(),
+    };
+    options.set("threads", &count);
+    options.set("thread_type", "frame+slice");
+    decoder
+        .open_as_with(codec, options)
+        .and_then(|d| d.video())
+        .map_err(|e| format!("cannot open the {name} decoder: {e}"))
+}
+
 fn seconds(r: Rational) -> Option<f64> {
     (r.numerator() > 0 && r.denominator() > 0).then(|| f64::from(r))
 }
@@ -416,26 +457,9 @@ impl VideoReader {
         let frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
         let (rotation, mirrored) = orientation(&stream);
 
-        let context = codec::Context::from_parameters(stream.parameters())
-            .map_err(|e| fail(format!("cannot read the stream parameters: {e}")))?;
-        let id = context.id();
-        let codec_name = id.name().to_string();
-        let codec = ff::decoder::find(id)
-            .ok_or_else(|| fail(format!("no decoder for {codec_name} video")))?;
-        let mut decoder = context.decoder();
-        decoder.set_packet_time_base(tb);
-        let mut options = Dictionary::new();
-        let count = if threads == 0 {
-            "auto".to_string()
-        } else {
-            threads.to_string()
-        };
-        options.set("threads", &count);
-        options.set("thread_type", "frame+slice");
-        let decoder = decoder
-            .open_as_with(codec, options)
-            .and_then(|d| d.video())
-            .map_err(|e| fail(format!("cannot open the {codec_name} decoder: {e}")))?;
+        let parameters = stream.parameters().clone();
+        let codec_name = parameters.id().name().to_string();
+        let decoder = open_decoder(&parameters, tb, threads).map_err(fail)?;
 
         let (width, height) = match rotation {
             90 | 270 => (decoder.height(), decoder.width()),
@@ -458,6 +482,11 @@ impl VideoReader {
             info,
             input,
             decoder,
+            parameters,
+            threads,
+            threads_asked: None,
+            keyframe: None,
+            skip: None,
             stream_index,
             time_base,
             start,
@@ -489,6 +518,22 @@ impl VideoReader {
     /// decodes fewer. Those frames never come out of [`VideoReader::next_frame`].
     pub fn skip_non_reference_frames(&mut self) {
         self.decoder.skip_frame(Discard::NonReference);
+        self.skip = Some(Discard::NonReference);
+    }
+
+    /// Decodes with `threads` threads from the next keyframe on (0: FFmpeg's choice). The
+    /// decoder now gives out every frame it holds first, so the frames come out as before, but
+    /// for one thing: at a keyframe that opens its group of pictures (HEVC's CRA, H.264's
+    /// recovery points), the few frames shown before it that refer to earlier pictures cannot
+    /// be decoded by the new decoder and are skipped, as non-reference frames can be (measured:
+    /// one frame on an x265 4K clip; none on x264's closed groups).
+    pub fn use_threads(&mut self, threads: usize) {
+        self.threads_asked = (threads != self.threads).then_some(threads);
+    }
+
+    /// The decoder's threads now (0: FFmpeg's choice).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// The times of the stream's frames, decoded or skipped, once every frame is read.
@@ -573,7 +618,14 @@ impl VideoReader {
                     }
                     return Ok(Some(self.timing()));
                 }
-                Err(ff::Error::Eof) => return Ok(None),
+                Err(ff::Error::Eof) => match self.keyframe.take() {
+                    Some(keyframe) => {
+                        self.reopen()?;
+                        self.send(&keyframe)?;
+                        continue;
+                    }
+                    None => return Ok(None),
+                },
                 Err(ff::Error::Other {
                     errno: ff::error::EAGAIN,
                 }) => {
@@ -632,11 +684,13 @@ impl VideoReader {
                         let ticks = pts.saturating_sub(self.start) as f64;
                         self.clock.push(ticks * self.time_base + self.offset);
                     }
-                    match self.decoder.send_packet(&packet) {
-                        Ok(()) => {}
-                        Err(e) => self.damage(e, "cannot decode")?,
+                    if self.threads_asked.is_some() && packet.is_key() {
+                        // Drained, the decoder then says Eof, and `receive` opens the next.
+                        let _ = self.decoder.send_eof();
+                        self.keyframe = Some(packet);
+                        return Ok(());
                     }
-                    return Ok(());
+                    return self.send(&packet);
                 }
                 Err(ff::Error::Eof) => {
                     self.draining = true;
@@ -654,6 +708,27 @@ impl VideoReader {
                 Err(e) => return Err(self.error(format!("cannot read: {e}"))),
             }
         }
+    }
+
+    fn send(&mut self, packet: &Packet) -> Result<()> {
+        match self.decoder.send_packet(packet) {
+            Ok(()) => Ok(()),
+            Err(e) => self.damage(e, "cannot decode"),
+        }
+    }
+
+    /// Replaces the drained decoder with one that has the threads asked for.
+    fn reopen(&mut self) -> Result<()> {
+        let threads = self.threads_asked.take().unwrap_or(self.threads);
+        let time_base = self.decoder.packet_time_base();
+        let mut decoder =
+            open_decoder(&self.parameters, time_base, threads).map_err(|e| self.error(e))?;
+        if let Some(skip) = self.skip {
+            decoder.skip_frame(skip);
+        }
+        self.decoder = decoder;
+        self.threads = threads;
+        Ok(())
     }
 
     /// Counts a packet that failed with `e`, or returns the error if decoding cannot go on.

@@ -187,8 +187,7 @@ fn process(
             return Ok(Status::Skipped);
         }
         dir.clear_done()?;
-        let video =
-            VideoReader::open(&title.video, job.decoder_threads).map_err(|e| e.to_string())?;
+        let video = VideoReader::open(&title.video, 1).map_err(|e| e.to_string())?;
         let report = measure_into(runtime, engine, job, video, (cast, cast_path), &dir)
             .map_err(|e| e.to_string())?;
         dir.mark_done(&completion)?;
