@@ -103,7 +103,7 @@ pub fn share_threads(
 /// Measures the video `reader` opened; opening it first lets a bad video fail before the cast
 /// is embedded.
 pub fn run(
-    reader: VideoReader,
+    mut reader: VideoReader,
     cast: &Cast,
     runtime: &Runtime,
     detect: DetectOptions,
@@ -114,6 +114,13 @@ pub fn run(
     let identifier = Identifier::new(cast, options.threshold, runtime.embedder());
     let stride = options.stride.frames(info.frame_rate);
     let workers = options.workers.max(1);
+    // Every frame analysed, decoding is a small part of the work, and a decoder opened again
+    // mid-stream may lose a frame or two (see `VideoReader::use_threads`): it gets its threads
+    // at the first keyframe. A strided run's decoder gets them once its cores idle.
+    let grows = stride > 1 && options.decoder_threads > 1;
+    if !grows {
+        reader.use_threads(options.decoder_threads);
+    }
     // Half a clip queued per worker keeps every worker busy while the decoder fills another's
     // queue (measured), and bounds the frames held in memory.
     let (work_tx, work_rx): (Vec<_>, Vec<_>) = (0..workers)
@@ -125,8 +132,8 @@ pub fn run(
     std::thread::scope(|scope| {
         let worker_time = &worker_time;
         let decoder = scope.spawn(move || {
-            let grow = (options.decoder_threads > 1)
-                .then(|| (options.decoder_threads, CpuWatch::new(workers, worker_time)));
+            let grow =
+                grows.then(|| (options.decoder_threads, CpuWatch::new(workers, worker_time)));
             decode(reader, stride, options.track, grow, work_tx)
         });
         for work in work_rx {
@@ -198,14 +205,6 @@ fn decode(
     // a frame interval at a constant rate, but maybe several where frames last unequally.
     if stride > 1 && !reader.info().variable_rate {
         reader.skip_non_reference_frames();
-    }
-    // Every frame is analysed, so decoding is a small part of the work, and a decoder opened
-    // again mid-stream may lose a frame or two (see `VideoReader::use_threads`): it gets its
-    // threads at the first keyframe.
-    if stride == 1
-        && let Some((threads, _)) = grow.take()
-    {
-        reader.use_threads(threads);
     }
     let mut sampler = Sampler::new(stride, reader.info().frame_rate);
     let (mut decoded, mut analysed, mut shot_cuts, mut clips) = (0, 0, 0, 0);
