@@ -331,3 +331,37 @@ fn int8_detector_finds_the_faces_fp32_finds() {
     assert!(landmarks < 0.06, "{landmarks}");
     assert!(descriptors < 0.15, "{descriptors}");
 }
+
+/// Black bars (letterbox, pillarbox) change nothing the detector finds, though it leaves them
+/// out: a photo framed by black from a point of the network's 32-pixel grid gives the faces of
+/// the photo alone, moved, with the same scores.
+#[test]
+fn black_bars_change_no_face() {
+    let mut engine = engine();
+    for (name, _) in REGISTRY_PHOTOS {
+        let photo = load_image(&registry_photo(name)).unwrap();
+        // At most 384 px, so that neither the photo nor the 640 px frame around it is scaled.
+        let (w, h) = photo.dimensions();
+        let fit = 384.0 / w.max(h) as f32;
+        let (w, h) = ((w as f32 * fit) as u32, (h as f32 * fit) as u32);
+        let photo = image::imageops::resize(&photo, w, h, FilterType::Triangle);
+        let mut framed = image::RgbImage::new(640, 480);
+        image::imageops::overlay(&mut framed, &photo, 160, 64);
+
+        let alone = engine.detect(&photo).unwrap();
+        let found = engine.detect(&framed).unwrap();
+        assert!(!alone.is_empty(), "{name}: no face");
+        assert_eq!(found.len(), alone.len(), "{name}");
+        for (a, b) in alone.iter().zip(&found) {
+            let a = a.clone().moved(160.0, 64.0);
+            assert!((a.score - b.score).abs() < 1e-6, "{name}: {a:?} {b:?}");
+            assert!(a.bbox.iou(&b.bbox) > 0.999, "{name}: {a:?} {b:?}");
+            for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
+                assert!(
+                    (p[0] - q[0]).abs() < 1e-3 && (p[1] - q[1]).abs() < 1e-3,
+                    "{name}"
+                );
+            }
+        }
+    }
+}

@@ -5,7 +5,9 @@
 //!
 //! The image is scaled (keeping its aspect) so its longer side is at most
 //! [`DetectOptions::max_side`], then zero-padded right and bottom to multiples of 32, which the
-//! network's strides need. The network sees float RGB 0..255 with no normalisation (BGR loses
+//! network's strides need. Black bars (letterbox, pillarbox) are left out first, on that same
+//! 32-pixel grid: black is what the padding is, so the network need not spend time on them
+//! ([`content_window`]). The network sees float RGB 0..255 with no normalisation (BGR loses
 //! faces) and answers, on a grid 4x coarser than its input, a face-centre heatmap and per-cell
 //! box size, centre offset and landmark offsets.
 
@@ -283,7 +285,11 @@ impl Detector {
         self.resizer
             .resize(image, &mut scaled, &options)
             .expect("an RGB8 crop inside the image into an RGB8 picture");
-        let shape = fill_input(&mut self.input, &self.pixels, scaled_w, scaled_h);
+        let window = content_window(&self.pixels, scaled_w, scaled_h);
+        if window.2 == 0 {
+            return Ok(Vec::new());
+        }
+        let shape = fill_input(&mut self.input, &self.pixels, scaled_w, window);
         let input = ArrayView4::from_shape(shape, &self.input).expect("fill_input's shape");
 
         let onnx = |stage| Error::onnx(self.kind.file_name(), stage);
@@ -307,35 +313,78 @@ impl Detector {
             scaled_h as f32 / height as f32,
         );
         let (dx, dy) = (left as f32, top as f32);
+        let (wx, wy) = (window.0 as f32, window.1 as f32);
         for face in &mut faces {
             face.bbox = BBox {
-                x1: (face.bbox.x1 / sx).clamp(0.0, width as f32) + dx,
-                y1: (face.bbox.y1 / sy).clamp(0.0, height as f32) + dy,
-                x2: (face.bbox.x2 / sx).clamp(0.0, width as f32) + dx,
-                y2: (face.bbox.y2 / sy).clamp(0.0, height as f32) + dy,
+                x1: ((face.bbox.x1 + wx) / sx).clamp(0.0, width as f32) + dx,
+                y1: ((face.bbox.y1 + wy) / sy).clamp(0.0, height as f32) + dy,
+                x2: ((face.bbox.x2 + wx) / sx).clamp(0.0, width as f32) + dx,
+                y2: ((face.bbox.y2 + wy) / sy).clamp(0.0, height as f32) + dy,
             };
             for point in &mut face.landmarks {
-                *point = [point[0] / sx + dx, point[1] / sy + dy];
+                *point = [(point[0] + wx) / sx + dx, (point[1] + wy) / sy + dy];
             }
         }
         Ok(faces)
     }
 }
 
-/// Fills `input` with packed RGB `pixels` as NCHW floats, zero-padded right and bottom to
-/// multiples of 32; returns the shape.
+/// The brightest a pixel's channels may be and still count as a black bar. Bars encoded from
+/// black read 0 on the bench input (x264) and 0 to 8 on fotb letterboxed by x264 at crf 20,
+/// but for the two rows touching the picture (up to 20), which the window keeps anyway; a
+/// visible face is far brighter.
+const BLACK: u8 = 8;
+
+/// The part of a `width` x `height` packed RGB picture the network must see: the smallest
+/// rectangle holding every pixel brighter than [`BLACK`], grown outward to the network's
+/// 32-pixel grid (or to the picture's edge). On that grid the network computes what it computes
+/// on the whole picture, except next to the window's edge, where it now sees its padding (0)
+/// in place of the black bar (0 to [`BLACK`]). Empty when the whole picture is black.
+fn content_window(pixels: &[u8], width: u32, height: u32) -> Rect {
+    let (mut left, mut right, mut rows) = (usize::MAX, 0, None);
+    for (y, row) in pixels.chunks_exact(3 * width as usize).enumerate() {
+        let bright = |&v: &u8| v > BLACK;
+        if let (Some(first), Some(last)) =
+            (row.iter().position(bright), row.iter().rposition(bright))
+        {
+            left = left.min(first / 3);
+            right = right.max(last / 3 + 1);
+            rows = Some((rows.map_or(y, |(top, _)| top), y + 1));
+        }
+    }
+    let Some((top, bottom)) = rows else {
+        return (0, 0, 0, 0);
+    };
+    let on_grid = |start: usize, end: usize, size: u32| {
+        let start = start / 32 * 32;
+        (
+            start as u32,
+            (end.div_ceil(32) * 32).min(size as usize) as u32 - start as u32,
+        )
+    };
+    let ((x, w), (y, h)) = (on_grid(left, right, width), on_grid(top, bottom, height));
+    (x, y, w, h)
+}
+
+/// Fills `input` with `window` of the packed RGB `pixels` (`width` wide) as NCHW floats,
+/// zero-padded right and bottom to multiples of 32; returns the shape.
 fn fill_input(
     input: &mut Vec<f32>,
     pixels: &[u8],
     width: u32,
-    height: u32,
+    window: Rect,
 ) -> (usize, usize, usize, usize) {
-    let (width, height) = (width as usize, height as usize);
+    let [left, top, columns, lines] = [window.0, window.1, window.2, window.3].map(|n| n as usize);
     let pad = |n: usize| n.div_ceil(32) * 32;
-    let (rows, cols) = (pad(height), pad(width));
+    let (rows, cols) = (pad(lines), pad(columns));
     input.clear();
     input.resize(3 * rows * cols, 0.0);
-    for (y, row) in pixels.chunks_exact(3 * width).enumerate() {
+    let window_rows = pixels
+        .chunks_exact(3 * width as usize)
+        .skip(top)
+        .take(lines);
+    for (y, row) in window_rows.enumerate() {
+        let row = &row[3 * left..3 * (left + columns)];
         for (x, pixel) in row.chunks_exact(3).enumerate() {
             for (c, &value) in pixel.iter().enumerate() {
                 input[(c * rows + y) * cols + x] = value as f32;
@@ -466,6 +515,21 @@ mod tests {
             !f.is_whole(100, 80),
             "the mouth lies below an 80 px picture"
         );
+    }
+
+    #[test]
+    fn window_holds_every_bright_pixel_on_the_32_pixel_grid() {
+        let (width, height) = (200, 100);
+        let mut pixels = vec![BLACK; 3 * width * height];
+        assert_eq!(content_window(&pixels, 200, 100), (0, 0, 0, 0));
+        let light = |pixels: &mut [u8], x: usize, y: usize| {
+            pixels[3 * (y * width + x) + 1] = BLACK + 1;
+        };
+        light(&mut pixels, 70, 40);
+        light(&mut pixels, 100, 50);
+        assert_eq!(content_window(&pixels, 200, 100), (64, 32, 64, 32));
+        light(&mut pixels, 199, 99);
+        assert_eq!(content_window(&pixels, 200, 100), (64, 32, 136, 68));
     }
 
     #[test]
