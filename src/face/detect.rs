@@ -341,9 +341,9 @@ const BLACK: u8 = 8;
 /// on the whole picture, except next to the window's edge, where it now sees its padding (0)
 /// in place of the black bar (0 to [`BLACK`]). Empty when the whole picture is black.
 fn content_window(pixels: &[u8], width: u32, height: u32) -> Rect {
+    let bright = |&v: &u8| v > BLACK;
     let (mut left, mut right, mut rows) = (usize::MAX, 0, None);
     for (y, row) in pixels.chunks_exact(3 * width as usize).enumerate() {
-        let bright = |&v: &u8| v > BLACK;
         if let (Some(first), Some(last)) =
             (row.iter().position(bright), row.iter().rposition(bright))
         {
