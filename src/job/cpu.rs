@@ -85,7 +85,10 @@ impl<'a> CpuWatch<'a> {
             return None;
         }
         let spent = thread_demand() + self.workers.get();
-        let used = (spent - self.spent).as_secs_f64() / (elapsed.as_secs_f64() * self.cores as f64);
+        // Saturating: a thread whose schedstat could not be read once falls back to its smaller
+        // CPU clock, and that window reads as idle rather than panicking.
+        let used = spent.saturating_sub(self.spent).as_secs_f64()
+            / (elapsed.as_secs_f64() * self.cores as f64);
         self.started = Instant::now();
         self.spent = spent;
         Some(used < LOW_USE)
