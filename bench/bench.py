@@ -4,16 +4,17 @@ the same run (the machine is shared and noisy: compare ratios, not absolute numb
 scripts/bench (which builds the binary first).
 
 Usage: bench/bench.py [--runs N] [--peer-runs N] [--peer-1080p] [--no-peer] [--hour] [--real]
-  --runs N        runs per screentime and ffmpeg row, the best time kept (default 3)
+  --runs N        runs per screentime and ffmpeg row, the best time kept (default 3); an input's
+                  rows run in turn, once a round, so a change in the machine's load weighs on all
   --peer-runs N   runs of the peer (default 1: at 3-4 fps it takes ~45 s a run)
   --peer-1080p    also run the peer on the 1080p input (~15 min more: 0.8 fps there)
   --no-peer       no peer rows (and no peer venv)
   --hour          also the default mode and decode-only on a 1-hour 1080p input (the 30 s one 120
                   times over, joined without re-encoding), once each (~20 min): peak memory must
                   not grow with the video's length
-  --real          also two real clips from ../shared/data/real (development data, beside the
-                  repository; skipped, with a message, where it is absent), peer included (~15 min
-                  more): talk and fotb-15s below
+  --real          also three real clips from ../shared/data/real (development data, beside the
+                  repository; skipped, with a message, where it is absent), the peer on all but
+                  the 1080p one (~20 min more): talk, fotb-15s and fotb-1080p below
 
 Inputs are generated from the registry photos (Obama, Biden, Obama, zooming and panning) at
 640x360 and 1920x1080 into target/bench/; the spec they are made from says who is on screen when,
@@ -26,10 +27,19 @@ them (common.make_cast):
 - fotb-15s: the first 15 s of fotb/fotb.mp4 (1280x720, a TV dinner scene, six cast members, one
   photo each), cut once into target/bench/ without re-encoding, its truth cut to match: the peer
   reads about 2 frames a second there (~3 min for the cut; the whole 82 s would take ~16 min).
+- fotb-1080p: the whole of fotb.mp4 scaled to 1920x1080 (x264's default preset, crf 20), made once
+  into target/bench/: real 16:9 footage with no black bars at 1080p, where the default mode is
+  held to FFmpeg's decoding speed. The default mode only, and no peer (it reads under one frame a
+  second at 1080p).
+
+Every input also gets a second decode-only row, `ffmpeg -threads 1 -skip_frame noref -f null`:
+what the default mode itself decodes (it skips the frames no other frame refers to) on the one
+decoder thread it starts with. That time is on one core whatever the workers do, so it and the
+workers' CPU time bound the default mode's speed on a 2-core machine.
 
 Prints one table and writes it as markdown to target/bench/table.md, for the README. Columns:
   fps          frames / best wall time of the whole job (start-up and cast loading included)
-  vs decode    decode-only time / this row's time
+  vs decode    decode-only time (ffmpeg -threads 2) / this row's time
   vs peer      this row's fps / the peer's fps on the same input
   recall       share of the seconds in which Obama is truly on screen that the row credits to him;
                on a real clip, the worst cast member's recall by `screentime score` ("-" where no
@@ -85,6 +95,7 @@ WHO = "Barack Obama"  # the only cast member; the recall columns score him
 HOUR = "1920x1080-1h"
 BENCH = Path("target/bench")  # relative to ROOT, where the bench runs
 DECODE = "ffmpeg -threads 2 -f null"
+DECODE_REFS = "ffmpeg -threads 1 -skip_frame noref -f null"
 FOTB_CUT_SECONDS = 15  # of fotb.mp4: the peer takes ~3 min on it at 720p
 
 
@@ -95,6 +106,8 @@ class RealInput:
     video: Path
     truth: Path  # frame ranges by eye, as tests/truth/README.md describes
     cast: Path
+    modes: list[str]  # of MODES
+    peer: bool
 
 
 def make_input(size: str, passes: int) -> Path:
@@ -125,19 +138,34 @@ def make_hour() -> Path:
 
 
 def real_inputs() -> list[RealInput]:
-    """talk (whole) and the fotb cut, each skipped with a message where its footage is absent."""
+    """talk (whole), the fotb cut and fotb at 1080p, each skipped with a message where its footage
+    is absent."""
     inputs = []
+    fotb = SHARED / "fotb" / "fotb.mp4"
     for name, path, cast_kind in [("talk", SHARED / "pexels" / "WolfgangLanger_Pexels.mp4", "grid"),
-                                  (f"fotb-{FOTB_CUT_SECONDS}s", SHARED / "fotb" / "fotb.mp4", "fotb")]:
+                                  (f"fotb-{FOTB_CUT_SECONDS}s", fotb, "fotb"), ("fotb-1080p", fotb, "fotb")]:
         cast = make_cast(BENCH, cast_kind)
         if not path.is_file() or cast is None:
             print(f"skipped the real clip {name}: its footage is absent", file=sys.stderr)
             continue
-        video, truth = path, TRUTH / f"{path.stem}.csv"
-        if cast_kind == "fotb":
+        video, truth, modes, peer = path, TRUTH / f"{path.stem}.csv", MODES, True
+        if name == "fotb-1080p":
+            video, modes, peer = scale_fotb(path), [""], False
+        elif cast_kind == "fotb":
             video, truth = cut_fotb(path, truth)
-        inputs.append(RealInput(name, f"{name} ({video_size(video)})", video, truth, cast))
+        inputs.append(RealInput(name, f"{name} ({video_size(video)})", video, truth, cast, modes, peer))
     return inputs
+
+
+def scale_fotb(video: Path) -> Path:
+    """fotb.mp4 scaled to 1920x1080, every frame kept (so its truth holds as it is), made once."""
+    scaled = BENCH / "fotb-1080p.mp4"
+    if not scaled.is_file():
+        part = scaled.with_suffix(".part.mp4")
+        ffmpeg("-i", video, "-vf", "scale=1920:1080", "-fps_mode", "passthrough", "-an", "-c:v", "libx264",
+               "-crf", "20", part)
+        part.rename(scaled)
+    return scaled
 
 
 def cut_fotb(video: Path, truth: Path) -> tuple[Path, Path]:
@@ -176,23 +204,29 @@ def count_frames(video: Path, packets: bool = False) -> int:
                     f"stream=nb_read_{what}", "-of", "csv=p=0", video]).strip())
 
 
-def measure(runs: int, cmd) -> tuple[float, int]:
-    """Runs cmd `runs` times: the best wall time in seconds and the peak RSS in KiB over the runs
-    (os.wait4 gives each run's own rusage)."""
-    best, peak = float("inf"), 0
-    for _ in range(runs):
-        with tempfile.TemporaryFile() as err:
-            start = time.perf_counter()
-            child = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=err)
-            _, status, usage = os.wait4(child.pid, 0)
-            elapsed = time.perf_counter() - start
-            child.returncode = os.waitstatus_to_exitcode(status)
-            if child.returncode != 0:
-                err.seek(0)
-                sys.stderr.write(err.read().decode(errors="replace")[-2000:])
-                sys.exit(f"bench/bench.py: exit code {child.returncode}: {' '.join(map(str, cmd))}")
-        best, peak = min(best, elapsed), max(peak, usage.ru_maxrss)  # ru_maxrss: KiB on Linux
-    return best, peak
+def measure(jobs) -> list[tuple[float, int]]:
+    """Runs each (command, runs) of jobs its number of times, in rounds (every job once a round,
+    while it has runs left), so that the machine's load, which drifts, weighs on every row alike:
+    per job, the best wall time in seconds and the peak RSS in KiB over its runs (os.wait4 gives
+    each run's own rusage)."""
+    results = [(float("inf"), 0)] * len(jobs)
+    for round_ in range(max(runs for _, runs in jobs)):
+        for i, (cmd, runs) in enumerate(jobs):
+            if round_ >= runs:
+                continue
+            with tempfile.TemporaryFile() as err:
+                start = time.perf_counter()
+                child = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=err)
+                _, status, usage = os.wait4(child.pid, 0)
+                elapsed = time.perf_counter() - start
+                if os.waitstatus_to_exitcode(status) != 0:
+                    err.seek(0)
+                    sys.stderr.write(err.read().decode(errors="replace")[-2000:])
+                    sys.exit(f"bench/bench.py: exit code {os.waitstatus_to_exitcode(status)}: "
+                             f"{' '.join(map(str, cmd))}")
+            best, peak = results[i]
+            results[i] = min(best, elapsed), max(peak, usage.ru_maxrss)  # ru_maxrss: KiB on Linux
+    return results
 
 
 def truth_frames(size: str) -> tuple[list[tuple[int, int]], float]:
@@ -263,22 +297,33 @@ def score_real(binary: Path, real: RealInput, here) -> list[tuple[float | None, 
             for i in range(len(here))]
 
 
-def measure_input(args, binary: Path, label: str, video: Path, cast: Path, out_root: Path, peer_python):
-    """The rows of one input: FFmpeg's decode, every mode in MODES, and the peer where peer_python
-    is given. Each row: (input, kind, mode, frames, seconds, peak KiB, result to score)."""
+def decode_commands(video: Path, refs: bool = True):
+    """FFmpeg's decode-only rows of one input, as (row name, command): every frame on 2 threads,
+    and (refs) what the default mode decodes, on one thread."""
+    commands = [(DECODE, ["-threads", "2"])] + ([(DECODE_REFS, ["-threads", "1", "-skip_frame", "noref"])] if refs else [])
+    return [(name, ["ffmpeg", "-v", "error", *options, "-i", video, "-f", "null", "-"]) for name, options in commands]
+
+
+def measure_input(args, binary: Path, label: str, video: Path, cast: Path, out_root: Path, peer_python,
+                  modes=MODES):
+    """The rows of one input: FFmpeg's decode, every one of modes, and the peer where peer_python
+    is given, measured in rounds. Each row: (input, kind, mode, frames, seconds, peak KiB, result
+    to score)."""
     print(f"measuring {label}", file=sys.stderr)
     frames = count_frames(video)
-    t, rss = measure(args.runs, ["ffmpeg", "-v", "error", "-threads", "2", "-i", video, "-f", "null", "-"])
-    rows = [(label, "decode", DECODE, frames, t, rss, None)]
-    for mode in MODES:
+    rows, jobs = [], []  # rows without their time and memory, and what measures them
+    for name, cmd in decode_commands(video):
+        rows.append((label, "decode", name, None))
+        jobs.append((cmd, args.runs))
+    for mode in modes:
         cmd, out = screentime_run(binary, video, cast, out_root, mode)
-        t, rss = measure(args.runs, cmd)
-        rows.append((label, "screentime", mode, frames, t, rss, out))
+        rows.append((label, "screentime", mode, out))
+        jobs.append((cmd, args.runs))
     if peer_python:
         answer = out_root / "peer.json"
-        t, rss = measure(args.peer_runs, peer_run(peer_python, video, cast, answer))
-        rows.append((label, "peer", "", frames, t, rss, answer))
-    return rows
+        rows.append((label, "peer", "", answer))
+        jobs.append((peer_run(peer_python, video, cast, answer), args.peer_runs))
+    return [(label, kind, mode, frames, t, rss, out) for (label, kind, mode, out), (t, rss) in zip(rows, measure(jobs))]
 
 
 def positive(text: str) -> int:
@@ -319,28 +364,28 @@ def main() -> int:
     elif args.real:
         reals = {real.label: real for real in real_inputs()}
     for real in reals.values():
-        rows += measure_input(args, binary, real.label, real.video, real.cast, BENCH / "out" / real.name, peer_python)
+        rows += measure_input(args, binary, real.label, real.video, real.cast, BENCH / "out" / real.name,
+                              peer_python if real.peer else None, real.modes)
 
     if args.hour:
         video = make_hour()
         print(f"measuring {HOUR} (about 20 minutes)", file=sys.stderr)
         frames = count_frames(video, packets=True)
-        t, rss = measure(1, ["ffmpeg", "-v", "error", "-threads", "2", "-i", video, "-f", "null", "-"])
-        rows.append((HOUR, "decode", DECODE, frames, t, rss, None))
+        [(name, decode)] = decode_commands(video, refs=False)  # the 30 s input's, 120 times over
         cmd, out = screentime_run(binary, video, cast, BENCH / "out" / HOUR, "")
-        t, rss = measure(1, cmd)
-        rows.append((HOUR, "screentime", "", frames, t, rss, out))
+        (ffmpeg_t, ffmpeg_rss), (t, rss) = measure([(decode, 1), (cmd, 1)])
+        rows += [(HOUR, "decode", name, frames, ffmpeg_t, ffmpeg_rss, None), (HOUR, "screentime", "", frames, t, rss, out)]
 
     # Score every row against its input's truth and print the table (and write it as markdown).
     text_rows, md_rows, notes = [], [], []
     for size in dict.fromkeys(r[0] for r in rows):
         here = [r for r in rows if r[0] == size]
         scores = score_real(binary, reals[size], here) if size in reals else score_generated(size, here)
-        decode_t = next(r[4] for r in here if r[1] == "decode")
+        decode_t = next(r[4] for r in here if r[2] == DECODE)
         peer_t = next((r[4] for r in here if r[1] == "peer"), None)
         for (_, kind, mode, frames, t, rss, out), (recall, false_s) in zip(here, scores):
             if kind == "decode":
-                label = (DECODE, f"`{DECODE}`")
+                label = (mode, f"`{mode}`")
             elif kind == "screentime":
                 mode = mode or "(default)"
                 label = (f"screentime {mode}", f"screentime `{mode}`")
@@ -363,13 +408,15 @@ def main() -> int:
     header = ["input", "mode", "frames", "seconds", "fps", "vs decode", "vs peer", "recall", "false s", "peak RSS MB"]
     align = "ll" + "r" * (len(header) - 2)
     has_peer = any(r[1] == "peer" for r in rows)
-    footer = [f"Whole jobs timed (start-up and cast loading included); best of {args.runs} runs"
+    footer = [f"Whole jobs timed (start-up and cast loading included); best of {args.runs} runs, "
+              "an input's rows in turn"
               + (f" (peer: {args.peer_runs}, on one core, as face_recognition's example runs)" if has_peer else "")
               + f"; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}, {len(os.sched_getaffinity(0))} cores."]
     if reals:
         footer.append(f"Real clips ({os.path.relpath(SHARED, ROOT)}): recall is the worst cast member's and false s "
                       "every second credited to someone not on screen, by `screentime score` against the truth by eye "
-                      f"(tests/truth); fotb-{FOTB_CUT_SECONDS}s is the first {FOTB_CUT_SECONDS} s of fotb.mp4.")
+                      f"(tests/truth); fotb-{FOTB_CUT_SECONDS}s is the first {FOTB_CUT_SECONDS} s of fotb.mp4, "
+                      "fotb-1080p all of it scaled to 1920x1080.")
     footer += notes
     print("\n".join(text_table(header, text_rows, align)))
     print("\n".join(f"({f})" for f in footer))
