@@ -157,26 +157,26 @@ def real_inputs() -> list[RealInput]:
     return inputs
 
 
+def ffmpeg_once(out: Path, *args) -> Path:
+    """out, made by `ffmpeg ARGS out` unless it is there already. Written under another name
+    first: an interrupted ffmpeg leaves nothing to be reused."""
+    if not out.is_file():
+        part = out.with_suffix(".part" + out.suffix)
+        ffmpeg(*args, part)
+        part.rename(out)
+    return out
+
+
 def scale_fotb(video: Path) -> Path:
     """fotb.mp4 scaled to 1920x1080, every frame kept (so its truth holds as it is), made once."""
-    scaled = BENCH / "fotb-1080p.mp4"
-    if not scaled.is_file():
-        part = scaled.with_suffix(".part.mp4")
-        ffmpeg("-i", video, "-vf", "scale=1920:1080", "-fps_mode", "passthrough", "-an", "-c:v", "libx264",
-               "-crf", "20", part)
-        part.rename(scaled)
-    return scaled
+    return ffmpeg_once(BENCH / "fotb-1080p.mp4", "-i", video, "-vf", "scale=1920:1080", "-fps_mode", "passthrough",
+                       "-an", "-c:v", "libx264", "-crf", "20")
 
 
 def cut_fotb(video: Path, truth: Path) -> tuple[Path, Path]:
     """The first FOTB_CUT_SECONDS of fotb.mp4, copied without re-encoding (so its frames are the
     original's), made once; and its truth, cut to the frames the cut has."""
-    cut = BENCH / f"fotb-{FOTB_CUT_SECONDS}s.mp4"
-    if not cut.is_file():
-        # Written under another name first: an interrupted ffmpeg leaves no cut to be reused.
-        part = cut.with_suffix(".part.mp4")
-        ffmpeg("-i", video, "-t", FOTB_CUT_SECONDS, "-c", "copy", part)
-        part.rename(cut)
+    cut = ffmpeg_once(BENCH / f"fotb-{FOTB_CUT_SECONDS}s.mp4", "-i", video, "-t", FOTB_CUT_SECONDS, "-c", "copy")
     cut_truth = cut.with_suffix(".csv")
     trim_truth(truth, count_frames(cut) - 1, cut_truth)
     return cut, cut_truth
@@ -219,11 +219,11 @@ def measure(jobs) -> list[tuple[float, int]]:
                 child = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=err)
                 _, status, usage = os.wait4(child.pid, 0)
                 elapsed = time.perf_counter() - start
-                if os.waitstatus_to_exitcode(status) != 0:
+                code = os.waitstatus_to_exitcode(status)
+                if code != 0:
                     err.seek(0)
                     sys.stderr.write(err.read().decode(errors="replace")[-2000:])
-                    sys.exit(f"bench/bench.py: exit code {os.waitstatus_to_exitcode(status)}: "
-                             f"{' '.join(map(str, cmd))}")
+                    sys.exit(f"bench/bench.py: exit code {code}: {' '.join(map(str, cmd))}")
             best, peak = results[i]
             results[i] = min(best, elapsed), max(peak, usage.ru_maxrss)  # ru_maxrss: KiB on Linux
     return results
