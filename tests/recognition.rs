@@ -147,10 +147,9 @@ fn largest(faces: Vec<EmbeddedFace>) -> EmbeddedFace {
 /// knn/train holds one person per folder; knn/test photos show the people named in the data's
 /// README (obama_and_biden also shows a girl who is none of them).
 #[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn knn_people_are_told_apart() {
-    let Some(knn) = shared_data("knn") else {
-        return;
-    };
+    let knn = shared_data("knn");
     for embedder in EMBEDDERS {
         knn_people_told_apart_by(&knn, embedder);
     }
@@ -233,10 +232,9 @@ fn bbt_cast(cast_dir: &Path, embedder: EmbedderKind) -> Vec<(String, Descriptor)
 /// Each labelled cast member of each scene is found, recognised against the cast crops, and in
 /// the left-to-right order the data's README gives (bbt4 has two rows: top, then bottom).
 #[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn bbt_scenes_show_every_labelled_cast_member() {
-    let Some(bbt) = shared_data("bbt") else {
-        return;
-    };
+    let bbt = shared_data("bbt");
     for embedder in EMBEDDERS {
         bbt_scenes_recognised_by(&bbt, embedder);
     }
@@ -330,6 +328,32 @@ fn int8_detector_finds_the_faces_fp32_finds() {
     );
     assert!(landmarks < 0.06, "{landmarks}");
     assert!(descriptors < 0.15, "{descriptors}");
+}
+
+/// The INT8 detector's answer does not depend on the CPU: no convolution's 16-bit pair sum can
+/// saturate (which CPUs without VNNI would clip), and every convolution ONNX Runtime computes on
+/// this machine's CPU is the exact integer result (tests/tools/int8_exact.py, on the registry
+/// photos). Run on an AVX2-only machine, this checks that machine's kernels.
+#[test]
+fn int8_detector_arithmetic_is_exact_on_this_cpu() {
+    let run = Command::new(project().join(".venv/bin/python"))
+        .arg(project().join("tests/tools/int8_exact.py"))
+        .arg(project().join("models/centerface_int8.onnx"))
+        .args(REGISTRY_PHOTOS.map(|(name, _)| registry_photo(name)))
+        .output()
+        .expect("the project venv (run scripts/setup)");
+    let answer = String::from_utf8_lossy(&run.stdout);
+    println!("{answer}");
+    assert!(
+        run.status.success(),
+        "{answer}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    // CenterFace has 60 convolutions; each is checked on every photo.
+    assert_eq!(answer["convolutions_checked"], 60 * REGISTRY_PHOTOS.len());
+    assert_eq!(answer["convolutions_differing"], 0);
+    assert!(answer["largest_pair_sum"].as_u64().unwrap() <= 32767);
 }
 
 /// Black bars (letterbox, pillarbox) change nothing the detector finds, though it leaves them
