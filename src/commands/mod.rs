@@ -76,6 +76,7 @@ pub fn measure_into(
     let options = WriteOptions {
         settings,
         models,
+        machine: runtime.machine(),
         cast_warnings: &cast.warnings,
         debug_tracks: job.debug_tracks,
     };

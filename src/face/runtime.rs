@@ -6,7 +6,7 @@
 //! detector and the chosen embedder, with the settings that measured fastest on a busy 2-core
 //! machine: optimization level All and no spinning of idle intra-op threads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -180,6 +180,20 @@ pub struct Runtime {
     options: RuntimeOptions,
     hashes: BTreeMap<Model, String>,
     landmarks: Mutex<Option<Arc<ShapePredictor>>>,
+    /// The execution providers the sessions were made with (CUDA's only where it registered).
+    providers: Mutex<BTreeSet<&'static str>>,
+}
+
+/// What the models ran on, as `report.json` records it: ONNX Runtime picks its kernels by the
+/// execution provider and, on the CPU, by the instruction sets below, so a result is reproduced
+/// bit for bit only where these (and the models' sha256) match.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Machine {
+    /// The CPU's name, as the kernel reports it (None where it does not).
+    pub cpu: Option<String>,
+    /// Those of the instruction sets ONNX Runtime chooses kernels by that this CPU has.
+    pub cpu_features: Vec<&'static str>,
+    pub execution_providers: Vec<&'static str>,
 }
 
 impl Runtime {
@@ -208,6 +222,7 @@ impl Runtime {
             options,
             hashes,
             landmarks: Mutex::new(None),
+            providers: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -281,9 +296,22 @@ impl Runtime {
         let path = self.model_path(model);
         let onnx = |stage| Error::onnx(&path, stage);
         let builder = self.builder().map_err(onnx("session options"))?;
-        with_device(builder, self.options.device)
+        let (mut builder, provider) = with_device(builder, self.options.device);
+        let session = builder
             .commit_from_file(&path)
-            .map_err(onnx("loading the model"))
+            .map_err(onnx("loading the model"))?;
+        (self.providers.lock().unwrap_or_else(|e| e.into_inner())).insert(provider);
+        Ok(session)
+    }
+
+    /// The CPU and the execution providers this runtime's sessions ran on so far.
+    pub fn machine(&self) -> Machine {
+        let providers = self.providers.lock().unwrap_or_else(|e| e.into_inner());
+        Machine {
+            cpu: cpu_name(),
+            cpu_features: cpu_features(),
+            execution_providers: providers.iter().copied().collect(),
+        }
     }
 
     fn builder(&self) -> ort::Result<SessionBuilder> {
@@ -316,27 +344,71 @@ fn limit_malloc_arenas() {
     }
 }
 
+const CPU_PROVIDER: &str = "CPUExecutionProvider";
+
+/// The session builder for `device`, and the execution provider it runs on.
 #[cfg(feature = "cuda")]
-fn with_device(mut builder: SessionBuilder, device: Device) -> SessionBuilder {
+fn with_device(mut builder: SessionBuilder, device: Device) -> (SessionBuilder, &'static str) {
     use ort::ep::ExecutionProvider;
-    if device == Device::Cuda
-        && let Err(err) = ort::ep::CUDA::default().register(&mut builder)
-    {
-        warn_once(&format!(
-            "CUDA is not available ({err}); running on the CPU"
-        ));
+    if device != Device::Cuda {
+        return (builder, CPU_PROVIDER);
     }
-    builder
+    match ort::ep::CUDA::default().register(&mut builder) {
+        Ok(()) => (builder, "CUDAExecutionProvider"),
+        Err(err) => {
+            warn_once(&format!(
+                "CUDA is not available ({err}); running on the CPU"
+            ));
+            (builder, CPU_PROVIDER)
+        }
+    }
 }
 
+/// The session builder for `device`, and the execution provider it runs on.
 #[cfg(not(feature = "cuda"))]
-fn with_device(builder: SessionBuilder, device: Device) -> SessionBuilder {
+fn with_device(builder: SessionBuilder, device: Device) -> (SessionBuilder, &'static str) {
     if device == Device::Cuda {
         warn_once(
             "this screentime was built without CUDA support (cargo feature `cuda`); running on the CPU",
         );
     }
-    builder
+    (builder, CPU_PROVIDER)
+}
+
+/// The first `model name` in /proc/cpuinfo.
+fn cpu_name() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("model name")?.split_once(':'))
+        .map(|(_, name)| name.trim().to_string())
+}
+
+/// The instruction sets ONNX Runtime's CPU kernels are chosen by (MLAS: AVX2 and FMA, AVX-512,
+/// and the VNNI dot products its integer kernels use where present), those this CPU has.
+fn cpu_features() -> Vec<&'static str> {
+    let mut found = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! detect {
+            ($($feature:tt),*) => {
+                $(if std::arch::is_x86_feature_detected!($feature) {
+                    found.push($feature);
+                })*
+            };
+        }
+        detect!(
+            "avx",
+            "avx2",
+            "fma",
+            "f16c",
+            "avx512f",
+            "avx512bw",
+            "avx512vl",
+            "avx512vnni",
+            "avxvnni"
+        );
+    }
+    found
 }
 
 /// The ONNX Runtime library in `dir` for `device`: the CUDA build only where it can be used.

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::face::detect::DetectorKind;
 use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
-use crate::face::runtime::Device;
+use crate::face::runtime::{Device, Machine};
 use crate::files::atomic;
 use crate::files::names;
 use crate::files::walk::walk;
@@ -50,6 +50,8 @@ pub struct Report {
     pub descriptors: BTreeMap<String, Vec<f32>>,
     pub settings: RunSettings,
     pub models: Models,
+    /// The CPU and execution providers the models ran on.
+    pub machine: Machine,
     pub stats: JobStats,
     pub cast_warnings: Vec<String>,
 }
@@ -202,6 +204,7 @@ impl TitleSummary {
 pub struct WriteOptions<'a> {
     pub settings: RunSettings,
     pub models: Models,
+    pub machine: Machine,
     pub cast_warnings: &'a [String],
     pub debug_tracks: bool,
 }
@@ -292,6 +295,7 @@ impl ResultDir {
             descriptors: result.summary.descriptors,
             settings: options.settings,
             models: options.models,
+            machine: options.machine,
             stats: result.stats,
             cast_warnings: options.cast_warnings.to_vec(),
         };
