@@ -2,7 +2,8 @@
 //! made (tests/truth/), in the default mode and with `--stride 1`: what the README's accuracy
 //! section reports, as assertions. `bench/eval.py` (scripts/eval) prepares the clips, runs the
 //! binary and scores every result; these tests read its scores. The footage is development data
-//! (`../shared/data/real`): the tests skip with a message where it is absent.
+//! (`../shared/data/real`): the tests are ignored unless asked for (`scripts/test` asks where
+//! the data is present).
 
 mod common;
 
@@ -15,6 +16,8 @@ use serde_json::Value;
 /// Runs bench/eval.py on `clips` in `modes` (screentime arguments) with this test build and no
 /// peer; the scores by "clip / tool".
 fn evaluate(clips: &[&str], modes: &[&str], out: &Path) -> serde_json::Map<String, Value> {
+    // bench/eval.py leaves out a clip whose footage is absent; these tests must not.
+    shared_data("real");
     let mut command = Command::new("python3");
     command
         .arg(project().join("bench/eval.py"))
@@ -108,10 +111,8 @@ fn assert_meets_the_bar(scores: &serde_json::Map<String, Value>, clip: &str, mod
 }
 
 #[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn studio_montages_with_cuts_and_people_side_by_side() {
-    if shared_data("real/grid").is_none() {
-        return;
-    }
     let out = tempfile::tempdir().unwrap();
     let scores = evaluate(&["grid_cuts", "grid_pairs"], &MODES, out.path());
     assert_meets_the_bar(&scores, "grid_cuts", &MODES);
@@ -121,10 +122,8 @@ fn studio_montages_with_cuts_and_people_side_by_side() {
 /// The same montages with ArcFace's embedder: at its own thresholds, every name right and each
 /// stranger under one label (strangers' track means scaled to unit length keep them apart).
 #[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn studio_montages_with_arcface() {
-    if shared_data("real/grid").is_none() {
-        return;
-    }
     let out = tempfile::tempdir().unwrap();
     let scores = evaluate(&["grid_cuts", "grid_pairs"], &ARCFACE_MODES, out.path());
     assert_meets_the_bar(&scores, "grid_cuts", &ARCFACE_MODES);
@@ -132,10 +131,8 @@ fn studio_montages_with_arcface() {
 }
 
 #[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn strangers_talking_to_the_camera_get_one_label_each() {
-    if shared_data("real/pexels").is_none() || shared_data("real/grid").is_none() {
-        return;
-    }
     let out = tempfile::tempdir().unwrap();
     let clips = ["talk", "face_noface", "noface_face"];
     let scores = evaluate(&clips, &MODES, out.path());
@@ -148,10 +145,8 @@ fn strangers_talking_to_the_camera_get_one_label_each() {
 /// person. It does not meet the bar everywhere (see the README's accuracy section for where
 /// and why); this holds it to what it reaches, so a change that loses ground fails.
 #[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn tv_family_scene() {
-    if shared_data("real/fotb").is_none() {
-        return;
-    }
     let out = tempfile::tempdir().unwrap();
     let scores = evaluate(&["fotb"], &MODES, out.path());
     for mode in MODES {
@@ -169,7 +164,12 @@ fn tv_family_scene() {
     }
 }
 
-/// What the fotb scene reaches in both modes, less a margin for the frames a different
-/// machine's decoder or thread timing may move (measured: see the README).
+/// What the fotb scene reaches (2026-12-07: worst recall 0.951 and 0.953, false 0.0446 and
+/// 0.0264 of the clip, default and `--stride 1`), less a margin. The CPU does not move it: the
+/// detector is exact on every CPU (tests/tools/int8_exact.py), the embedder's descriptors move
+/// by under 1e-6 between AVX2 and AVX-512, and the closest call among fotb's track decisions is
+/// 0.0014 from going the other way (README, "The same answer on every CPU"). The margin, 1.1%
+/// of recall and 0.54% of the clip (0.45 s), is less than the one track nearest its edge
+/// (evan, 1.42 s): it lets no lost track through unnoticed.
 const FOTB_RECALL: f64 = 0.94;
 const FOTB_FALSE: f64 = 0.05;

@@ -27,18 +27,18 @@ pub fn registry_photo(name: &str) -> PathBuf {
     path
 }
 
-/// `../shared/data/<sub>`, or None (with a message) where this machine has no shared data.
-pub fn shared_data(sub: &str) -> Option<PathBuf> {
+/// `../shared/data/<sub>`: development data, present on the development machine and in CI but
+/// not on a user's fresh machine, so every test that needs it is `#[ignore]`d with that reason
+/// (`cargo test` lists it as ignored) and `scripts/test` runs them where the data is present. An
+/// ignored test run without the data fails here, saying why.
+pub fn shared_data(sub: &str) -> PathBuf {
     let path = project().join("../shared/data").join(sub);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (development data only)",
-            path.display()
-        );
-        None
-    }
+    assert!(
+        path.is_dir(),
+        "{} is absent: this test needs the development data (../shared/data)",
+        path.display()
+    );
+    path
 }
 
 /// The demo's video, as `scripts/demo` makes it: Obama in three shots (2.0 + 1.2 + 1.0 s),
