@@ -119,6 +119,18 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
     assert_eq!(rows, from_report);
     assert_eq!(report["stats"]["frames_decoded"], 195);
     assert!((report["stats"]["video_seconds"].as_f64().unwrap() - 7.8).abs() < 1e-6);
+    // What produced the result: ONNX Runtime on the CPU, with the instruction sets its kernels
+    // were picked by.
+    assert_eq!(
+        report["machine"]["execution_providers"],
+        json!(["CPUExecutionProvider"])
+    );
+    let features = report["machine"]["cpu_features"].as_array().unwrap();
+    assert_eq!(
+        features.contains(&json!("avx2")),
+        std::arch::is_x86_feature_detected!("avx2"),
+        "{features:?}"
+    );
 
     // The CSV holds the same rows; both charts exist.
     let mut csv = csv::Reader::from_path(out.join("screentime.csv")).unwrap();

@@ -28,9 +28,10 @@ use crate::face::runtime::{Model, Runtime};
 #[serde(rename_all = "lowercase")]
 pub enum DetectorKind {
     /// Static INT8 quantization of the same network (made by `scripts/setup` from the fp32 one
-    /// with ranges measured on real footage): half the time a frame, and on the README's
-    /// footage the same screen time within what the fp32 network itself moves when a frame is
-    /// scaled 2% differently.
+    /// with ranges measured on real footage, weights in 7 bits so that no CPU's integer kernels
+    /// saturate): half the time a frame, the same faces on every x86-64 CPU, and on the
+    /// README's footage the same screen time within what the fp32 network itself moves when a
+    /// frame is scaled 2% differently.
     #[default]
     Int8,
     /// The network's own float weights.
