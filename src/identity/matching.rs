@@ -481,8 +481,13 @@ fn neighbours(track: usize, group: &[usize], descriptors: &[&[f32]]) -> Vec<(usi
         .filter(|&other| other != track)
         .map(|other| (other, distance(descriptors[track], descriptors[other])))
         .collect();
-    near.sort_by(|a, b| a.1.total_cmp(&b.1));
-    near.truncate(NEIGHBOURS);
+    let closer = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1);
+    // Only the few closest sorted: a film has thousands of tracks, many of them alone.
+    if near.len() > NEIGHBOURS {
+        near.select_nth_unstable_by(NEIGHBOURS, closer);
+        near.truncate(NEIGHBOURS);
+    }
+    near.sort_by(closer);
     near
 }
 
