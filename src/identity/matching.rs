@@ -695,6 +695,35 @@ mod tests {
     }
 
     #[test]
+    fn a_clear_match_keeps_its_name_when_its_group_was_kept_from_it() {
+        // Track 0 is ann's photo itself. Tracks 1 and 2 (0.3 and 0.35 from it, clear matches
+        // too) are one group, kept from ann because track 1 is on screen with track 0: track 1
+        // stays a stranger, but track 2, on screen with no ann, keeps the name it has alone.
+        let decisions = decide_tracks(
+            descriptor(0, 1.0),
+            descriptor(1, 1.0),
+            &[
+                (descriptor(0, 1.0), 0, 9),
+                (descriptor(0, 1.3), 5, 14),
+                (descriptor(0, 1.35), 30, 39),
+            ],
+        );
+        assert_eq!(
+            identities(&decisions),
+            [
+                Identity::Actor(0),
+                Identity::Stranger(0),
+                Identity::Actor(0)
+            ]
+        );
+        assert_eq!(decisions[1].group, decisions[2].group);
+        assert_eq!(
+            decisions[2].reason,
+            "matches this cast member clearly on its own; its group was kept from them"
+        );
+    }
+
+    #[test]
     fn one_stranger_one_label_however_many_tracks() {
         // Two strangers, each coming back, far from the cast and from each other.
         let (x, y) = (descriptor(5, 1.0), descriptor(6, 1.0));
