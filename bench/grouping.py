@@ -8,9 +8,13 @@ target/eval; run it with e.g. `--mode=--debug-tracks "--mode=--stride 1 --debug-
 each track with the person on screen from the clip's truth, and prints:
 - per clip, the same-person and different-person track distances (min, percentiles, max), and a
   histogram of both over all clips;
+- where the run has them (screentime since tracks are grouped), how many of its own groups hold
+  two labelled people;
 - for a range of thresholds, what average linkage with the screentime constraints (tracks on
   screen at once are two people) makes of the labelled tracks: how many groups hold two people
-  (must be none) and how many groups each person is split into (fewer is better).
+  (must be none) and how many groups each person is split into (fewer is better). This
+  simulation keeps apart only tracks seen together; the binary also keeps apart two clear
+  matches of different actors, so its own groups can be purer at the same distance.
 
 A track's person: each of its faces' frames (time x frame rate) names the people the truth puts
 on screen there (`?` counted as possibly there). A track whose faces all see the same single
@@ -150,8 +154,14 @@ def main() -> int:
                 (same if wi == wj else diff).append(distance(ti["descriptor"], tj["descriptor"]))
         same_all += same
         diff_all += diff
+        own = defaultdict(set)  # the run's own groups (tracks.jsonl "group"), where it has them
+        for who, t in kept:
+            if "group" in t:
+                own[t["group"]].add(who)
         print(f"{clip}/{run.name}: {len(kept)} of {len(tracks)} tracks labelled, "
-              f"{len({w for w, _ in kept})} people")
+              f"{len({w for w, _ in kept})} people"
+              + (f"; the run's groups: {len({t['group'] for t in tracks})}, "
+                 f"{sum(len(w) > 1 for w in own.values())} holding two people" if own else ""))
         print(f"  same person      {percentiles(same)}")
         print(f"  different people {percentiles(diff)}")
         runs.append((f"{clip}/{run.name}", kept))
