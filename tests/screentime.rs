@@ -69,10 +69,33 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
 
     let video = video(tmp.path(), "registry.mp4", demo_spec(false));
     let out = tmp.path().join("out");
-    let report = measure(&video, &cast, &out);
+    let report = measure_with(&video, &cast, &out, &["--debug-tracks"]);
 
     let names: Vec<String> = screen_time(&report).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["Barack Obama", "unknown_1"], "{report:#}");
+    // --debug-tracks: the stranger's two shots are one group, each track listing the other
+    // (by number, with their distance) as why they were joined.
+    let tracks: Vec<Value> = std::fs::read_to_string(out.join("tracks.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let biden: Vec<&Value> = tracks.iter().filter(|t| t["name"] == "unknown_1").collect();
+    assert!(biden.len() >= 2, "{tracks:#?}");
+    for track in &biden {
+        assert_eq!(track["group"], biden[0]["group"], "{tracks:#?}");
+        let others: Vec<&Value> = (biden.iter())
+            .filter(|t| t["track"] != track["track"])
+            .map(|t| &t["track"])
+            .collect();
+        let neighbours = track["neighbours"].as_array().unwrap();
+        assert!(
+            others
+                .iter()
+                .all(|&other| neighbours.iter().any(|n| &n[0] == other)),
+            "{tracks:#?}"
+        );
+    }
     let frame = 1.0 / FPS;
     let obama = seconds_of(&report, "Barack Obama");
     assert!(

@@ -58,6 +58,12 @@ pub struct Thresholds {
     pub uncertain: f32,
     /// `screentime group` links two faces closer than this.
     pub group: f32,
+    /// Within one video, groups of tracks whose mean distance is within this are one person
+    /// (same lighting, camera and age: closer than any photo).
+    pub same_video: f32,
+    /// A track matches a cast member clearly when it is within `same_person` of them and this
+    /// much closer to them than to anyone else in the cast.
+    pub margin: f32,
 }
 
 impl EmbedderKind {
@@ -131,17 +137,32 @@ impl EmbedderKind {
     ///   edge is 1.095-1.339;
     /// - group 1.15: dlib's 0.55 carried over the same way (1.145); on the knn photos every
     ///   same-person link grouping needs is at most 0.92 and different people at least 1.31.
+    ///
+    /// `same_video` and `margin` were measured on the tracks of the development clips
+    /// (`bench/grouping.py`, each track paired with the person the truth puts on screen):
+    /// - same_video: average linkage over fotb's labelled tracks (a family of siblings; GRID
+    ///   strangers beside) first puts two people in one group at 0.448 (dlib) and 1.244
+    ///   (ArcFace) and at 0.429 and 1.189 never does; the largest values below those, rounded
+    ///   down, are 0.42 and 1.15. Different siblings' tracks come as close as 0.37 (dlib) and
+    ///   1.08 (ArcFace): averaging over groups is what keeps them apart;
+    /// - margin: on fotb, every track dlib names alone after the wrong family member leads the
+    ///   runner-up by at most 0.059, so a clear match needs 0.1 (ArcFace 0.2: its distances
+    ///   run about twice dlib's, as the two thresholds do, 1.24 against 0.6).
     pub fn thresholds(self) -> Thresholds {
         match self {
             EmbedderKind::Dlib => Thresholds {
                 same_person: 0.6,
                 uncertain: 0.08,
                 group: 0.55,
+                same_video: 0.42,
+                margin: 0.1,
             },
             EmbedderKind::Arcface => Thresholds {
                 same_person: 1.24,
                 uncertain: 0.12,
                 group: 1.15,
+                same_video: 1.15,
+                margin: 0.2,
             },
         }
     }

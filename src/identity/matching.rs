@@ -1,8 +1,9 @@
 //! Identity: who a face is.
 //!
 //! In: face descriptors (all from one embedder). Out: the closest cast member and their distance
-//! ([`Identifier`]), and for faces that matched no one, groups of the same stranger
-//! ([`crate::identity::cluster::cluster_strangers`]).
+//! ([`Identifier`]); and, for a whole video's tracks, who each is ([`decide`]): the tracks
+//! grouped into people ([`crate::identity::cluster::average_linkage`]), each person named from
+//! the cast or numbered as a stranger.
 //!
 //! A cast member's distance is the mean Euclidean distance to their [`CAST_NEIGHBOURS`] closest
 //! photos (fewer if they have fewer): a lookalike resembles one or two of an actor's photos, the
@@ -13,7 +14,7 @@
 
 use crate::face::embed::{Descriptor, EmbedderKind, distance, squared_distance, to_unit_length};
 use crate::identity::cast::Cast;
-use crate::identity::cluster::cluster_strangers;
+use crate::identity::cluster::average_linkage;
 use crate::track::Nearest;
 use crate::track::evidence::Sample;
 
@@ -220,9 +221,18 @@ pub struct Decision {
     /// Per actor (as [`Identifier::actors`]), the track's distance: the quality-weighted mean
     /// of its faces' distances. Empty for a track without an embedded face.
     pub distances: Vec<f32>,
+    /// The person its track was grouped with, numbered 0, 1, ... by first appearance.
+    pub group: usize,
     /// Why, in a few words: what a user reading `--debug-tracks` needs.
     pub reason: &'static str,
+    /// Why it is in its group: the other tracks of the group (indices into the tracks decided)
+    /// with their distance from it, closest first; for a track alone in its group, the closest
+    /// other tracks, which stayed apart. At most [`NEIGHBOURS`].
+    pub neighbours: Vec<(usize, f32)>,
 }
+
+/// Tracks listed per track in [`Decision::neighbours`].
+pub const NEIGHBOURS: usize = 8;
 
 impl Identifier {
     /// The track's distance to every actor: each face's distance (mean over the actor's
@@ -231,117 +241,254 @@ impl Identifier {
     /// clear: a face just inside the threshold is as much evidence as one just outside.
     fn track_distances(&self, samples: &[Sample]) -> Vec<f32> {
         let mut sums = vec![0.0f32; self.actors.len()];
-        let mut weights = 0.0f32;
         for sample in samples {
-            let weight = sample.quality.max(f32::EPSILON);
             for (sum, distance) in sums
                 .iter_mut()
                 .zip(self.cast.owner_distances(&sample.descriptor))
             {
-                *sum += weight * distance;
+                *sum += weight(sample) * distance;
             }
-            weights += weight;
         }
+        let weights = weight_of(samples);
         if weights == 0.0 {
             return Vec::new();
         }
         sums.iter().map(|s| s / weights).collect()
     }
+
+    /// The actor `distances` (per actor) match clearly: within the threshold, and the
+    /// embedder's margin closer than the runner-up.
+    fn clear_match(&self, distances: &[f32]) -> Option<usize> {
+        let (mut best, mut second) = (None, f32::INFINITY);
+        for (actor, &d) in distances.iter().enumerate() {
+            match best {
+                Some((_, b)) if d >= b => second = second.min(d),
+                _ => {
+                    second = best.map_or(second, |(_, b)| b);
+                    best = Some((actor, d));
+                }
+            }
+        }
+        let margin = self.embedder.thresholds().margin;
+        best.filter(|&(_, d)| d <= self.threshold && second - d >= margin)
+            .map(|(actor, _)| actor)
+    }
 }
 
-/// Who each track is, once the whole video is seen.
+/// How much a face counts: its quality, never nothing.
+fn weight(sample: &Sample) -> f32 {
+    sample.quality.max(f32::EPSILON)
+}
+
+fn weight_of(samples: &[Sample]) -> f32 {
+    samples.iter().map(weight).sum()
+}
+
+/// Who each track is, once the whole video is seen: its tracks grouped into people first, then
+/// the people named.
 ///
-/// A track can be any cast member within the threshold of it (see `track_distances`), and two
-/// tracks on screen at the same time are two people. Names are handed out closest match
-/// first over all (track, actor) pairs: a track whose closest actor is taken by a closer
-/// track at the same time still gets its next candidate in turn, ahead of weaker matches
-/// elsewhere. Tracks named by nobody are strangers, grouped into people by
-/// [`cluster_strangers`].
+/// 1. Grouping: in one video a person's tracks lie closer to each other than to any photo
+///    (same lighting, camera, make-up and age), so all tracks, named or not, are grouped by
+///    average linkage ([`average_linkage`]) within the embedder's `same_video` distance. Two
+///    tracks never share a group when they were on screen at the same time, when either has no
+///    embedded face, or when each clearly matches a different cast member ([`Thresholds`]:
+///    within the threshold and the margin ahead of the runner-up): a group is never a blend of
+///    two actors.
+/// 2. Naming: a group's distance to an actor is the quality-weighted mean over all its faces. A
+///    group holding clear matches is named after them (one actor, by 1.); any other group can be
+///    any actor within the threshold of it. Names go out closest group first, and two groups on
+///    screen at the same time are two people: a group whose closest actor is taken by a closer
+///    group at the same time gets its next candidate in turn.
+/// 3. A track matching an actor clearly keeps that name when its group got another (its group
+///    was kept from that actor by a closer group elsewhere on screen) and no track of that
+///    actor is on screen with it. A track that matches an actor within the threshold but not
+///    clearly follows its group: on fotb every such track dlib names after the wrong sibling
+///    leads by at most 0.059, and its group's faces say who it is.
+///
+/// Groups left without a name are strangers, numbered by first appearance.
+///
+/// [`Thresholds`]: crate::face::embed::Thresholds
 pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
     let threshold = identifier.threshold;
     let distances: Vec<Vec<f32>> = tracks
         .iter()
         .map(|t| identifier.track_distances(t.samples))
         .collect();
-    let overlap = |a: &TrackFaces, b: &TrackFaces| a.first <= b.last && b.first <= a.last;
-    let mut pairs: Vec<(f32, usize, usize)> = distances
+    let descriptors: Vec<Descriptor> = tracks
         .iter()
-        .enumerate()
-        .flat_map(|(track, ds)| {
-            ds.iter()
-                .enumerate()
-                .map(move |(actor, &d)| (d, track, actor))
-        })
-        .filter(|(d, _, _)| *d <= threshold)
+        .map(|t| mean_descriptor(t.samples, identifier))
         .collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut named: Vec<Option<(usize, &'static str)>> = vec![None; tracks.len()];
-    // Per actor, the tracks named after them so far.
-    let mut named_after: Vec<Vec<usize>> = vec![Vec::new(); identifier.actors.len()];
-    for (_, track, actor) in pairs {
-        if named[track].is_some() {
-            continue;
+    let clear: Vec<Option<usize>> = distances
+        .iter()
+        .map(|ds| identifier.clear_match(ds))
+        .collect();
+    let overlap =
+        |a: usize, b: usize| tracks[a].first <= tracks[b].last && tracks[b].first <= tracks[a].last;
+    let refs: Vec<&[f32]> = descriptors.iter().map(Vec::as_slice).collect();
+    let groups = average_linkage(
+        &refs,
+        identifier.embedder.thresholds().same_video,
+        |i, j| {
+            overlap(i, j)
+                || distances[i].is_empty()
+                || distances[j].is_empty()
+                || matches!((clear[i], clear[j]), (Some(a), Some(b)) if a != b)
+        },
+    );
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (track, &group) in groups.iter().enumerate() {
+        if group == members.len() {
+            members.push(Vec::new());
         }
-        let taken = named_after[actor]
-            .iter()
-            .any(|&other| overlap(&tracks[track], &tracks[other]));
-        if !taken {
-            named_after[actor].push(track);
-            let closest = distances[track]
-                .iter()
-                .copied()
-                .enumerate()
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .is_some_and(|(a, _)| a == actor);
-            named[track] = Some((
-                actor,
-                if closest {
-                    "closest cast member within the threshold"
-                } else {
-                    "closer cast members were on screen at the same time in closer-matching tracks"
-                },
-            ));
-        }
+        members[group].push(track);
     }
 
-    let strangers: Vec<usize> = (0..tracks.len()).filter(|&i| named[i].is_none()).collect();
-    let groups = cluster_strangers(
-        &strangers
-            .iter()
-            .map(|&i| {
-                (
-                    mean_descriptor(tracks[i].samples, identifier),
-                    tracks[i].first,
-                    tracks[i].last,
-                )
-            })
-            .collect::<Vec<_>>(),
-        threshold,
-    );
-    // Strangers come in track order, and so do their groups.
-    let mut groups = groups.into_iter();
-    named
-        .into_iter()
-        .zip(distances)
-        .map(|(name, distances)| {
-            let (identity, reason) = match name {
-                Some((actor, reason)) => (Identity::Actor(actor), reason),
-                None => (
-                    Identity::Stranger(groups.next().expect("a group for every stranger")),
-                    if distances.is_empty() {
-                        "no face embedded"
-                    } else {
-                        "no cast member within the threshold"
-                    },
-                ),
+    // Per group, per actor: the quality-weighted mean over all its faces.
+    let pooled: Vec<Vec<f32>> = members
+        .iter()
+        .map(|tracks_of| {
+            let total: f32 = tracks_of
+                .iter()
+                .map(|&t| weight_of(tracks[t].samples))
+                .sum();
+            if total == 0.0 {
+                return Vec::new();
+            }
+            (0..identifier.actors.len())
+                .map(|actor| {
+                    (tracks_of.iter())
+                        .filter(|&&t| !distances[t].is_empty())
+                        .map(|&t| weight_of(tracks[t].samples) * distances[t][actor])
+                        .sum::<f32>()
+                        / total
+                })
+                .collect()
+        })
+        .collect();
+    let clear_of_group: Vec<Option<usize>> = members
+        .iter()
+        .map(|tracks_of| tracks_of.iter().find_map(|&t| clear[t]))
+        .collect();
+    let mut pairs: Vec<(f32, usize, usize)> = pooled
+        .iter()
+        .enumerate()
+        .flat_map(|(group, ds)| {
+            ds.iter()
+                .enumerate()
+                .map(move |(actor, &d)| (d, group, actor))
+        })
+        .filter(|&(d, group, actor)| match clear_of_group[group] {
+            Some(clear) => clear == actor,
+            None => d <= threshold,
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut named: Vec<Option<(usize, &'static str)>> = vec![None; members.len()];
+    // Per actor, the tracks named after them so far.
+    let mut named_after: Vec<Vec<usize>> = vec![Vec::new(); identifier.actors.len()];
+    for (_, group, actor) in pairs {
+        if named[group].is_some() {
+            continue;
+        }
+        let taken = (members[group].iter())
+            .any(|&t| named_after[actor].iter().any(|&other| overlap(t, other)));
+        if taken {
+            continue;
+        }
+        named_after[actor].extend(&members[group]);
+        let closest = (pooled[group].iter().copied().enumerate())
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .is_some_and(|(a, _)| a == actor);
+        named[group] = Some((
+            actor,
+            if clear_of_group[group].is_some() {
+                "its group holds tracks that match this cast member clearly"
+            } else if closest {
+                "its group's faces are closest to this cast member, within the threshold"
+            } else {
+                "closer cast members were on screen at the same time in closer-matching groups"
+            },
+        ));
+    }
+
+    // Per track: an actor and why, or its stranger group (numbered below).
+    let mut who: Vec<Result<(usize, &'static str), usize>> =
+        groups.iter().map(|&g| named[g].ok_or(g)).collect();
+    for track in 0..tracks.len() {
+        let Some(actor) = clear[track] else { continue };
+        if who[track].is_ok_and(|(a, _)| a == actor)
+            || named_after[actor]
+                .iter()
+                .any(|&other| overlap(track, other))
+        {
+            continue;
+        }
+        named_after[actor].push(track);
+        who[track] = Ok((
+            actor,
+            "matches this cast member clearly on its own; its group was kept from them",
+        ));
+    }
+    let mut strangers: Vec<usize> = Vec::new();
+    (0..tracks.len())
+        .map(|track| {
+            let (identity, reason) = match who[track] {
+                Ok((actor, reason)) => (Identity::Actor(actor), reason),
+                Err(group) => {
+                    let number = match strangers.iter().position(|&g| g == group) {
+                        Some(number) => number,
+                        None => {
+                            strangers.push(group);
+                            strangers.len() - 1
+                        }
+                    };
+                    (
+                        Identity::Stranger(number),
+                        if distances[track].is_empty() {
+                            "no face embedded"
+                        } else if clear_of_group[group].is_some() {
+                            "the cast member its group matches clearly was on screen with it"
+                        } else {
+                            "no cast member within the threshold of its group"
+                        },
+                    )
+                }
             };
             Decision {
                 identity,
-                distances,
+                group: groups[track],
                 reason,
+                neighbours: if distances[track].is_empty() {
+                    Vec::new()
+                } else {
+                    neighbours(track, &members[groups[track]], &refs)
+                },
+                distances: distances[track].clone(),
             }
         })
         .collect()
+}
+
+/// The other tracks of `track`'s group with their distances, closest first; for a track alone,
+/// the closest of all; at most [`NEIGHBOURS`].
+fn neighbours(track: usize, group: &[usize], descriptors: &[&[f32]]) -> Vec<(usize, f32)> {
+    let others: Box<dyn Iterator<Item = usize>> = if group.len() > 1 {
+        Box::new(group.iter().copied())
+    } else {
+        Box::new(0..descriptors.len())
+    };
+    let mut near: Vec<(usize, f32)> = others
+        .filter(|&other| other != track)
+        .map(|other| (other, distance(descriptors[track], descriptors[other])))
+        .collect();
+    let closer = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1);
+    // Only the few closest sorted: a film has thousands of tracks, many of them alone.
+    if near.len() > NEIGHBOURS {
+        near.select_nth_unstable_by(NEIGHBOURS, closer);
+        near.truncate(NEIGHBOURS);
+    }
+    near.sort_by(closer);
+    near
 }
 
 /// The quality-weighted mean of embedded faces' descriptors: a track's (what strangers are
@@ -461,6 +608,141 @@ mod tests {
         let far = [sample(descriptor(7, 1.0))];
         let alone = decide(&id, &[track(&far, 0, 10)]);
         assert_eq!(alone[0].identity, Identity::Stranger(0));
+    }
+
+    /// A descriptor in the plane of the first two axes.
+    fn at(x: f32, y: f32) -> Descriptor {
+        let mut d = descriptor(0, x);
+        d[1] = y;
+        d
+    }
+
+    /// Decides tracks of one face each, (descriptor, first frame, last frame), with ann's photo
+    /// at `ann` and bob's at `bob`.
+    fn decide_tracks(
+        ann: Descriptor,
+        bob: Descriptor,
+        tracks: &[(Descriptor, u64, u64)],
+    ) -> Vec<Decision> {
+        let cast = Cast {
+            faces: [("ann", ann), ("bob", bob)]
+                .map(|(name, d)| CastFace {
+                    name: name.into(),
+                    photo: format!("{name}.jpg"),
+                    descriptor: d,
+                })
+                .to_vec(),
+            warnings: vec![],
+        };
+        let id = Identifier::new(&cast, 0.6, EmbedderKind::Dlib);
+        let samples: Vec<[Sample; 1]> = tracks.iter().map(|t| [sample(t.0.clone())]).collect();
+        let faces: Vec<TrackFaces> = (tracks.iter().zip(&samples))
+            .map(|(t, samples)| TrackFaces {
+                first: t.1,
+                last: t.2,
+                samples,
+            })
+            .collect();
+        decide(&id, &faces)
+    }
+
+    fn identities(decisions: &[Decision]) -> Vec<Identity> {
+        decisions.iter().map(|d| d.identity).collect()
+    }
+
+    #[test]
+    fn a_person_far_from_their_photo_is_named_by_their_own_closer_tracks() {
+        // A wide shot 0.65 from ann's photo (beyond the threshold) but 0.35 from a close-up
+        // 0.3 from it: one person, ann. The same wide shot alone is a stranger.
+        let (close_up, wide) = (descriptor(0, 1.3), descriptor(0, 1.65));
+        let both = decide_tracks(
+            descriptor(0, 1.0),
+            descriptor(1, 1.0),
+            &[(close_up, 0, 9), (wide.clone(), 20, 29)],
+        );
+        assert_eq!(identities(&both), [Identity::Actor(0), Identity::Actor(0)]);
+        assert_eq!(both[0].group, both[1].group);
+        assert_eq!(both[1].neighbours.len(), 1);
+        assert!((both[1].neighbours[0].1 - 0.35).abs() < 1e-5);
+        let alone = decide_tracks(descriptor(0, 1.0), descriptor(1, 1.0), &[(wide, 20, 29)]);
+        assert_eq!(identities(&alone), [Identity::Stranger(0)]);
+    }
+
+    #[test]
+    fn a_weak_match_follows_its_group_and_clear_matches_of_two_actors_never_share_one() {
+        // Photos 0.5 apart. Track 0 is clearly ann (0.32 from her, 0.67 from bob); track 1 is
+        // 0.39 from track 0 and, alone, bob's by 0.045 (0.31 against 0.36): not clear, so it
+        // goes with its group, ann.
+        let (ann, bob) = (at(1.0, 0.0), at(1.0, 0.5));
+        let weak = decide_tracks(
+            ann.clone(),
+            bob.clone(),
+            &[(at(1.3, -0.1), 0, 9), (at(1.22, 0.28), 20, 29)],
+        );
+        assert_eq!(identities(&weak), [Identity::Actor(0), Identity::Actor(0)]);
+        // Photos 0.3 apart, a track on each (clear: 0.3 ahead of the other) and one between
+        // them, at other times: the tracks on the photos are 0.3 apart, within the same-video
+        // distance, yet never one person; the one between joins one of them.
+        let (ann, bob) = (at(1.0, 0.0), at(1.0, 0.3));
+        let split = decide_tracks(
+            ann.clone(),
+            bob.clone(),
+            &[(ann, 0, 9), (bob, 20, 29), (at(1.0, 0.14), 40, 49)],
+        );
+        assert_eq!(split[0].identity, Identity::Actor(0));
+        assert_eq!(split[1].identity, Identity::Actor(1));
+        assert_ne!(split[0].group, split[1].group);
+    }
+
+    #[test]
+    fn a_clear_match_keeps_its_name_when_its_group_was_kept_from_it() {
+        // Track 0 is ann's photo itself. Tracks 1 and 2 (0.3 and 0.35 from it, clear matches
+        // too) are one group, kept from ann because track 1 is on screen with track 0: track 1
+        // stays a stranger, but track 2, on screen with no ann, keeps the name it has alone.
+        let decisions = decide_tracks(
+            descriptor(0, 1.0),
+            descriptor(1, 1.0),
+            &[
+                (descriptor(0, 1.0), 0, 9),
+                (descriptor(0, 1.3), 5, 14),
+                (descriptor(0, 1.35), 30, 39),
+            ],
+        );
+        assert_eq!(
+            identities(&decisions),
+            [
+                Identity::Actor(0),
+                Identity::Stranger(0),
+                Identity::Actor(0)
+            ]
+        );
+        assert_eq!(decisions[1].group, decisions[2].group);
+        assert_eq!(
+            decisions[2].reason,
+            "matches this cast member clearly on its own; its group was kept from them"
+        );
+    }
+
+    #[test]
+    fn one_stranger_one_label_however_many_tracks() {
+        // Two strangers, each coming back, far from the cast and from each other.
+        let (x, y) = (descriptor(5, 1.0), descriptor(6, 1.0));
+        let decisions = decide_tracks(
+            descriptor(0, 1.0),
+            descriptor(1, 1.0),
+            &[
+                (y.clone(), 0, 9),
+                (x.clone(), 10, 19),
+                (descriptor(6, 1.1), 20, 29),
+                (descriptor(5, 0.9), 30, 39),
+            ],
+        );
+        assert_eq!(identities(&decisions), [0, 1, 0, 1].map(Identity::Stranger));
+        assert!(
+            decisions
+                .iter()
+                .all(|d| d.reason == "no cast member within the threshold of its group")
+        );
     }
 
     #[test]

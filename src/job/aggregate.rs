@@ -62,13 +62,19 @@ pub struct Summary {
 pub struct TrackReport {
     pub track: usize,
     pub name: String,
+    /// The person (group of tracks, numbered from 1 by first appearance) it was grouped with;
+    /// its name is the group's unless `reason` says the track's own match kept another.
+    pub group: usize,
     pub reason: &'static str,
+    /// Why it is in its group: the group's other tracks (by `track` number) and their
+    /// distance from it, closest first; for a track alone, the closest tracks, kept apart.
+    pub neighbours: Vec<(usize, f32)>,
     /// Seconds: the first frame's start and the last frame's end.
     pub start: f64,
     pub end: f64,
     /// The track's distance to its closest cast members, closest first.
     pub distances: Vec<(String, f32)>,
-    /// The quality-weighted mean of its faces' descriptors: what strangers are grouped by.
+    /// The quality-weighted mean of its faces' descriptors: what tracks are grouped by.
     pub descriptor: Vec<f32>,
     /// Every embedded face.
     pub faces: Vec<FaceReport>,
@@ -147,7 +153,11 @@ impl Tally {
             reports.push(TrackReport {
                 track: number + 1,
                 name,
+                group: decision.group + 1,
                 reason: decision.reason,
+                neighbours: (decision.neighbours.iter())
+                    .map(|&(other, d)| (other + 1, d))
+                    .collect(),
                 start: track.start,
                 end: track.end,
                 distances: identifier.closest(&decision.distances, REPORTED_CANDIDATES),
