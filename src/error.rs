@@ -115,6 +115,36 @@ impl Error {
         }
     }
 
+    /// The file or folder the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Error::Models { path, .. }
+            | Error::Runtime { path, .. }
+            | Error::Onnx { path, .. }
+            | Error::Image { path, .. }
+            | Error::Video { path, .. }
+            | Error::Cast { path, .. }
+            | Error::Catalog { path, .. }
+            | Error::Input { path, .. }
+            | Error::Output { path, .. }
+            | Error::Interrupted { path }
+            | Error::Io { path, .. } => path,
+        }
+    }
+
+    /// What a run stopped by Ctrl-C reports, whatever failed on the way: a model or a decoder
+    /// cut off mid-call fails in its own words (ONNX Runtime's "not implemented"), which would
+    /// read as a broken model; the user asked for the stop.
+    pub fn or_interrupted(self, stopped: bool) -> Error {
+        match self {
+            Error::Interrupted { .. } => self,
+            _ if stopped => Error::Interrupted {
+                path: self.path().to_path_buf(),
+            },
+            _ => self,
+        }
+    }
+
     /// Writing a command's answer to standard output failed (a closed pipe, a full disk).
     pub fn stdout(source: std::io::Error) -> Error {
         Error::Io {

@@ -19,8 +19,9 @@ use crate::commands::{
     embed, group, lookalike, measure, name, score, search, similarity, slideshow,
 };
 use crate::error::Result;
+use crate::job::interrupt;
 use shared::{
-    CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, positive_seconds, seconds,
+    CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, seconds, seconds_per_photo,
 };
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
@@ -190,9 +191,9 @@ pub struct SlideshowArgs {
     /// The video to write (.mp4, .mkv or .mov); an existing file is never replaced.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// How long each photo is shown. Photos are ordered by the date the camera wrote into them
+    /// How long each photo is shown (at most 60 s). Photos are ordered by the date the camera wrote into them
     /// (EXIF), else by the file's modification time.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, allow_negative_numbers = true, value_parser = positive_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, allow_negative_numbers = true, value_parser = seconds_per_photo)]
     pub seconds_per_photo: f64,
     /// No progress bar and no warnings on stderr (errors are still reported).
     #[arg(long)]
@@ -332,6 +333,11 @@ impl Cli {
     /// Runs the command asked for, its answer on `out`. Ok(false): it finished, but some of its
     /// inputs failed (each reported on stderr).
     pub fn run(self, out: &mut impl Write) -> Result<bool> {
+        self.run_command(out)
+            .map_err(|err| err.or_interrupted(interrupt::stopped()))
+    }
+
+    fn run_command(self, out: &mut impl Write) -> Result<bool> {
         let Some(command) = self.command else {
             let run = self.run;
             let quiet = run.measure.quiet;

@@ -17,7 +17,7 @@ use crate::files::names;
 use crate::identity::cast::Cast;
 use crate::identity::cluster::single_linkage;
 use crate::identity::matching::ranked_identities;
-use crate::output::write;
+use crate::output::{ledger, write};
 
 /// The group label of faces that belong to no group of at least `--min-photos` photos.
 pub const UNGROUPED: &str = "ungrouped";
@@ -99,6 +99,7 @@ pub fn run(
     options: &GroupOptions,
     out: &mut impl Write,
 ) -> Result<Grouping> {
+    ledger::check_folder(&options.out)?;
     let runtime = Runtime::new(engine.runtime.clone())?;
     let cast = match &options.cast {
         Some(path) => Some(load_cast(&runtime, engine, path, false)?),
@@ -111,6 +112,7 @@ pub fn run(
     for photo in photos {
         match photo_faces(&mut faces_engine, &photo) {
             Ok(found) => faces.extend(found.into_iter().map(|f| (photo.clone(), f))),
+            Err(err @ Error::Interrupted { .. }) => return Err(err),
             Err(err) => {
                 eprintln!("error: {err}; photo skipped");
                 failed += 1;

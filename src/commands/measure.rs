@@ -11,6 +11,7 @@ use crate::face::engine::EngineOptions;
 use crate::face::runtime::Runtime;
 use crate::job::pipeline::{JobOptions, share_threads};
 use crate::job::result::ScreenTime;
+use crate::output::ledger;
 use crate::output::result_dir::ResultDir;
 use crate::video::decode::VideoReader;
 
@@ -36,6 +37,11 @@ pub fn run(
     out: &mut impl Write,
 ) -> Result<()> {
     let (engine, job) = share_threads(engine, &options.job, 1);
+    let dir = ResultDir::new(options.out.clone().unwrap_or_else(|| {
+        let stem = options.video.file_stem().unwrap_or_default();
+        Path::new("screentime-out").join(stem)
+    }));
+    ledger::check_folder(dir.path())?;
     let runtime = Runtime::new(engine.runtime.clone())?;
     // Opened before the cast is embedded, so a bad video fails at once.
     // One decoder thread to start with: the job gives it more if the cores idle.
@@ -45,10 +51,6 @@ pub fn run(
         VideoReader::open(&options.video, 1)?
     };
     let cast = load_cast(&runtime, &engine, &options.cast, options.quiet)?;
-    let dir = ResultDir::new(options.out.clone().unwrap_or_else(|| {
-        let stem = options.video.file_stem().unwrap_or_default();
-        Path::new("screentime-out").join(stem)
-    }));
     let report = measure_into(&runtime, &engine, &job, video, (&cast, &options.cast), &dir)?;
     let stats = &report.stats;
     if !options.quiet && stats.damaged_packets + stats.damaged_frames > 0 {

@@ -35,6 +35,7 @@ use crate::identity::cast::Cast;
 use crate::job::interrupt;
 use crate::job::pipeline::{JobOptions, share_threads};
 use crate::output::catalog::{self, CatalogSummary};
+use crate::output::ledger;
 use crate::output::result_dir::{self, Completion, CompletionSettings, Settings, title_dir};
 use crate::video::decode::VideoReader;
 use titles::{Shard, Title, read_catalog};
@@ -68,6 +69,7 @@ pub fn run(
     job: &JobOptions,
     options: &BatchOptions,
 ) -> Result<BatchOutcome> {
+    ledger::check_folder(&options.out)?;
     let all = read_catalog(&options.catalog, options.quiet)?;
     let (titles, others): (Vec<Title>, Vec<Title>) = all
         .into_iter()
