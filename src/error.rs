@@ -7,6 +7,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit code of a run that failed, or that finished with some inputs failed (each reported).
 pub const FAILURE: u8 = 1;
+/// Exit code of a run whose results were written but cover only part of a video (a file cut
+/// short, packets skipped): not a failure of the run, not a whole result either.
+pub const INCOMPLETE: u8 = 3;
 /// Exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 
@@ -47,6 +50,10 @@ pub enum Error {
     /// A result file could not be written; files written before stay intact.
     Output { path: PathBuf, reason: String },
 
+    /// The results are written but cover only part of the video (or of a batch's videos):
+    /// `reason` says how much was read.
+    Incomplete { path: PathBuf, reason: String },
+
     /// The user pressed Ctrl-C (SIGINT): the run stopped before writing any result for `path`.
     Interrupted { path: PathBuf },
 
@@ -74,6 +81,9 @@ impl std::fmt::Display for Error {
             Error::Output { path, reason } => format!("{}: cannot write: {reason}", path.display()),
             Error::Interrupted { path } => {
                 format!("{}: interrupted; no results written for it", path.display())
+            }
+            Error::Incomplete { path, reason } => {
+                format!("{}: incomplete result: {reason}", path.display())
             }
             Error::Io { path, source } => format!("{}: {source}", path.display()),
             Error::Models { path, reason }
@@ -111,6 +121,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Interrupted { .. } => INTERRUPTED,
+            Error::Incomplete { .. } => INCOMPLETE,
             _ => FAILURE,
         }
     }
@@ -126,6 +137,7 @@ impl Error {
             | Error::Cast { path, .. }
             | Error::Catalog { path, .. }
             | Error::Input { path, .. }
+            | Error::Incomplete { path, .. }
             | Error::Output { path, .. }
             | Error::Interrupted { path }
             | Error::Io { path, .. } => path,

@@ -25,7 +25,9 @@ use shared::{
 };
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
-(the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
+(the message names the file); 2 bad command line; 3 results written but incomplete: the video \
+could be read only in part (cut short, packets skipped), and the results cover that part (the \
+message says how much); 130 interrupted (Ctrl-C), no results written.";
 
 /// Measures how long each actor is on screen in a video.
 ///
@@ -300,7 +302,9 @@ first. Exit codes: 0 \
 scored; 1 a file could not be read; 2 bad command line.";
 
 const BATCH_EXIT_CODES: &str = "Exit codes: 0 every title done; 1 a title failed (listed in \
-OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; \
+OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; 3 no \
+title failed, but one is incomplete (its video could be read only in part; catalog.csv gives \
+its status and read_percent); \
 130 interrupted (Ctrl-C): the titles done so far stay done, run the batch again to go on.";
 
 #[derive(Args)]
@@ -454,7 +458,7 @@ impl Cli {
             Command::Summary(args) => {
                 let summary = batch::summary(&args.out)?;
                 batch::print_summary(&summary, &args.out);
-                Ok(summary.titles.iter().all(|t| t.error.is_none()))
+                batch::verdict(&args.out, &summary.titles)
             }
         }
     }

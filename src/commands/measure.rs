@@ -53,11 +53,13 @@ pub fn run(
     let cast = load_cast(&runtime, &engine, &options.cast, options.quiet)?;
     let report = measure_into(&runtime, &engine, &job, video, (&cast, &options.cast), &dir)?;
     let stats = &report.stats;
-    if !options.quiet && stats.damaged_packets + stats.damaged_frames > 0 {
+    let coverage = stats.coverage(report.video.duration);
+    // Skipped packets make the result incomplete, which the error below says; frames decoded
+    // with errors concealed are all there, only perhaps blurred.
+    if !options.quiet && stats.complete && stats.damaged_frames > 0 {
         eprintln!(
-            "warning: {}: damaged video: {} packets skipped, {} frames decoded with errors concealed",
+            "warning: {}: damaged video: {} frames decoded with errors concealed",
             options.video.display(),
-            stats.damaged_packets,
             stats.damaged_frames
         );
     }
@@ -67,13 +69,26 @@ pub fn run(
         writeln!(out).map_err(Error::stdout)?;
     } else {
         print_table(out, &report.screen_time).map_err(Error::stdout)?;
-        if !options.quiet {
+        let verdict = if stats.complete { "" } else { "; INCOMPLETE" };
+        writeln!(out, "({coverage}{verdict})").map_err(Error::stdout)?;
+        // An incomplete result's one line says where its results are.
+        if !options.quiet && stats.complete {
             eprintln!(
                 "results in {} (open report.html to look and click; charts: screentime.png, \
                  timeline.png)",
                 dir.path().display()
             );
         }
+    }
+    // Written and printed, but not the whole video: a script must not take it for a whole one.
+    if !stats.complete {
+        return Err(Error::Incomplete {
+            path: options.video.clone(),
+            reason: format!(
+                "{coverage}; the results in {} cover only that part",
+                dir.path().display()
+            ),
+        });
     }
     Ok(())
 }

@@ -39,6 +39,13 @@ const FAILED: &str = "failed.json";
 /// A batch output's folder of title folders.
 const TITLES: &str = "titles";
 
+/// A batch title's state: measured over the whole video; measured, but over part of it only
+/// (a file cut short, packets skipped: see [`crate::job::result::JobStats::judge_completeness`]);
+/// or not measured.
+pub const DONE_STATUS: &str = "done";
+pub const INCOMPLETE_STATUS: &str = "incomplete";
+pub const FAILED_STATUS: &str = "failed";
+
 /// A title's `report.json`.
 #[derive(Serialize)]
 pub struct Report {
@@ -142,6 +149,17 @@ struct StoredReport {
     video: StoredVideo,
     screen_time: Vec<ScreenTime>,
     segments: Vec<Segment>,
+    #[serde(default)]
+    stats: StoredStats,
+}
+
+/// How much of the video a stored result covers; absent in reports made before it was
+/// recorded, which are taken as whole.
+#[derive(Deserialize, Default)]
+struct StoredStats {
+    seconds_read: Option<f64>,
+    read_percent: Option<f64>,
+    complete: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -173,9 +191,13 @@ pub struct TitleSummary {
     /// The title's result folder.
     #[serde(skip)]
     pub folder: PathBuf,
+    /// [`DONE_STATUS`], [`INCOMPLETE_STATUS`] or [`FAILED_STATUS`].
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Seconds of the video the result covers, and their share of its duration in percent.
+    pub seconds_read: Option<f64>,
+    pub read_percent: Option<f64>,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
     /// A done title's `report.html`, relative to the batch output (none where the title was
@@ -189,8 +211,10 @@ impl TitleSummary {
         TitleSummary {
             title,
             folder: folder.to_path_buf(),
-            status: "failed",
+            status: FAILED_STATUS,
             error: Some(error),
+            seconds_read: None,
+            read_percent: None,
             screen_time: Vec::new(),
             segments: Vec::new(),
             page: None,
@@ -278,6 +302,8 @@ impl ResultDir {
             &ReportPage {
                 video: &result.video,
                 video_seconds: result.stats.video_seconds,
+                coverage: &result.stats.coverage(result.video.duration),
+                complete: result.stats.complete,
                 screen_time: &summary.screen_time,
                 charted: &shown,
                 segments: &summary.segments,
@@ -462,8 +488,14 @@ impl ResultDir {
                 Ok((done, report)) => TitleSummary {
                     title: done.title,
                     folder: self.path.clone(),
-                    status: "done",
+                    status: if report.stats.complete == Some(false) {
+                        INCOMPLETE_STATUS
+                    } else {
+                        DONE_STATUS
+                    },
                     error: None,
+                    seconds_read: report.stats.seconds_read,
+                    read_percent: report.stats.read_percent,
                     screen_time: report.screen_time,
                     segments: report.segments,
                     page: self.path.join(PAGE).is_file().then(|| relative.join(PAGE)),

@@ -552,6 +552,12 @@ impl VideoReader {
         self.damaged_frames
     }
 
+    /// Whether the frames' times were moved to keep time going forward (joined recordings, a
+    /// leap ahead): the container's duration then measures a different timeline.
+    pub fn time_moved(&self) -> bool {
+        self.offset != 0.0
+    }
+
     /// The next frame, with what `keep` asks for given the frame's time and thumbnail.
     /// `Ok(None)` at the end of the stream, after the decoder's buffered frames are flushed out,
     /// and on every call after.
