@@ -100,8 +100,15 @@ impl std::fmt::Display for Error {
 /// (the line breaks some decoders end their messages with, or that a file name may hold)
 /// written as escapes, so a message is always the one line it claims to be.
 pub fn one_line(text: &str) -> String {
+    escape_controls(text.trim())
+}
+
+/// `text` with its control characters written as escapes (`\n`, `\u{1b}`): a name from outside
+/// (a file name, a batch title) printed or drawn as it is could move a terminal's cursor, ring
+/// its bell or end a line, and makes an SVG ill-formed XML (which forbids them even escaped).
+pub fn escape_controls(text: &str) -> String {
     let mut line = String::with_capacity(text.len());
-    for c in text.trim().chars() {
+    for c in text.chars() {
         if c.is_control() {
             line.extend(c.escape_default());
         } else {

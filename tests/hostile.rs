@@ -1502,3 +1502,92 @@ fn one_ctrl_c_stops_the_photo_commands() {
     assert!(stderr(&output).contains(": interrupted; no results written"));
     assert_eq!(files_under(&shows), Vec::<String>::new());
 }
+
+/// Whether `svg` is well-formed XML, by Python's XML parser.
+fn parses_as_xml(svg: &Path) -> bool {
+    Command::new(common::project().join(".venv/bin/python"))
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])",
+        ])
+        .arg(svg)
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// Issue 33, item 7: control characters from outside (a video's file name, an actor's name)
+/// never reach a terminal or a chart raw: the SVG charts parse as XML, the table has no ESC or
+/// BEL, and an actor name holding one is refused, on one line, wherever a cast is read.
+#[test]
+fn control_characters_are_escaped_or_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = video(&dir.join("clip\u{7}\u{1b}[31m.mp4"), &[("obama2.jpg", 1.2)]);
+    let cast = obama_cast(dir);
+    let out = dir.join("out");
+    let output = run(&[
+        clip.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    succeeded(&output);
+    assert!(
+        !output.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    for chart in ["screentime.svg", "timeline.svg"] {
+        assert!(parses_as_xml(&out.join(chart)), "{chart} is not XML");
+    }
+
+    let hostile = dir.join("hostile-cast");
+    std::fs::create_dir_all(&hostile).unwrap();
+    let photo = hostile.join("Ann\u{1b}[2J\nLee.jpg");
+    std::fs::copy(registry_photo("obama.jpg"), &photo).unwrap();
+    failed(
+        &run(&[
+            clip.as_os_str(),
+            "--cast".as_ref(),
+            hostile.as_os_str(),
+            "--out".as_ref(),
+            dir.join("hostile-out").as_os_str(),
+        ]),
+        1,
+        "",
+    );
+    let mut embeddings: serde_json::Value =
+        serde_json::from_slice(&read(&cast.join("screentime-cast.json"))).unwrap();
+    embeddings["photos"][0]["name"] = json!("Bar\u{7}ack");
+    let cast_file = dir.join("bell.json");
+    write(&cast_file, embeddings.to_string().as_bytes());
+    failed(
+        &run(&[
+            clip.as_os_str(),
+            "--cast".as_ref(),
+            cast_file.as_os_str(),
+            "--out".as_ref(),
+            dir.join("bell-out").as_os_str(),
+        ]),
+        1,
+        &format!(
+            "{}: actor name \"Bar\\u{{7}}ack\" holds a control character",
+            cast_file.display()
+        ),
+    );
+    failed(
+        &run(&[
+            "name".as_ref(),
+            out.as_os_str(),
+            "Barack Obama".as_ref(),
+            "Ann\nLee".as_ref(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+        ]),
+        1,
+        "",
+    );
+    assert!(!dir.join("hostile-out").exists() && !dir.join("bell-out").exists());
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::commands::{load_cast, measure_into};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, escape_controls};
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Runtime;
 use crate::job::pipeline::{JobOptions, share_threads};
@@ -94,17 +94,23 @@ pub fn run(
 }
 
 fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()> {
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let names: Vec<String> = rows.iter().map(|r| escape_controls(&r.name)).collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     writeln!(
         out,
         "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}",
         "name", "seconds", "percent", "first_seen", "last_seen"
     )?;
-    for r in rows {
+    for (r, name) in rows.iter().zip(&names) {
         writeln!(
             out,
             "{:width$}  {:>9.2}  {:>6.1}%  {:>10.2}  {:>9.2}",
-            r.name, r.seconds, r.percent, r.first_seen, r.last_seen
+            name, r.seconds, r.percent, r.first_seen, r.last_seen
         )?;
     }
     Ok(())

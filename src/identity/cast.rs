@@ -186,6 +186,8 @@ pub fn actor_name(name: &str) -> std::result::Result<(), String> {
         "is blank"
     } else if name.starts_with('.') {
         "starts with a dot (a hidden file)"
+    } else if name.chars().any(char::is_control) {
+        "holds a control character (it would reach terminals and charts as it is)"
     } else if name.starts_with("unknown_") {
         "is kept for a run's strangers (unknown_N)"
     } else if numbered("person_") || name == "ungrouped" {

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::commands::{load_cast, measure_into};
-use crate::error::{Error, Result, warn};
+use crate::error::{Error, Result, escape_controls, one_line, warn};
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Runtime;
 use crate::identity::cast::Cast;
@@ -130,23 +130,24 @@ pub fn run(
                         (&casts[cast_path], cast_path),
                     );
                     let mut outcome = outcome.lock().expect("no thread panics holding it");
+                    let name = escape_controls(&title.name);
                     match status {
                         Status::Done(seconds) => {
                             outcome.done += 1;
-                            say(options, format!("done     {} ({seconds:.1} s)", title.name));
+                            say(options, format!("done     {name} ({seconds:.1} s)"));
                         }
                         Status::Incomplete(coverage) => {
                             outcome.incomplete += 1;
-                            eprintln!("incomplete {}: {coverage}", title.name);
+                            eprintln!("incomplete {name}: {}", one_line(&coverage));
                         }
                         Status::Skipped => {
                             outcome.skipped += 1;
-                            say(options, format!("skipped  {} (already done)", title.name));
+                            say(options, format!("skipped  {name} (already done)"));
                         }
                         Status::Interrupted => {}
                         Status::Failed(error) => {
                             outcome.failed += 1;
-                            eprintln!("failed   {}: {error}", title.name);
+                            eprintln!("failed   {name}: {}", one_line(&error));
                         }
                     }
                 }
