@@ -1591,3 +1591,61 @@ fn control_characters_are_escaped_or_refused() {
     );
     assert!(!dir.join("hostile-out").exists() && !dir.join("bell-out").exists());
 }
+
+/// Issue 33, items 12 and 13: `group --out` keeps the record of what it wrote, as the main
+/// job does: a run again with other options leaves no stale links or group folders. And an
+/// output folder inside the photo folder is not walked: its links are not photos again.
+#[test]
+fn group_output_is_rewritten_whole_and_not_walked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for (i, name) in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::copy(registry_photo(name), photos.join(format!("{i}.jpg"))).unwrap();
+    }
+    let out = photos.join("groups");
+    let group = |min_photos: &str| {
+        let output = run(&[
+            "group".as_ref(),
+            photos.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--link".as_ref(),
+            "--min-photos".as_ref(),
+            min_photos.as_ref(),
+        ]);
+        succeeded(&output);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = group("1");
+    assert!(
+        first.starts_with("4 faces in 4 photos: 2 groups"),
+        "{first}"
+    );
+    let links = files_under(&out);
+    assert!(links.contains(&"person_2/3.jpg".to_string()), "{links:?}");
+    // Again with its links inside the photo folder: the same 4 photos, and with other options
+    // Biden, alone, is ungrouped: no person_2 is left behind.
+    let second = group("2");
+    assert!(
+        second.starts_with("4 faces in 4 photos: 1 groups"),
+        "{second}"
+    );
+    assert_eq!(
+        files_under(&out),
+        [
+            ".screentime-files.json",
+            "groups.csv",
+            "person_1/0.jpg",
+            "person_1/1.jpg",
+            "person_1/2.jpg",
+            "ungrouped/3.jpg"
+        ]
+    );
+    let csv = String::from_utf8(read(&out.join("groups.csv"))).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+}
