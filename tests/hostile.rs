@@ -1649,3 +1649,61 @@ fn group_output_is_rewritten_whole_and_not_walked() {
     let csv = String::from_utf8(read(&out.join("groups.csv"))).unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
 }
+
+/// Issue 33, item 4: `score` scores a result only against the video it was made from, and
+/// only a finished result: another clip, a re-encode at another frame rate and a folder
+/// without `report.json` are refused, naming what differs.
+#[test]
+fn score_checks_the_video_and_the_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = video(&dir.join("clip.mp4"), &[("obama2.jpg", 0.8)]);
+    let other = video(&dir.join("other.mp4"), &[("biden.jpg", 0.8)]);
+    let faster = dir.join("faster.mp4");
+    ffmpeg([
+        "-i".as_ref(),
+        clip.as_os_str(),
+        "-r".as_ref(),
+        "50".as_ref(),
+        faster.as_os_str(),
+    ]);
+    let cast = obama_cast(dir);
+    let out = dir.join("out");
+    succeeded(&run(&[
+        clip.as_os_str(),
+        "--cast".as_ref(),
+        cast.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]));
+    let truth = dir.join("truth.csv");
+    write(&truth, b"name,start_frame,end_frame\nBarack Obama,0,19\n");
+    let score = |video: &Path| {
+        run(&[
+            "score".as_ref(),
+            video.as_os_str(),
+            "--truth".as_ref(),
+            truth.as_os_str(),
+            out.as_os_str(),
+        ])
+    };
+    succeeded(&score(&clip));
+    for video in [&other, &faster] {
+        failed(
+            &score(video),
+            1,
+            &format!(
+                "{}: made from another video ({}), not {}",
+                out.join("report.json").display(),
+                clip.display(),
+                video.display()
+            ),
+        );
+    }
+    std::fs::remove_file(out.join("report.json")).unwrap();
+    failed(
+        &score(&clip),
+        1,
+        &format!("{}: no report.json: not a finished", out.display()),
+    );
+}

@@ -165,6 +165,12 @@ struct StoredStats {
 #[derive(Deserialize)]
 struct StoredVideo {
     path: PathBuf,
+    // What tells the video from another; absent in reports made before they were recorded.
+    bytes: Option<u64>,
+    duration: Option<f64>,
+    frame_rate: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
 }
 
 /// What a photo is matched against in a run's results.
@@ -394,6 +400,55 @@ impl ResultDir {
             |n| n.to_string_lossy().into(),
         );
         Ok((title, report.segments))
+    }
+
+    /// Checks that this folder holds a finished result (its `report.json`, written last), over
+    /// the whole of its video, and that its video is `video`: the same size in bytes, duration,
+    /// frame rate and picture size as `report.json` records (a moved or renamed copy is the
+    /// same video; another clip or a re-encode is not). Scoring a result against another video
+    /// would compare frames of one with times of the other.
+    pub fn check_made_from(&self, video: &VideoInfo) -> Result<()> {
+        if !self.has_report() {
+            return Err(Error::input(
+                &self.path,
+                "no report.json: not a finished screentime result (a run that did not complete, \
+                 or not a result folder)",
+            ));
+        }
+        let report: StoredReport = self.read_report()?;
+        if report.stats.complete == Some(false) {
+            return Err(Error::input(
+                &self.report(),
+                "an incomplete result (its video was read only in part): nothing to score it on",
+            ));
+        }
+        let stored = &report.video;
+        let near = |a: Option<f64>, b: Option<f64>, by: f64| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= by,
+            _ => true,
+        };
+        let same = |a: Option<u64>, b: Option<u64>| a.zip(b).is_none_or(|(a, b)| a == b);
+        let differences = [
+            (!same(stored.bytes, video.bytes)).then_some("size"),
+            (!near(stored.duration, video.duration, 1e-3)).then_some("duration"),
+            (!near(stored.frame_rate, video.frame_rate, 1e-3)).then_some("frame rate"),
+            (!same(stored.width.map(u64::from), Some(u64::from(video.width)))
+                || !same(stored.height.map(u64::from), Some(u64::from(video.height))))
+            .then_some("picture size"),
+        ];
+        let differences: Vec<&str> = differences.into_iter().flatten().collect();
+        if !differences.is_empty() {
+            return Err(Error::input(
+                &self.report(),
+                format!(
+                    "made from another video ({}), not {}: its {} differ",
+                    stored.path.display(),
+                    video.path.display(),
+                    differences.join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Each identity's mean descriptor and the models that made them, from `report.json`.

@@ -116,6 +116,9 @@ pub struct VideoInfo {
     pub duration: Option<f64>,
     /// The stream's frame count, if the container records it (good enough for a progress bar).
     pub frames: Option<u64>,
+    /// The file's size in bytes (none for a URL): with the duration and frame rate, what tells
+    /// a result's video from another (`screentime score` checks it).
+    pub bytes: Option<u64>,
 }
 
 /// One decoded frame.
@@ -476,6 +479,9 @@ impl VideoReader {
             variable_rate,
             duration,
             frames,
+            bytes: (!url)
+                .then(|| std::fs::metadata(path).ok().map(|m| m.len()))
+                .flatten(),
         };
         Ok(VideoReader {
             path: Arc::from(path),
