@@ -1707,3 +1707,43 @@ fn score_checks_the_video_and_the_result() {
         &format!("{}: no report.json: not a finished", out.display()),
     );
 }
+
+/// Issue 33, item 8: a video declaring 16000x16000 frames (a small FFV1 file) is refused when
+/// opened, under a 3 GB memory limit, instead of aborting on a failed allocation.
+#[test]
+fn huge_video_frames_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let huge = dir.join("huge.mkv");
+    ffmpeg([
+        "-f",
+        "lavfi",
+        "-i",
+        "color=gray:s=16000x16000:d=0.04",
+        "-frames:v",
+        "1",
+        "-c:v",
+        "ffv1",
+        huge.to_str().unwrap(),
+    ]);
+    let cast = obama_cast(dir);
+    let out = dir.join("out");
+    failed(
+        &run_limited(
+            3000,
+            &[
+                huge.as_os_str(),
+                "--cast".as_ref(),
+                cast.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+        ),
+        1,
+        &format!(
+            "{}: 16000x16000 frames are more than screentime decodes (36 megapixels)",
+            huge.display()
+        ),
+    );
+    assert!(!out.exists());
+}

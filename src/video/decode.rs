@@ -81,6 +81,13 @@ const MAX_FAILURES_IN_A_ROW: u64 = 1000;
 /// (FFmpeg's `ffmpeg` tool takes the same 10 s for such formats); more is a discontinuity.
 pub const MAX_TIMESTAMP_GAP: f64 = 10.0;
 
+/// The largest frame screentime decodes, in pixels: 36 megapixels (8K video is 33 to 35). A
+/// decoder holds whole frames, several at once, and the job a few more: a small file declaring
+/// 16000x16000 frames (a 1.8 MB FFV1 file) would take gigabytes. A stream declaring more is
+/// refused when opened; a frame growing past it mid-stream is refused by the decoder itself
+/// (FFmpeg's `max_pixels`), before it allocates, and counts as damage.
+pub const MAX_VIDEO_PIXELS: u64 = 36_000_000;
+
 /// Size of the [`Thumbnail`] every decoded frame gets.
 pub const THUMBNAIL_WIDTH: u32 = 64;
 pub const THUMBNAIL_HEIGHT: u32 = 36;
@@ -382,6 +389,7 @@ fn open_decoder(
     };
     options.set("threads", &count);
     options.set("thread_type", "frame+slice");
+    options.set("max_pixels", &MAX_VIDEO_PIXELS.to_string());
     decoder
         .open_as_with(codec, options)
         .and_then(|d| d.video())
@@ -462,6 +470,20 @@ impl VideoReader {
 
         let parameters = stream.parameters().clone();
         let codec_name = parameters.id().name().to_string();
+        // Before the decoder opens: it would refuse the size in words of its own ("Invalid
+        // argument").
+        // SAFETY: the parameters were copied from an open stream and stay valid while held.
+        let (stored_width, stored_height) =
+            unsafe { ((*parameters.as_ptr()).width, (*parameters.as_ptr()).height) };
+        let pixels =
+            u64::try_from(stored_width).unwrap_or(0) * u64::try_from(stored_height).unwrap_or(0);
+        if pixels > MAX_VIDEO_PIXELS {
+            return Err(fail(format!(
+                "{stored_width}x{stored_height} frames are more than screentime decodes ({} \
+                 megapixels)",
+                MAX_VIDEO_PIXELS / 1_000_000
+            )));
+        }
         let decoder = open_decoder(&parameters, tb, threads).map_err(fail)?;
 
         let (width, height) = match rotation {
