@@ -1747,3 +1747,45 @@ fn huge_video_frames_are_refused() {
     );
     assert!(!out.exists());
 }
+
+/// Issue 33, item 2: a raw H.264 stream has no timestamps (its demuxer makes them up, and frames
+/// the decoder skips lose theirs): refused with a clear error instead of a video of the wrong
+/// length with no frames counted.
+#[test]
+fn raw_streams_without_timestamps_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let clip = video(
+        &dir.join("clip.mp4"),
+        &[("obama2.jpg", 1.0), ("biden.jpg", 1.0)],
+    );
+    let raw = dir.join("raw.h264");
+    ffmpeg([
+        "-i".as_ref(),
+        clip.as_os_str(),
+        "-c".as_ref(),
+        "copy".as_ref(),
+        "-bsf:v".as_ref(),
+        "h264_mp4toannexb".as_ref(),
+        "-f".as_ref(),
+        "h264".as_ref(),
+        raw.as_os_str(),
+    ]);
+    let cast = obama_cast(dir);
+    let out = dir.join("out");
+    failed(
+        &run(&[
+            raw.as_os_str(),
+            "--cast".as_ref(),
+            cast.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]),
+        1,
+        &format!(
+            "{}: a raw h264 stream, without timestamps: its frames cannot be timed",
+            raw.display()
+        ),
+    );
+    assert!(!out.exists());
+}

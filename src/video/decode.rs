@@ -88,6 +88,26 @@ pub const MAX_TIMESTAMP_GAP: f64 = 10.0;
 /// (FFmpeg's `max_pixels`), before it allocates, and counts as damage.
 pub const MAX_VIDEO_PIXELS: u64 = 36_000_000;
 
+/// FFmpeg's demuxers of raw elementary streams: their packets carry no timestamps (the
+/// demuxer makes them up from a guessed rate, and frames the decoder skips lose their time), so
+/// neither a frame's time nor the count of frames in a stretch could be trusted.
+const RAW_STREAMS: [&str; 14] = [
+    "h264",
+    "hevc",
+    "vvc",
+    "m4v",
+    "h261",
+    "h263",
+    "cavsvideo",
+    "mpegvideo",
+    "vc1",
+    "dirac",
+    "avs2",
+    "avs3",
+    "mjpeg",
+    "obu",
+];
+
 /// Size of the [`Thumbnail`] every decoded frame gets.
 pub const THUMBNAIL_WIDTH: u32 = 64;
 pub const THUMBNAIL_HEIGHT: u32 = 36;
@@ -440,6 +460,13 @@ impl VideoReader {
             format!("file:{text}")
         };
         let input = format::input(&location).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let format_name = input.format().name().to_string();
+        if RAW_STREAMS.contains(&format_name.as_str()) {
+            return Err(fail(format!(
+                "a raw {format_name} stream, without timestamps: its frames cannot be timed; put \
+                 it in a container first (ffmpeg -framerate FPS -i FILE -c copy video.mp4)"
+            )));
+        }
         // SAFETY: an open input's format is set, and stays so while it is open.
         let may_jump = unsafe { (*input.format().as_ptr()).flags } & ff::ffi::AVFMT_TS_DISCONT != 0;
 
