@@ -682,7 +682,10 @@ fn damaged_results_are_failures() {
     let summary = run(&["summary".as_ref(), out.as_os_str()]);
     let log = stderr(&summary);
     assert_eq!(summary.status.code(), Some(1), "{log}");
-    assert!(log.starts_with("2 titles done, 1 failed"), "{log}");
+    assert!(
+        log.starts_with("2 titles done, 0 incomplete, 1 failed"),
+        "{log}"
+    );
     let listed = format!("  failed: b.mp4: {}: damaged: ", damaged.display());
     assert!(log.contains(&listed), "{log}");
     let failures = String::from_utf8(read(&out.join("failures.csv"))).unwrap();

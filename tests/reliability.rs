@@ -220,8 +220,8 @@ fn bad_inputs_table() {
             "corrupt",
             &corrupt,
             &cast,
-            0,
-            format!("warning: {}: damaged video: ", corrupt.display()),
+            3,
+            named(&corrupt, "incomplete result: read "),
             &COMPLETE,
         ),
         case(
