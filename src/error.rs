@@ -198,3 +198,33 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_ctrl_c_is_the_interrupt() {
+        let failed = || Error::Video {
+            path: "clip.mp4".into(),
+            reason: "GetElementType is not implemented".into(),
+        };
+        let stopped = failed().or_interrupted(true);
+        assert!(matches!(stopped, Error::Interrupted { .. }));
+        assert_eq!(stopped.exit_code(), INTERRUPTED);
+        assert_eq!(
+            stopped.to_string(),
+            "clip.mp4: interrupted; no results written for it"
+        );
+        assert_eq!(failed().or_interrupted(false).exit_code(), FAILURE);
+    }
+
+    #[test]
+    fn controls_are_escaped_on_one_line() {
+        assert_eq!(
+            escape_controls("a\u{1b}[2J\nb\u{7}"),
+            "a\\u{1b}[2J\\nb\\u{7}"
+        );
+        assert_eq!(one_line("  x\ny \n"), "x\\ny");
+    }
+}

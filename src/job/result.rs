@@ -106,3 +106,38 @@ pub struct JobResult {
     pub summary: Summary,
     pub stats: JobStats,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(seconds_read: f64, damaged_packets: u64, time_moved: bool) -> JobStats {
+        let mut stats = JobStats {
+            seconds_read,
+            damaged_packets,
+            ..JobStats::default()
+        };
+        stats.judge_completeness(Some(4.0), Some(25.0), time_moved);
+        stats
+    }
+
+    #[test]
+    fn a_result_is_whole_only_when_every_packet_was_read_to_the_end() {
+        assert!(judged(4.0, 0, false).complete);
+        assert_eq!(judged(4.0, 0, false).read_percent, Some(100.0));
+        // Two frames and a quarter second short is still the end; more is a cut.
+        assert!(judged(4.0 - 0.08 - 0.24, 0, false).complete);
+        assert!(!judged(4.0 - 0.08 - 0.26, 0, false).complete);
+        assert!(!judged(2.4, 0, false).complete);
+        assert_eq!(judged(2.0, 0, false).read_percent, Some(50.0));
+        // A skipped packet is a hole, wherever it is.
+        assert!(!judged(4.0, 1, false).complete);
+        // Moved timestamps measure another timeline than the container's duration.
+        assert!(judged(2.4, 0, true).complete);
+        assert!(!judged(2.4, 1, true).complete);
+        // No duration to compare with: the packets decide.
+        let mut unknown = JobStats::default();
+        unknown.judge_completeness(None, None, false);
+        assert!(unknown.complete && unknown.read_percent.is_none());
+    }
+}
