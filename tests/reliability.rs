@@ -353,7 +353,7 @@ fn bad_inputs_table() {
             &good,
             &cast,
             1,
-            named(&not_a_folder.join("out"), "cannot write"),
+            named(&not_a_folder, "cannot write: a file, not a folder"),
             &[],
         ),
     ];
