@@ -7,6 +7,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit code of a run that failed, or that finished with some inputs failed (each reported).
 pub const FAILURE: u8 = 1;
+/// Exit code of a run whose results were written but cover only part of a video (a file cut
+/// short, packets skipped): not a failure of the run, not a whole result either.
+pub const INCOMPLETE: u8 = 3;
 /// Exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 
@@ -47,6 +50,10 @@ pub enum Error {
     /// A result file could not be written; files written before stay intact.
     Output { path: PathBuf, reason: String },
 
+    /// The results are written but cover only part of the video (or of a batch's videos):
+    /// `reason` says how much was read.
+    Incomplete { path: PathBuf, reason: String },
+
     /// The user pressed Ctrl-C (SIGINT): the run stopped before writing any result for `path`.
     Interrupted { path: PathBuf },
 
@@ -75,6 +82,9 @@ impl std::fmt::Display for Error {
             Error::Interrupted { path } => {
                 format!("{}: interrupted; no results written for it", path.display())
             }
+            Error::Incomplete { path, reason } => {
+                format!("{}: incomplete result: {reason}", path.display())
+            }
             Error::Io { path, source } => format!("{}: {source}", path.display()),
             Error::Models { path, reason }
             | Error::Video { path, reason }
@@ -90,8 +100,15 @@ impl std::fmt::Display for Error {
 /// (the line breaks some decoders end their messages with, or that a file name may hold)
 /// written as escapes, so a message is always the one line it claims to be.
 pub fn one_line(text: &str) -> String {
+    escape_controls(text.trim())
+}
+
+/// `text` with its control characters written as escapes (`\n`, `\u{1b}`): a name from outside
+/// (a file name, a batch title) printed or drawn as it is could move a terminal's cursor, ring
+/// its bell or end a line, and makes an SVG ill-formed XML (which forbids them even escaped).
+pub fn escape_controls(text: &str) -> String {
     let mut line = String::with_capacity(text.len());
-    for c in text.trim().chars() {
+    for c in text.chars() {
         if c.is_control() {
             line.extend(c.escape_default());
         } else {
@@ -111,7 +128,39 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Interrupted { .. } => INTERRUPTED,
+            Error::Incomplete { .. } => INCOMPLETE,
             _ => FAILURE,
+        }
+    }
+
+    /// The file or folder the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Error::Models { path, .. }
+            | Error::Runtime { path, .. }
+            | Error::Onnx { path, .. }
+            | Error::Image { path, .. }
+            | Error::Video { path, .. }
+            | Error::Cast { path, .. }
+            | Error::Catalog { path, .. }
+            | Error::Input { path, .. }
+            | Error::Incomplete { path, .. }
+            | Error::Output { path, .. }
+            | Error::Interrupted { path }
+            | Error::Io { path, .. } => path,
+        }
+    }
+
+    /// What a run stopped by Ctrl-C reports, whatever failed on the way: a model or a decoder
+    /// cut off mid-call fails in its own words (ONNX Runtime's "not implemented"), which would
+    /// read as a broken model; the user asked for the stop.
+    pub fn or_interrupted(self, stopped: bool) -> Error {
+        match self {
+            Error::Interrupted { .. } => self,
+            _ if stopped => Error::Interrupted {
+                path: self.path().to_path_buf(),
+            },
+            _ => self,
         }
     }
 
@@ -147,5 +196,35 @@ impl Error {
             stage,
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_ctrl_c_is_the_interrupt() {
+        let failed = || Error::Video {
+            path: "clip.mp4".into(),
+            reason: "GetElementType is not implemented".into(),
+        };
+        let stopped = failed().or_interrupted(true);
+        assert!(matches!(stopped, Error::Interrupted { .. }));
+        assert_eq!(stopped.exit_code(), INTERRUPTED);
+        assert_eq!(
+            stopped.to_string(),
+            "clip.mp4: interrupted; no results written for it"
+        );
+        assert_eq!(failed().or_interrupted(false).exit_code(), FAILURE);
+    }
+
+    #[test]
+    fn controls_are_escaped_on_one_line() {
+        assert_eq!(
+            escape_controls("a\u{1b}[2J\nb\u{7}"),
+            "a\\u{1b}[2J\\nb\\u{7}"
+        );
+        assert_eq!(one_line("  x\ny \n"), "x\\ny");
     }
 }

@@ -73,18 +73,21 @@ fn sharded_batch_resumes_and_matches_one_run() {
     run(batch(&catalog, &cast, &whole, &[]));
     let expected = read(&whole.join("catalog.csv"));
     let rows: Vec<&str> = expected.lines().collect();
-    assert_eq!(rows[0], "title,actor,seconds,percent");
+    assert_eq!(rows[0], "title,actor,seconds,percent,status,read_percent");
     assert!(
-        rows.contains(&"a.mp4,Barack Obama,1.000,62.500"),
-        "{expected}"
-    );
-    assert!(rows.contains(&"a.mp4,unknown_1,0.600,37.500"), "{expected}");
-    assert!(
-        rows.contains(&"b.mp4,unknown_1,0.800,100.000"),
+        rows.contains(&"a.mp4,Barack Obama,1.000,62.500,done,100.0"),
         "{expected}"
     );
     assert!(
-        rows.contains(&"season 2/c.mp4,Barack Obama,1.200,100.000"),
+        rows.contains(&"a.mp4,unknown_1,0.600,37.500,done,100.0"),
+        "{expected}"
+    );
+    assert!(
+        rows.contains(&"b.mp4,unknown_1,0.800,100.000,done,100.0"),
+        "{expected}"
+    );
+    assert!(
+        rows.contains(&"season 2/c.mp4,Barack Obama,1.200,100.000,done,100.0"),
         "{expected}"
     );
     for title in TITLES {

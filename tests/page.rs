@@ -386,12 +386,15 @@ fn long_result_page_shows_every_appearance() {
         variable_rate: false,
         duration: Some(length),
         frames: Some(180_000),
+        bytes: None,
     };
     page::write_report(
         &dir.join("report.html"),
         &ReportPage {
             video: &info,
             video_seconds: length,
+            coverage: "read the whole video",
+            complete: true,
             screen_time: &rows,
             charted: &rows,
             segments: &segments,

@@ -220,8 +220,8 @@ fn bad_inputs_table() {
             "corrupt",
             &corrupt,
             &cast,
-            0,
-            format!("warning: {}: damaged video: ", corrupt.display()),
+            3,
+            named(&corrupt, "incomplete result: read "),
             &COMPLETE,
         ),
         case(
@@ -353,7 +353,7 @@ fn bad_inputs_table() {
             &good,
             &cast,
             1,
-            named(&not_a_folder.join("out"), "cannot write"),
+            named(&not_a_folder, "cannot write: a file, not a folder"),
             &[],
         ),
     ];

@@ -19,12 +19,15 @@ use crate::commands::{
     embed, group, lookalike, measure, name, score, search, similarity, slideshow,
 };
 use crate::error::Result;
+use crate::job::interrupt;
 use shared::{
-    CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, positive_seconds, seconds,
+    CastArg, EngineArgs, JsonArg, MeasureArgs, at_least_one, distance, seconds, seconds_per_photo,
 };
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an input, output or the installation failed \
-(the message names the file); 2 bad command line; 130 interrupted (Ctrl-C), no results written.";
+(the message names the file); 2 bad command line; 3 results written but incomplete: the video \
+could be read only in part (cut short, packets skipped), and the results cover that part (the \
+message says how much); 130 interrupted (Ctrl-C), no results written.";
 
 /// Measures how long each actor is on screen in a video.
 ///
@@ -190,9 +193,9 @@ pub struct SlideshowArgs {
     /// The video to write (.mp4, .mkv or .mov); an existing file is never replaced.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// How long each photo is shown. Photos are ordered by the date the camera wrote into them
+    /// How long each photo is shown (at most 60 s). Photos are ordered by the date the camera wrote into them
     /// (EXIF), else by the file's modification time.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, allow_negative_numbers = true, value_parser = positive_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, allow_negative_numbers = true, value_parser = seconds_per_photo)]
     pub seconds_per_photo: f64,
     /// No progress bar and no warnings on stderr (errors are still reported).
     #[arg(long)]
@@ -299,7 +302,9 @@ first. Exit codes: 0 \
 scored; 1 a file could not be read; 2 bad command line.";
 
 const BATCH_EXIT_CODES: &str = "Exit codes: 0 every title done; 1 a title failed (listed in \
-OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; \
+OUT/failures.csv, the others still done) or the batch could not start; 2 bad command line; 3 no \
+title failed, but one is incomplete (its video could be read only in part; catalog.csv gives \
+its status and read_percent); \
 130 interrupted (Ctrl-C): the titles done so far stay done, run the batch again to go on.";
 
 #[derive(Args)]
@@ -332,6 +337,11 @@ impl Cli {
     /// Runs the command asked for, its answer on `out`. Ok(false): it finished, but some of its
     /// inputs failed (each reported on stderr).
     pub fn run(self, out: &mut impl Write) -> Result<bool> {
+        self.run_command(out)
+            .map_err(|err| err.or_interrupted(interrupt::stopped()))
+    }
+
+    fn run_command(self, out: &mut impl Write) -> Result<bool> {
         let Some(command) = self.command else {
             let run = self.run;
             let quiet = run.measure.quiet;
@@ -448,7 +458,7 @@ impl Cli {
             Command::Summary(args) => {
                 let summary = batch::summary(&args.out)?;
                 batch::print_summary(&summary, &args.out);
-                Ok(summary.titles.iter().all(|t| t.error.is_none()))
+                batch::verdict(&args.out, &summary.titles)
             }
         }
     }

@@ -220,9 +220,15 @@ pub fn seconds(text: &str) -> Result<f64, String> {
     number(text, "a number from 0", |s: f64| s >= 0.0 && s.is_finite())
 }
 
-/// Seconds: more than 0, and finite.
-pub fn positive_seconds(text: &str) -> Result<f64, String> {
-    number(text, "a number above 0", |s: f64| s > 0.0 && s.is_finite())
+/// The longest a slideshow shows one photo, in seconds: beyond a minute a still is no show, and
+/// an unbounded time would encode until the disk is full.
+pub const MAX_SECONDS_PER_PHOTO: f64 = 60.0;
+
+/// A slideshow's seconds per photo: more than 0, at most [`MAX_SECONDS_PER_PHOTO`].
+pub fn seconds_per_photo(text: &str) -> Result<f64, String> {
+    number(text, "a number above 0 and at most 60", |s: f64| {
+        s > 0.0 && s <= MAX_SECONDS_PER_PHOTO
+    })
 }
 
 /// A number for which `valid` holds (NaN never does), or a message saying what is `expected`.

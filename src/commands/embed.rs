@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::face::detect::{BBox, Landmarks};
 use crate::face::engine::{Engine, EngineOptions, load_image};
 use crate::face::runtime::Runtime;
+use crate::job::interrupt;
 use crate::output::write;
 
 /// One line of `screentime embed`'s output.
@@ -34,6 +35,10 @@ pub fn run(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) ->
     let mut engine = Engine::new(&runtime, options.detect)?;
     let mut failed = 0;
     for path in images {
+        // Stops at one Ctrl-C, as every command does; the lines printed so far stay whole.
+        if interrupt::stopped() {
+            return Err(Error::Interrupted { path: path.clone() });
+        }
         let found =
             load_image(path).and_then(|image| Ok((engine.faces(&image)?, image.dimensions())));
         let (faces, (width, height)) = match found {

@@ -17,7 +17,9 @@ use crate::files::names;
 use crate::identity::cast::Cast;
 use crate::identity::cluster::single_linkage;
 use crate::identity::matching::ranked_identities;
-use crate::output::write;
+use crate::output::{ledger, write};
+
+const GROUPS_CSV: &str = "groups.csv";
 
 /// The group label of faces that belong to no group of at least `--min-photos` photos.
 pub const UNGROUPED: &str = "ungrouped";
@@ -91,26 +93,39 @@ impl Grouping {
 /// whose faces are on average closer than the embedder's same-person threshold (dlib 0.6) to a
 /// member's nearest photo takes the nearest such member's name (two groups may take the same name);
 /// the others are numbered `person_1`, ... in order of first appearance. Writes `OUT/groups.csv`
-/// atomically; with `link`, `OUT/<group>/` gets a symbolic link to each of the group's photos (an
-/// existing link of that name is replaced). Returns the grouping; an unreadable photo is reported
-/// and counted in `failed`.
+/// atomically; with `link`, `OUT/<group>/` gets a symbolic link to each of the group's photos.
+/// OUT keeps the record of what a run wrote ([`ledger`]): a run again removes what an earlier
+/// one wrote and it does not (the links of groups gone), and writes over nothing else. Photos
+/// under OUT, when it is inside PHOTOS, are not photos to group. Returns the grouping; an
+/// unreadable photo is reported and counted in `failed`.
 pub fn run(
     engine: &EngineOptions,
     options: &GroupOptions,
     out: &mut impl Write,
 ) -> Result<Grouping> {
+    ledger::check_folder(&options.out)?;
     let runtime = Runtime::new(engine.runtime.clone())?;
     let cast = match &options.cast {
         Some(path) => Some(load_cast(&runtime, engine, path, false)?),
         None => None,
     };
-    let photos = photos_in(&options.photos)?;
+    // An output folder inside the photo folder holds this command's own links (and they lead
+    // to the photos): a second run would count every photo twice.
+    let own = options.out.canonicalize().ok();
+    let photos: Vec<PathBuf> = photos_in(&options.photos)?
+        .into_iter()
+        .filter(|photo| {
+            let folder = photo.parent().and_then(|p| p.canonicalize().ok());
+            !matches!((&folder, &own), (Some(folder), Some(own)) if folder.starts_with(own))
+        })
+        .collect();
     let mut faces_engine = Engine::new(&runtime, engine.detect)?;
     let mut faces: Vec<(PathBuf, EmbeddedFace)> = Vec::new();
     let mut failed = 0;
     for photo in photos {
         match photo_faces(&mut faces_engine, &photo) {
             Ok(found) => faces.extend(found.into_iter().map(|f| (photo.clone(), f))),
+            Err(err @ Error::Interrupted { .. }) => return Err(err),
             Err(err) => {
                 eprintln!("error: {err}; photo skipped");
                 failed += 1;
@@ -143,7 +158,19 @@ pub fn run(
         failed,
     };
 
+    // The same record of what it wrote as a measuring run's: a run with other options removes
+    // the links and folders of groups that no longer exist, and nothing it did not write.
+    let links = if options.link {
+        links(&grouping, options)?
+    } else {
+        Vec::new()
+    };
+    let files = (links.iter().map(|(name, _)| name.clone()))
+        .chain([GROUPS_CSV.to_string()])
+        .collect();
+    let claim = ledger::claim(&options.out, files)?;
     std::fs::create_dir_all(&options.out).map_err(|e| Error::output(&options.out, e))?;
+    claim.record()?;
     let records: Vec<Vec<String>> = grouping
         .faces
         .iter()
@@ -159,13 +186,11 @@ pub fn run(
         })
         .collect();
     write::write_table(
-        &options.out.join("groups.csv"),
+        &options.out.join(GROUPS_CSV),
         &["photo", "x1", "y1", "x2", "y2", "group"],
         &records,
     )?;
-    if options.link {
-        link_groups(&grouping, options)?;
-    }
+    link_groups(&options.out, &links)?;
 
     let mut report_groups = || -> std::io::Result<()> {
         if let Some(person) = &options.person {
@@ -193,7 +218,7 @@ pub fn run(
                 writeln!(out, "  {group}: {photos} photos")?;
             }
         }
-        writeln!(out, "faces: {}", options.out.join("groups.csv").display())
+        writeln!(out, "faces: {}", options.out.join(GROUPS_CSV).display())
     };
     report_groups().map_err(Error::stdout)?;
     if let Some(person) = &options.person
@@ -283,27 +308,35 @@ fn cast_name<'a>(
 }
 
 /// `OUT/<group>/<photo path under PHOTOS, escaped>` -> the photo, for every group and
-/// [`UNGROUPED`]; existing links of those names are replaced. The path is
-/// [`names::escape`]d into one name (`more/a.jpg` as `more%2Fa.jpg`), so photos of
-/// different paths never share a link.
-fn link_groups(grouping: &Grouping, options: &GroupOptions) -> Result<()> {
+/// [`UNGROUPED`]: (the link, relative to OUT and `/`-separated, the photo). The path is
+/// [`names::escape`]d into one name (`more/a.jpg` as `more%2Fa.jpg`), so photos of different
+/// paths never share a link.
+fn links<'a>(grouping: &'a Grouping, options: &GroupOptions) -> Result<Vec<(String, &'a Path)>> {
+    let mut links = Vec::new();
     for group in grouping.groups().into_iter().chain([UNGROUPED]) {
-        let photos = grouping.photos_of(group);
-        if photos.is_empty() {
-            continue;
-        }
-        let dir = options.out.join(group);
-        names::component(group).map_err(|reason| Error::output(&dir, reason))?;
-        std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
-        for photo in photos {
-            let target = std::path::absolute(photo).map_err(|e| Error::output(photo, e))?;
+        names::component(group)
+            .map_err(|reason| Error::output(&options.out.join(group), reason))?;
+        for photo in grouping.photos_of(group) {
             let relative = photo.strip_prefix(&options.photos).unwrap_or(photo);
-            let link = dir.join(names::escape(&relative.to_string_lossy()));
-            if link.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
-                std::fs::remove_file(&link).map_err(|e| Error::output(&link, e))?;
-            }
-            symlink(&target, &link).map_err(|e| Error::output(&link, e))?;
+            let name = names::escape(&relative.to_string_lossy());
+            links.push((format!("{group}/{name}"), photo));
         }
+    }
+    Ok(links)
+}
+
+/// Makes each of `links` (see [`links`]) in `out`; a link of that name an earlier run made is
+/// replaced.
+fn link_groups(out: &Path, links: &[(String, &Path)]) -> Result<()> {
+    for (name, photo) in links {
+        let link = out.join(name);
+        let dir = link.parent().expect("a link in a group's folder");
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+        let target = std::path::absolute(photo).map_err(|e| Error::output(photo, e))?;
+        if link.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+            std::fs::remove_file(&link).map_err(|e| Error::output(&link, e))?;
+        }
+        symlink(&target, &link).map_err(|e| Error::output(&link, e))?;
     }
     Ok(())
 }

@@ -6,11 +6,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::commands::{load_cast, measure_into};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, escape_controls};
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Runtime;
 use crate::job::pipeline::{JobOptions, share_threads};
 use crate::job::result::ScreenTime;
+use crate::output::ledger;
 use crate::output::result_dir::ResultDir;
 use crate::video::decode::VideoReader;
 
@@ -36,6 +37,11 @@ pub fn run(
     out: &mut impl Write,
 ) -> Result<()> {
     let (engine, job) = share_threads(engine, &options.job, 1);
+    let dir = ResultDir::new(options.out.clone().unwrap_or_else(|| {
+        let stem = options.video.file_stem().unwrap_or_default();
+        Path::new("screentime-out").join(stem)
+    }));
+    ledger::check_folder(dir.path())?;
     let runtime = Runtime::new(engine.runtime.clone())?;
     // Opened before the cast is embedded, so a bad video fails at once.
     // One decoder thread to start with: the job gives it more if the cores idle.
@@ -45,17 +51,15 @@ pub fn run(
         VideoReader::open(&options.video, 1)?
     };
     let cast = load_cast(&runtime, &engine, &options.cast, options.quiet)?;
-    let dir = ResultDir::new(options.out.clone().unwrap_or_else(|| {
-        let stem = options.video.file_stem().unwrap_or_default();
-        Path::new("screentime-out").join(stem)
-    }));
     let report = measure_into(&runtime, &engine, &job, video, (&cast, &options.cast), &dir)?;
     let stats = &report.stats;
-    if !options.quiet && stats.damaged_packets + stats.damaged_frames > 0 {
+    let coverage = stats.coverage(report.video.duration);
+    // Skipped packets make the result incomplete, which the error below says; frames decoded
+    // with errors concealed are all there, only perhaps blurred.
+    if !options.quiet && stats.complete && stats.damaged_frames > 0 {
         eprintln!(
-            "warning: {}: damaged video: {} packets skipped, {} frames decoded with errors concealed",
+            "warning: {}: damaged video: {} frames decoded with errors concealed",
             options.video.display(),
-            stats.damaged_packets,
             stats.damaged_frames
         );
     }
@@ -65,7 +69,10 @@ pub fn run(
         writeln!(out).map_err(Error::stdout)?;
     } else {
         print_table(out, &report.screen_time).map_err(Error::stdout)?;
-        if !options.quiet {
+        let verdict = if stats.complete { "" } else { "; INCOMPLETE" };
+        writeln!(out, "({coverage}{verdict})").map_err(Error::stdout)?;
+        // An incomplete result's one line says where its results are.
+        if !options.quiet && stats.complete {
             eprintln!(
                 "results in {} (open report.html to look and click; charts: screentime.png, \
                  timeline.png)",
@@ -73,21 +80,37 @@ pub fn run(
             );
         }
     }
+    // Written and printed, but not the whole video: a script must not take it for a whole one.
+    if !stats.complete {
+        return Err(Error::Incomplete {
+            path: options.video.clone(),
+            reason: format!(
+                "{coverage}; the results in {} cover only that part",
+                dir.path().display()
+            ),
+        });
+    }
     Ok(())
 }
 
 fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()> {
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let names: Vec<String> = rows.iter().map(|r| escape_controls(&r.name)).collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     writeln!(
         out,
         "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}",
         "name", "seconds", "percent", "first_seen", "last_seen"
     )?;
-    for r in rows {
+    for (r, name) in rows.iter().zip(&names) {
         writeln!(
             out,
             "{:width$}  {:>9.2}  {:>6.1}%  {:>10.2}  {:>9.2}",
-            r.name, r.seconds, r.percent, r.first_seen, r.last_seen
+            name, r.seconds, r.percent, r.first_seen, r.last_seen
         )?;
     }
     Ok(())

@@ -26,6 +26,7 @@ use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
 use crate::face::runtime::Runtime;
 use crate::files::walk::walk;
 use crate::identity::cast::{self, Cast};
+use crate::job::interrupt;
 use crate::job::pipeline::{self, JobOptions};
 use crate::output::result_dir::{Models, Report, ResultDir, RunSettings, Settings, WriteOptions};
 use crate::video::decode::VideoReader;
@@ -83,8 +84,15 @@ pub fn measure_into(
     dir.write(result, options)
 }
 
-/// The faces of the photo at `path`, left to right (by the box's left edge).
+/// The faces of the photo at `path`, left to right (by the box's left edge). After Ctrl-C, an
+/// [`Error::Interrupted`] instead, which the photo commands' loops pass on rather than skip a
+/// photo for, so that one Ctrl-C stops them.
 pub fn photo_faces(engine: &mut Engine, path: &Path) -> Result<Vec<EmbeddedFace>> {
+    if interrupt::stopped() {
+        return Err(Error::Interrupted {
+            path: path.to_path_buf(),
+        });
+    }
     let mut faces = engine.faces(&load_image(path)?)?;
     faces.sort_by(|a, b| a.face.bbox.x1.total_cmp(&b.face.bbox.x1));
     Ok(faces)

@@ -356,10 +356,13 @@ pub fn run(
 ) -> Result<Vec<Score>> {
     let truth_ranges = read_frame_ranges(truth)?;
     let times = frame_times(video)?;
+    let info = VideoReader::open(video, 0)?.info().clone();
     let mut scores = Vec::new();
     for result in results {
         let appearances = if result.is_dir() {
-            ResultDir::new(result).segments()?
+            let dir = ResultDir::new(result);
+            dir.check_made_from(&info)?;
+            dir.segments()?
         } else {
             ranges_as_segments(&read_frame_ranges(result)?, &times)
         };

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::commands::largest_face;
-use crate::error::{Error, Result, warn};
+use crate::error::{Error, Result, escape_controls, one_line, warn};
 use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
@@ -86,7 +86,7 @@ pub fn run(
         .filter(|person| !(titles.iter()).any(|t| t.segments.iter().any(|s| &s.name == *person)))
         .collect();
     for person in &absent {
-        eprintln!("{person} appears in none of these results");
+        eprintln!("{} appears in none of these results", one_line(person));
     }
     if sightings.is_empty() && absent.is_empty() && people.len() > 1 {
         let how = if within > 0.0 {
@@ -329,6 +329,8 @@ fn print_table(
     let line = |cells: &[&str]| -> String {
         let cells: Vec<String> = (cells.iter().zip(&widths).enumerate())
             .map(|(c, (cell, &width))| {
+                // Names and titles come from result folders, which anyone can write.
+                let cell = escape_controls(cell);
                 if c < text {
                     format!("{cell:width$}")
                 } else {

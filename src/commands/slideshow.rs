@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::face::engine::{Engine, EngineOptions, load_image};
 use crate::face::runtime::Runtime;
 use crate::identity::matching::Identifier;
+use crate::job::interrupt;
 use crate::video::encode::VideoWriter;
 
 /// The video's frame: 720p, which every player and screen shows whole.
@@ -83,6 +84,7 @@ pub fn run(
         progress.inc(1);
         let faces = match photo_faces(&mut faces_engine, &photo) {
             Ok(faces) => faces,
+            Err(err @ Error::Interrupted { .. }) => return Err(err),
             Err(err) => {
                 progress.suspend(|| eprintln!("error: {err}; photo skipped"));
                 continue;
@@ -114,6 +116,12 @@ pub fn run(
     let frames = ((options.seconds_per_photo * f64::from(FPS)).round() as u64).max(1);
     let progress = progress_bar(slides.len(), "photos in the video", show_progress);
     for slide in &slides {
+        // Dropping the unfinished video removes its temporary file.
+        if interrupt::stopped() {
+            return Err(Error::Interrupted {
+                path: options.out.clone(),
+            });
+        }
         video.add(&letterbox(&load_image(&slide.photo)?, FRAME), frames)?;
         progress.inc(1);
     }

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
 use std::sync::Arc;
 
@@ -139,6 +139,36 @@ pub fn padded(image: &RgbImage) -> RgbImage {
 /// gigabytes.
 pub const MAX_IMAGE_PIXELS: u64 = 100_000_000;
 
+/// Whether the JPEG file at `path` closes its last scan with the end-of-image marker (0xFFD9).
+/// A JPEG cut short decodes without an error, the rows it lacks filled in grey, where a PNG cut
+/// short is refused; a truncated photo would give a wrong face unnoticed. Entropy-coded data
+/// never holds a marker (0xFF is stuffed as 0xFF00), so an end marker after the last
+/// start-of-scan (0xFFDA) means that scan, the last one, is whole; an EXIF thumbnail's own markers
+/// come before the picture's scans, and bytes a camera appends after the end stay allowed.
+fn jpeg_is_whole(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let (mut last_scan, mut last_end) = (None, None);
+    let (mut previous, mut at) = (0u8, 0u64);
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        let read = file.read(&mut chunk)?;
+        if read == 0 {
+            break;
+        }
+        for &byte in &chunk[..read] {
+            match (previous, byte) {
+                (0xFF, 0xDA) => last_scan = Some(at),
+                (0xFF, 0xD9) => last_end = Some(at),
+                _ => {}
+            }
+            previous = byte;
+            at += 1;
+        }
+    }
+    Ok(last_end > last_scan)
+}
+
 /// Decodes an image file upright: phone photos store their rotation in EXIF. A picture of more
 /// than [`MAX_IMAGE_PIXELS`] is refused before anything is decoded.
 pub fn load_image(path: &Path) -> Result<RgbImage> {
@@ -149,16 +179,21 @@ pub fn load_image(path: &Path) -> Result<RgbImage> {
     let mut limits = Limits::default();
     // Room for 16-bit RGBA at the pixel limit, for the decoder's own buffers and the picture.
     limits.max_alloc = Some(MAX_IMAGE_PIXELS * 8);
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut reader = ImageReader::open(path)
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
+        .map_err(io)?
         .with_guessed_format()
-        .map_err(|source| Error::Io {
+        .map_err(io)?;
+    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_is_whole(path).map_err(io)? {
+        return Err(Error::Input {
             path: path.to_path_buf(),
-            source,
-        })?;
+            reason: "cannot read image: the JPEG is cut short (its last scan has no end marker)"
+                .into(),
+        });
+    }
     reader.limits(limits.clone());
     let mut decoder = reader.into_decoder().map_err(image_error)?;
     let (width, height) = decoder.dimensions();

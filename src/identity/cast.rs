@@ -26,6 +26,7 @@ use crate::face::engine::{EmbeddedFace, Engine, load_image, padded};
 use crate::face::runtime::{Runtime, sha256_file};
 use crate::files::atomic::{write_bytes, write_json};
 use crate::files::names;
+use crate::job::interrupt;
 
 /// The embeddings file kept beside the cast photos, one per embedder.
 pub fn cache_file(embedder: EmbedderKind) -> &'static str {
@@ -134,23 +135,17 @@ pub fn add_photos(
     photos: &[PathBuf],
     prefix: &str,
 ) -> Result<Vec<PathBuf>> {
+    if !dir.exists() {
+        return Err(cast_error(dir, "no such cast folder"));
+    }
     if !dir.is_dir() {
         return Err(cast_error(
             dir,
             "not a cast folder (photos can only be added to a folder, not to an embeddings file)",
         ));
     }
-    let unusable = names::component(name).is_err()
-        || name.trim().is_empty()
-        || name.starts_with('.')
-        || name.starts_with("unknown_");
-    if unusable {
-        return Err(cast_error(
-            &dir.join(name),
-            "not a usable actor name (it names a folder: no slashes, no leading dot, and \
-             unknown_N is kept for strangers)",
-        ));
-    }
+    actor_name(name)
+        .map_err(|reason| cast_error(&dir.join(name), &format!("actor name {reason}")))?;
     let folder = dir.join(name);
     std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
     for extension in PHOTO_EXTENSIONS {
@@ -176,6 +171,33 @@ pub fn add_photos(
     Ok(added)
 }
 
+/// Why `name` cannot be an actor's name, if it cannot. It names a folder (`faces/<name>/`, the
+/// cast's own, `group --link`'s), so it is one plain, visible component of a path; and it must
+/// not be a label screentime gives people nobody named (`unknown_N` for a run's strangers,
+/// `person_N` and `ungrouped` for `group`'s), or a stranger and an actor would share one row.
+/// Every place a cast is read or added to asks this one rule.
+pub fn actor_name(name: &str) -> std::result::Result<(), String> {
+    names::component(name)?;
+    let numbered = |prefix: &str| {
+        name.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let problem = if name.trim().is_empty() {
+        "is blank"
+    } else if name.starts_with('.') {
+        "starts with a dot (a hidden file)"
+    } else if name.chars().any(char::is_control) {
+        "holds a control character (it would reach terminals and charts as it is)"
+    } else if name.starts_with("unknown_") {
+        "is kept for a run's strangers (unknown_N)"
+    } else if numbered("person_") || name == "ungrouped" {
+        "is kept for the groups of `screentime group` (person_N, ungrouped)"
+    } else {
+        return Ok(());
+    };
+    Err(format!("{name:?} {problem}"))
+}
+
 fn cast_error(path: &Path, reason: &str) -> Error {
     Error::Cast {
         path: path.to_path_buf(),
@@ -189,6 +211,12 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
     // allocator keeps after they are dropped (100 MB of a run's peak, measured).
     let mut engine: Option<Engine> = None;
     let (photos, mut warnings) = list_photos(dir)?;
+    if let Some((reason, photo)) = photos
+        .iter()
+        .find_map(|(name, photo)| Some((actor_name(name).err()?, photo)))
+    {
+        return Err(cast_error(photo, &format!("actor name {reason}")));
+    }
     if photos.is_empty() {
         return Err(cast_error(
             dir,
@@ -227,6 +255,11 @@ fn load_folder(dir: &Path, runtime: &Runtime, detect: DetectOptions) -> Result<C
                 ..(*hit).clone()
             });
             continue;
+        }
+        if interrupt::stopped() {
+            return Err(Error::Interrupted {
+                path: photo.clone(),
+            });
         }
         let engine = match &mut engine {
             Some(engine) => engine,
@@ -356,11 +389,7 @@ fn parse_cache(path: &Path, text: &str, embedder: EmbedderKind) -> Result<CacheF
         ));
     }
     // Names become folders of face pictures and of `group --link`.
-    if let Some(reason) = cache
-        .photos
-        .iter()
-        .find_map(|p| names::component(&p.name).err())
-    {
+    if let Some(reason) = cache.photos.iter().find_map(|p| actor_name(&p.name).err()) {
         return Err(cast_error(path, &format!("actor name {reason}")));
     }
     let len = embedder.descriptor_len();

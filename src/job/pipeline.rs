@@ -168,6 +168,8 @@ pub fn run(
         stats.damaged_packets = decoded.damaged_packets;
         stats.damaged_frames = decoded.damaged_frames;
         stats.decoder_threads = decoded.decoder_threads;
+        stats.seconds_read = decoded.seconds_read;
+        stats.judge_completeness(info.duration, info.frame_rate, decoded.time_moved);
         let summary = tally.finish(&identifier, stats.video_seconds, &decoded.clock);
         stats.tracks = summary.tracks.len() as u64;
         stats.elapsed_seconds = started.elapsed().as_secs_f64();
@@ -187,6 +189,9 @@ struct Decoded {
     damaged_packets: u64,
     damaged_frames: u64,
     decoder_threads: usize,
+    /// The end of the last frame decoded.
+    seconds_read: f64,
+    time_moved: bool,
     clock: FrameClock,
 }
 
@@ -325,6 +330,8 @@ fn decode(
         damaged_packets: reader.damaged_packets(),
         damaged_frames: reader.damaged_frames(),
         decoder_threads: reader.threads(),
+        seconds_read: end,
+        time_moved: reader.time_moved(),
         clock: reader.into_clock(),
     })
 }

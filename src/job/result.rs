@@ -49,7 +49,54 @@ pub struct JobStats {
     pub decoder_threads: usize,
     /// Seconds of video covered by the analysed frames.
     pub video_seconds: f64,
+    /// Seconds of the video read: from its start to the end of the last frame decoded.
+    pub seconds_read: f64,
+    /// `seconds_read` as a percentage of the container's duration (at most 100); none where the
+    /// container gives no duration.
+    pub read_percent: Option<f64>,
+    /// Whether the result covers the whole video: see [`JobStats::judge_completeness`].
+    pub complete: bool,
     pub elapsed_seconds: f64,
+}
+
+/// How far short of the container's duration a read may end and still be the whole video, beyond
+/// two frames: the last frame's own duration is a guess where the container gives none.
+pub const SHORT_READ_SECONDS: f64 = 0.25;
+
+impl JobStats {
+    /// Sets [`JobStats::read_percent`] and [`JobStats::complete`]. A result is incomplete when
+    /// a packet was skipped (its frames were never seen: a damaged sample table, a cut file) or
+    /// when the read ended more than two frames and [`SHORT_READ_SECONDS`] before the
+    /// container's `duration` (a file cut short), unless the frames' times were moved
+    /// (`time_moved`: joined recordings, whose container duration measures another timeline).
+    pub fn judge_completeness(
+        &mut self,
+        duration: Option<f64>,
+        frame_rate: Option<f64>,
+        time_moved: bool,
+    ) {
+        let duration = duration.filter(|d| d.is_finite() && *d > 0.0);
+        self.read_percent = duration.map(|d| (100.0 * self.seconds_read / d).min(100.0));
+        let slack = SHORT_READ_SECONDS + frame_rate.filter(|r| *r > 0.0).map_or(0.0, |r| 2.0 / r);
+        let cut_short = !time_moved && duration.is_some_and(|d| self.seconds_read + slack < d);
+        self.complete = self.damaged_packets == 0 && !cut_short;
+    }
+
+    /// What part of the video an incomplete result covers, for a person: `read 2.30 s of
+    /// 3.84 s (59.9%), 1 damaged packet skipped`.
+    pub fn coverage(&self, duration: Option<f64>) -> String {
+        let mut text = match (duration, self.read_percent) {
+            (Some(d), Some(p)) => format!("read {:.2} s of {d:.2} s ({p:.1}%)", self.seconds_read),
+            _ => format!("read {:.2} s (duration unknown)", self.seconds_read),
+        };
+        if self.damaged_packets > 0 {
+            text.push_str(&format!(
+                ", {} damaged packets skipped",
+                self.damaged_packets
+            ));
+        }
+        text
+    }
 }
 
 pub struct JobResult {
@@ -58,4 +105,39 @@ pub struct JobResult {
     pub stride: u64,
     pub summary: Summary,
     pub stats: JobStats,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(seconds_read: f64, damaged_packets: u64, time_moved: bool) -> JobStats {
+        let mut stats = JobStats {
+            seconds_read,
+            damaged_packets,
+            ..JobStats::default()
+        };
+        stats.judge_completeness(Some(4.0), Some(25.0), time_moved);
+        stats
+    }
+
+    #[test]
+    fn a_result_is_whole_only_when_every_packet_was_read_to_the_end() {
+        assert!(judged(4.0, 0, false).complete);
+        assert_eq!(judged(4.0, 0, false).read_percent, Some(100.0));
+        // Two frames and a quarter second short is still the end; more is a cut.
+        assert!(judged(4.0 - 0.08 - 0.24, 0, false).complete);
+        assert!(!judged(4.0 - 0.08 - 0.26, 0, false).complete);
+        assert!(!judged(2.4, 0, false).complete);
+        assert_eq!(judged(2.0, 0, false).read_percent, Some(50.0));
+        // A skipped packet is a hole, wherever it is.
+        assert!(!judged(4.0, 1, false).complete);
+        // Moved timestamps measure another timeline than the container's duration.
+        assert!(judged(2.4, 0, true).complete);
+        assert!(!judged(2.4, 1, true).complete);
+        // No duration to compare with: the packets decide.
+        let mut unknown = JobStats::default();
+        unknown.judge_completeness(None, None, false);
+        assert!(unknown.complete && unknown.read_percent.is_none());
+    }
 }

@@ -1,5 +1,5 @@
 //! A batch's catalog files, rebuilt from its title folders: `catalog.csv` (title, actor,
-//! seconds, percent), `failures.csv` (title, error), `catalog.json`, the catalog chart and
+//! seconds, percent, the title's status and how much of its video was read), `failures.csv` (title, error), `catalog.json`, the catalog chart and
 //! `catalog.html`.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::files::atomic;
 use crate::job::result::ScreenTime;
 use crate::output::page::{self, CatalogTitle};
-use crate::output::result_dir::TitleSummary;
+use crate::output::result_dir::{INCOMPLETE_STATUS, TitleSummary};
 use crate::output::{charts, write};
 
 /// What the catalog files hold.
@@ -64,13 +64,23 @@ pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
                     r.name.clone(),
                     format!("{:.3}", r.seconds),
                     format!("{:.3}", r.percent),
+                    t.status.to_string(),
+                    t.read_percent
+                        .map_or_else(String::new, |p| format!("{p:.1}")),
                 ]
             })
         })
         .collect();
     write::write_table(
         &out.join("catalog.csv"),
-        &["title", "actor", "seconds", "percent"],
+        &[
+            "title",
+            "actor",
+            "seconds",
+            "percent",
+            "status",
+            "read_percent",
+        ],
         &catalog,
     )?;
     let failures: Vec<Vec<String>> = titles
@@ -90,6 +100,13 @@ pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
             title: &t.title,
             page: t.page.as_deref(),
             error: t.error.as_deref(),
+            incomplete: (t.status == INCOMPLETE_STATUS).then(|| {
+                let seconds = t.seconds_read.unwrap_or_default();
+                match t.read_percent {
+                    Some(p) => format!("read {seconds:.2} s, {p:.1}% of the video"),
+                    None => format!("read {seconds:.2} s"),
+                }
+            }),
             screen_time: &t.screen_time,
         })
         .collect();

@@ -17,7 +17,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, escape_controls};
 use crate::files::atomic::write_atomically;
 use crate::job::result::{ScreenTime, Segment};
 use crate::output::write::write_jpeg;
@@ -264,13 +264,13 @@ fn rows_chart<'a, DB: DrawingBackend>(
     let label_font = LABEL_FONT.into_font();
     let names: Vec<String> = names
         .iter()
-        .map(|name| fit(name, &label_font, MAX_NAME_WIDTH))
+        .map(|name| fit(&escape_controls(name), &label_font, MAX_NAME_WIDTH))
         .collect();
     let name_width = names.iter().map(|name| text_width(name, &label_font)).max();
     let count = names.len();
 
     let mut chart = ChartBuilder::on(root)
-        .caption(title, TITLE_FONT)
+        .caption(escape_controls(title), TITLE_FONT)
         // Room for the last x tick label, which is centred on the plot's right edge.
         .margin_right(24)
         .x_label_area_size(50)
@@ -306,7 +306,7 @@ fn slot(count: usize, rank: usize) -> f64 {
 }
 
 fn draw_no_faces<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Drawn<DB> {
-    let area = root.titled(title, TITLE_FONT)?;
+    let area = root.titled(&escape_controls(title), TITLE_FONT)?;
     draw_centred(&area, NO_FACES, 24)
 }
 

@@ -28,6 +28,26 @@ struct Record {
     files: BTreeSet<String>,
 }
 
+/// Checks, before any work starts, that `dir` can be an output folder: it is a folder, or it
+/// does not exist yet and no file stands where it or a folder above it would be made. A run
+/// that found out only when writing would have spent its whole analysis for nothing.
+pub fn check_folder(dir: &Path) -> Result<()> {
+    for path in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) => {
+                return Err(Error::output(
+                    path,
+                    "a file, not a folder: the results need a folder there (choose another \
+                     output folder)",
+                ));
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(())
+}
+
 /// A run's claim on its output folder: checked, not yet acted on.
 pub struct Claim {
     dir: PathBuf,

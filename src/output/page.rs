@@ -26,6 +26,10 @@ pub struct ReportPage<'a> {
     pub video: &'a VideoInfo,
     /// The length the percentages and the timeline are of.
     pub video_seconds: f64,
+    /// How much of the video was read ([`crate::job::result::JobStats::coverage`]), and
+    /// whether that is all of it.
+    pub coverage: &'a str,
+    pub complete: bool,
     /// Every identity, most screen time first (the page shows them all; the chart only
     /// `charted`).
     pub screen_time: &'a [ScreenTime],
@@ -88,6 +92,15 @@ pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
             .flatten()
             .collect::<Vec<_>>()
             .join(" · "),
+        coverage: if page.complete {
+            page.coverage.to_string()
+        } else {
+            format!(
+                "Incomplete result: {}; the times below cover only that part",
+                page.coverage
+            )
+        },
+        complete: page.complete,
         video_src: video_url(dir, &video.path),
         length: format!("{length:.3}"),
         ticks: ticks(length),
@@ -103,6 +116,8 @@ pub struct CatalogTitle<'a> {
     /// Its page, relative to the catalog's folder, if it has one.
     pub page: Option<&'a Path>,
     pub error: Option<&'a str>,
+    /// How much of its video an incomplete title's result covers; none for a whole one.
+    pub incomplete: Option<String>,
     pub screen_time: &'a [ScreenTime],
 }
 
@@ -124,6 +139,7 @@ pub fn write_catalog(
                 title: t.title.to_string(),
                 report: t.page.map(relative_path_url),
                 error: t.error.map(str::to_string),
+                incomplete: t.incomplete.clone(),
                 people: t
                     .screen_time
                     .iter()
@@ -158,6 +174,9 @@ fn write_page(path: &Path, page: &impl Template) -> Result<()> {
 struct ReportView {
     title: String,
     details: String,
+    /// How much of the video was read; flagged where that is not all of it.
+    coverage: String,
+    complete: bool,
     /// The video, relative to the page where it can be; none when its path cannot be known.
     video_src: Option<String>,
     length: String,
@@ -230,6 +249,7 @@ struct TitleView {
     title: String,
     report: Option<String>,
     error: Option<String>,
+    incomplete: Option<String>,
     /// Name and seconds.
     people: Vec<(String, String)>,
 }

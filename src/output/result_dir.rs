@@ -39,6 +39,13 @@ const FAILED: &str = "failed.json";
 /// A batch output's folder of title folders.
 const TITLES: &str = "titles";
 
+/// A batch title's state: measured over the whole video; measured, but over part of it only
+/// (a file cut short, packets skipped: see [`crate::job::result::JobStats::judge_completeness`]);
+/// or not measured.
+pub const DONE_STATUS: &str = "done";
+pub const INCOMPLETE_STATUS: &str = "incomplete";
+pub const FAILED_STATUS: &str = "failed";
+
 /// A title's `report.json`.
 #[derive(Serialize)]
 pub struct Report {
@@ -144,11 +151,28 @@ struct StoredReport {
     video: StoredVideo,
     screen_time: Vec<ScreenTime>,
     segments: Vec<Segment>,
+    #[serde(default)]
+    stats: StoredStats,
+}
+
+/// How much of the video a stored result covers; absent in reports made before it was
+/// recorded, which are taken as whole.
+#[derive(Deserialize, Default)]
+struct StoredStats {
+    seconds_read: Option<f64>,
+    read_percent: Option<f64>,
+    complete: Option<bool>,
 }
 
 #[derive(Deserialize)]
 struct StoredVideo {
     path: PathBuf,
+    // What tells the video from another; absent in reports made before they were recorded.
+    bytes: Option<u64>,
+    duration: Option<f64>,
+    frame_rate: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
 }
 
 /// What a photo is matched against in a run's results.
@@ -175,9 +199,13 @@ pub struct TitleSummary {
     /// The title's result folder.
     #[serde(skip)]
     pub folder: PathBuf,
+    /// [`DONE_STATUS`], [`INCOMPLETE_STATUS`] or [`FAILED_STATUS`].
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Seconds of the video the result covers, and their share of its duration in percent.
+    pub seconds_read: Option<f64>,
+    pub read_percent: Option<f64>,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
     /// A done title's `report.html`, relative to the batch output (none where the title was
@@ -191,8 +219,10 @@ impl TitleSummary {
         TitleSummary {
             title,
             folder: folder.to_path_buf(),
-            status: "failed",
+            status: FAILED_STATUS,
             error: Some(error),
+            seconds_read: None,
+            read_percent: None,
             screen_time: Vec::new(),
             segments: Vec::new(),
             page: None,
@@ -281,6 +311,8 @@ impl ResultDir {
             &ReportPage {
                 video: &result.video,
                 video_seconds: result.stats.video_seconds,
+                coverage: &result.stats.coverage(result.video.duration),
+                complete: result.stats.complete,
                 screen_time: &summary.screen_time,
                 charted: &shown,
                 segments: &summary.segments,
@@ -372,6 +404,55 @@ impl ResultDir {
             |n| n.to_string_lossy().into(),
         );
         Ok((title, report.segments))
+    }
+
+    /// Checks that this folder holds a finished result (its `report.json`, written last), over
+    /// the whole of its video, and that its video is `video`: the same size in bytes, duration,
+    /// frame rate and picture size as `report.json` records (a moved or renamed copy is the
+    /// same video; another clip or a re-encode is not). Scoring a result against another video
+    /// would compare frames of one with times of the other.
+    pub fn check_made_from(&self, video: &VideoInfo) -> Result<()> {
+        if !self.has_report() {
+            return Err(Error::input(
+                &self.path,
+                "no report.json: not a finished screentime result (a run that did not complete, \
+                 or not a result folder)",
+            ));
+        }
+        let report: StoredReport = self.read_report()?;
+        if report.stats.complete == Some(false) {
+            return Err(Error::input(
+                &self.report(),
+                "an incomplete result (its video was read only in part): nothing to score it on",
+            ));
+        }
+        let stored = &report.video;
+        let near = |a: Option<f64>, b: Option<f64>, by: f64| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= by,
+            _ => true,
+        };
+        let same = |a: Option<u64>, b: Option<u64>| a.zip(b).is_none_or(|(a, b)| a == b);
+        let differences = [
+            (!same(stored.bytes, video.bytes)).then_some("size"),
+            (!near(stored.duration, video.duration, 1e-3)).then_some("duration"),
+            (!near(stored.frame_rate, video.frame_rate, 1e-3)).then_some("frame rate"),
+            (!same(stored.width.map(u64::from), Some(u64::from(video.width)))
+                || !same(stored.height.map(u64::from), Some(u64::from(video.height))))
+            .then_some("picture size"),
+        ];
+        let differences: Vec<&str> = differences.into_iter().flatten().collect();
+        if !differences.is_empty() {
+            return Err(Error::input(
+                &self.report(),
+                format!(
+                    "made from another video ({}), not {}: its {} differ",
+                    stored.path.display(),
+                    video.path.display(),
+                    differences.join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Each identity's mean descriptor and the models that made them, from `report.json`.
@@ -466,8 +547,14 @@ impl ResultDir {
                 Ok((done, report)) => TitleSummary {
                     title: done.title,
                     folder: self.path.clone(),
-                    status: "done",
+                    status: if report.stats.complete == Some(false) {
+                        INCOMPLETE_STATUS
+                    } else {
+                        DONE_STATUS
+                    },
                     error: None,
+                    seconds_read: report.stats.seconds_read,
+                    read_percent: report.stats.read_percent,
                     screen_time: report.screen_time,
                     segments: report.segments,
                     page: self.path.join(PAGE).is_file().then(|| relative.join(PAGE)),

@@ -81,6 +81,33 @@ const MAX_FAILURES_IN_A_ROW: u64 = 1000;
 /// (FFmpeg's `ffmpeg` tool takes the same 10 s for such formats); more is a discontinuity.
 pub const MAX_TIMESTAMP_GAP: f64 = 10.0;
 
+/// The largest frame screentime decodes, in pixels: 36 megapixels (8K video is 33 to 35). A
+/// decoder holds whole frames, several at once, and the job a few more: a small file declaring
+/// 16000x16000 frames (a 1.8 MB FFV1 file) would take gigabytes. A stream declaring more is
+/// refused when opened; a frame growing past it mid-stream is refused by the decoder itself
+/// (FFmpeg's `max_pixels`), before it allocates, and counts as damage.
+pub const MAX_VIDEO_PIXELS: u64 = 36_000_000;
+
+/// FFmpeg's demuxers of raw elementary streams: their packets carry no timestamps (the
+/// demuxer makes them up from a guessed rate, and frames the decoder skips lose their time), so
+/// neither a frame's time nor the count of frames in a stretch could be trusted.
+const RAW_STREAMS: [&str; 14] = [
+    "h264",
+    "hevc",
+    "vvc",
+    "m4v",
+    "h261",
+    "h263",
+    "cavsvideo",
+    "mpegvideo",
+    "vc1",
+    "dirac",
+    "avs2",
+    "avs3",
+    "mjpeg",
+    "obu",
+];
+
 /// Size of the [`Thumbnail`] every decoded frame gets.
 pub const THUMBNAIL_WIDTH: u32 = 64;
 pub const THUMBNAIL_HEIGHT: u32 = 36;
@@ -116,6 +143,9 @@ pub struct VideoInfo {
     pub duration: Option<f64>,
     /// The stream's frame count, if the container records it (good enough for a progress bar).
     pub frames: Option<u64>,
+    /// The file's size in bytes (none for a URL): with the duration and frame rate, what tells
+    /// a result's video from another (`screentime score` checks it).
+    pub bytes: Option<u64>,
 }
 
 /// One decoded frame.
@@ -379,6 +409,7 @@ fn open_decoder(
     };
     options.set("threads", &count);
     options.set("thread_type", "frame+slice");
+    options.set("max_pixels", &MAX_VIDEO_PIXELS.to_string());
     decoder
         .open_as_with(codec, options)
         .and_then(|d| d.video())
@@ -429,6 +460,13 @@ impl VideoReader {
             format!("file:{text}")
         };
         let input = format::input(&location).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let format_name = input.format().name().to_string();
+        if RAW_STREAMS.contains(&format_name.as_str()) {
+            return Err(fail(format!(
+                "a raw {format_name} stream, without timestamps: its frames cannot be timed; put \
+                 it in a container first (ffmpeg -framerate FPS -i FILE -c copy video.mp4)"
+            )));
+        }
         // SAFETY: an open input's format is set, and stays so while it is open.
         let may_jump = unsafe { (*input.format().as_ptr()).flags } & ff::ffi::AVFMT_TS_DISCONT != 0;
 
@@ -459,6 +497,20 @@ impl VideoReader {
 
         let parameters = stream.parameters().clone();
         let codec_name = parameters.id().name().to_string();
+        // Before the decoder opens: it would refuse the size in words of its own ("Invalid
+        // argument").
+        // SAFETY: the parameters were copied from an open stream and stay valid while held.
+        let (stored_width, stored_height) =
+            unsafe { ((*parameters.as_ptr()).width, (*parameters.as_ptr()).height) };
+        let pixels =
+            u64::try_from(stored_width).unwrap_or(0) * u64::try_from(stored_height).unwrap_or(0);
+        if pixels > MAX_VIDEO_PIXELS {
+            return Err(fail(format!(
+                "{stored_width}x{stored_height} frames are more than screentime decodes ({} \
+                 megapixels)",
+                MAX_VIDEO_PIXELS / 1_000_000
+            )));
+        }
         let decoder = open_decoder(&parameters, tb, threads).map_err(fail)?;
 
         let (width, height) = match rotation {
@@ -476,6 +528,9 @@ impl VideoReader {
             variable_rate,
             duration,
             frames,
+            bytes: (!url)
+                .then(|| std::fs::metadata(path).ok().map(|m| m.len()))
+                .flatten(),
         };
         Ok(VideoReader {
             path: Arc::from(path),
@@ -550,6 +605,12 @@ impl VideoReader {
     /// Frames the decoder flagged as damaged (it conceals the errors, so they still come out).
     pub fn damaged_frames(&self) -> u64 {
         self.damaged_frames
+    }
+
+    /// Whether the frames' times were moved to keep time going forward (joined recordings, a
+    /// leap ahead): the container's duration then measures a different timeline.
+    pub fn time_moved(&self) -> bool {
+        self.offset != 0.0
     }
 
     /// The next frame, with what `keep` asks for given the frame's time and thumbnail.

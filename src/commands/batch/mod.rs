@@ -28,14 +28,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::commands::{load_cast, measure_into};
-use crate::error::{Error, Result, warn};
+use crate::error::{Error, Result, escape_controls, one_line, warn};
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Runtime;
 use crate::identity::cast::Cast;
 use crate::job::interrupt;
 use crate::job::pipeline::{JobOptions, share_threads};
 use crate::output::catalog::{self, CatalogSummary};
-use crate::output::result_dir::{self, Completion, CompletionSettings, Settings, title_dir};
+use crate::output::ledger;
+use crate::output::result_dir::{
+    self, Completion, CompletionSettings, DONE_STATUS, FAILED_STATUS, INCOMPLETE_STATUS, Settings,
+    TitleSummary, title_dir,
+};
 use crate::video::decode::VideoReader;
 use titles::{Shard, Title, read_catalog};
 
@@ -56,18 +60,22 @@ pub struct BatchOptions {
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
     pub done: usize,
+    /// Measured now, over part of the video only.
+    pub incomplete: usize,
     pub skipped: usize,
     pub failed: usize,
     pub other_shards: usize,
 }
 
 /// `screentime batch`: measures every title of the catalog (of this shard) that is not done yet,
-/// then rebuilds the catalog files.
+/// then rebuilds the catalog files. A title measured over part of its video only (now or by
+/// the run this one resumes) ends it with [`Error::Incomplete`] when no title failed.
 pub fn run(
     engine: &EngineOptions,
     job: &JobOptions,
     options: &BatchOptions,
 ) -> Result<BatchOutcome> {
+    ledger::check_folder(&options.out)?;
     let all = read_catalog(&options.catalog, options.quiet)?;
     let (titles, others): (Vec<Title>, Vec<Title>) = all
         .into_iter()
@@ -122,19 +130,24 @@ pub fn run(
                         (&casts[cast_path], cast_path),
                     );
                     let mut outcome = outcome.lock().expect("no thread panics holding it");
+                    let name = escape_controls(&title.name);
                     match status {
                         Status::Done(seconds) => {
                             outcome.done += 1;
-                            say(options, format!("done     {} ({seconds:.1} s)", title.name));
+                            say(options, format!("done     {name} ({seconds:.1} s)"));
+                        }
+                        Status::Incomplete(coverage) => {
+                            outcome.incomplete += 1;
+                            eprintln!("incomplete {name}: {}", one_line(&coverage));
                         }
                         Status::Skipped => {
                             outcome.skipped += 1;
-                            say(options, format!("skipped  {} (already done)", title.name));
+                            say(options, format!("skipped  {name} (already done)"));
                         }
                         Status::Interrupted => {}
                         Status::Failed(error) => {
                             outcome.failed += 1;
-                            eprintln!("failed   {}: {error}", title.name);
+                            eprintln!("failed   {name}: {}", one_line(&error));
                         }
                     }
                 }
@@ -148,10 +161,21 @@ pub fn run(
     }
     // A shard may have had no titles, and the others not have finished any yet.
     let finished = result_dir::finished_titles(&options.out)?;
-    if !finished.is_empty() {
-        catalog::write(&options.out, finished)?;
+    let catalog = if finished.is_empty() {
+        CatalogSummary::default()
+    } else {
+        catalog::write(&options.out, finished)?
+    };
+    let outcome = outcome.into_inner().expect("no thread panics holding it");
+    // A title of this run done over part of its video, now or by an earlier run it resumes,
+    // makes the run's ending incomplete, as `summary` says of the whole catalog.
+    if outcome.failed == 0 {
+        let ours: Vec<TitleSummary> = (catalog.titles.into_iter())
+            .filter(|t| titles.iter().any(|ours| ours.name == t.title))
+            .collect();
+        verdict(&options.catalog, &ours)?;
     }
-    Ok(outcome.into_inner().expect("no thread panics holding it"))
+    Ok(outcome)
 }
 
 fn say(options: &BatchOptions, line: String) {
@@ -163,6 +187,8 @@ fn say(options: &BatchOptions, line: String) {
 enum Status {
     /// Done now, in this many seconds.
     Done(f64),
+    /// Done now, over part of the video only: how much of it.
+    Incomplete(String),
     Skipped,
     /// Stopped by Ctrl-C: not a failure of the title, and not recorded.
     Interrupted,
@@ -190,7 +216,13 @@ fn process(
         let video = VideoReader::open(&title.video, 1).map_err(|e| e.to_string())?;
         let report = measure_into(runtime, engine, job, video, (cast, cast_path), &dir)
             .map_err(|e| e.to_string())?;
+        // Marked done all the same: measuring the same file again reads no more of it.
         dir.mark_done(&completion)?;
+        if !report.stats.complete {
+            return Ok(Status::Incomplete(
+                report.stats.coverage(report.video.duration),
+            ));
+        }
         Ok(Status::Done(report.stats.elapsed_seconds))
     };
     attempt().unwrap_or_else(|error| {
@@ -266,12 +298,39 @@ pub fn summary(out: &Path) -> Result<CatalogSummary> {
     catalog::write(out, titles)
 }
 
+/// How a batch or `summary` over `titles` of the catalog `catalog` ends: Ok(false) (exit code 1)
+/// when a title failed; else an [`Error::Incomplete`] (exit code 3) when a title's result covers
+/// only part of its video, which a script must not take for a whole result; else Ok(true).
+pub fn verdict(catalog: &Path, titles: &[TitleSummary]) -> Result<bool> {
+    if titles.iter().any(|t| t.status == FAILED_STATUS) {
+        return Ok(false);
+    }
+    let incomplete: Vec<&str> = (titles.iter())
+        .filter(|t| t.status == INCOMPLETE_STATUS)
+        .map(|t| t.title.as_str())
+        .collect();
+    if incomplete.is_empty() {
+        return Ok(true);
+    }
+    Err(Error::Incomplete {
+        path: catalog.to_path_buf(),
+        reason: format!(
+            "{} titles cover only part of their video ({}); catalog.csv gives each one's \
+             read_percent",
+            incomplete.len(),
+            incomplete.join(", ")
+        ),
+    })
+}
+
 /// Prints the summary's titles for a person: one line each.
 pub fn print_summary(summary: &CatalogSummary, out: &Path) {
-    let failed = summary.titles.iter().filter(|t| t.error.is_some()).count();
+    let count = |status| summary.titles.iter().filter(|t| t.status == status).count();
     eprintln!(
-        "{} titles done, {failed} failed; catalog: {}",
-        summary.titles.len() - failed,
+        "{} titles done, {} incomplete, {} failed; catalog: {}",
+        count(DONE_STATUS),
+        count(INCOMPLETE_STATUS),
+        count(FAILED_STATUS),
         out.join("catalog.csv").display()
     );
     for title in summary.titles.iter().filter(|t| t.error.is_some()) {

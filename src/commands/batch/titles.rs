@@ -2,6 +2,7 @@
 //! (one video per line, or CSV lines `video,cast` giving a title its own cast folder). Out: the
 //! titles, sorted by name, and which shard each belongs to.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -69,9 +70,22 @@ pub fn read_catalog(path: &Path, quiet: bool) -> Result<Vec<Title>> {
         }
         videos(path, found.files)
     } else {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let catalog_error = |reason: &str| Error::Catalog {
             path: path.to_path_buf(),
-            source,
+            reason: format!(
+                "{reason}: give a folder of videos, or a manifest (a text file listing one video \
+                 per line)"
+            ),
+        };
+        if is_video(path) {
+            return Err(catalog_error("a video, not a catalog"));
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::InvalidData => catalog_error("not a manifest (it is not text)"),
+            _ => Error::Io {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
         parse_manifest(&text, path.parent().unwrap_or(Path::new(""))).map_err(|reason| {
             Error::Catalog {
@@ -93,18 +107,38 @@ pub fn read_catalog(path: &Path, quiet: bool) -> Result<Vec<Title>> {
             reason: format!("{} is listed twice", pair[0].name),
         });
     }
+    // `a.mp4`, `./a.mp4` and a link to it are one video: measured twice, it would count twice
+    // in the catalog's totals.
+    let mut seen: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    for title in &titles {
+        let Ok(canonical) = title.video.canonicalize() else {
+            continue; // a missing video fails as its own title
+        };
+        if let Some(first) = seen.insert(canonical, &title.name) {
+            return Err(Error::Catalog {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{first} and {} are the same video, listed twice",
+                    title.name
+                ),
+            });
+        }
+    }
     Ok(titles)
+}
+
+/// Whether `path` has one of the [`VIDEO_EXTENSIONS`] (any case).
+fn is_video(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| {
+        VIDEO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+    })
 }
 
 /// The files with a video extension among `files`, as titles named by their path under `root`.
 fn videos(root: &Path, files: Vec<PathBuf>) -> Vec<Title> {
     files
         .into_iter()
-        .filter(|path| {
-            path.extension().is_some_and(|ext| {
-                VIDEO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
-            })
-        })
+        .filter(|path| is_video(path))
         .map(|path| {
             let relative = path.strip_prefix(root).unwrap_or(&path);
             // Parts joined by `/` whatever the system's separator; a `\` in a Unix file name
