@@ -159,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn thousands_of_tracks_group_into_their_people_in_well_under_a_second() {
+    fn thousands_of_tracks_group_into_their_people() {
         // 300 people (an axis and a length per person, 1.0 apart at least), 10 tracks each,
         // each track a little off its person, in turn through the video; every tenth pair of
         // neighbours on screen at once.
@@ -178,17 +178,11 @@ mod tests {
                 )
             })
             .collect();
-        let start = std::time::Instant::now();
+        // How long it takes is measured by bench/criterion/identify.rs, not asserted here.
         let groups = group(&tracks, 0.42);
-        let took = start.elapsed();
         for (t, &g) in groups.iter().enumerate() {
             assert_eq!(g, t % people, "track {t}");
         }
-        assert!(
-            took.as_secs_f64() < 1.0,
-            "{took:?} for {} tracks",
-            tracks.len()
-        );
     }
 
     #[test]
