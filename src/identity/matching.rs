@@ -221,13 +221,15 @@ pub struct Decision {
     /// Per actor (as [`Identifier::actors`]), the track's distance: the quality-weighted mean
     /// of its faces' distances. Empty for a track without an embedded face.
     pub distances: Vec<f32>,
-    /// The person its track was grouped with, numbered 0, 1, ... by first appearance.
+    /// The group its track was named with (tracks grouped within the embedder's within-video
+    /// distance), numbered 0, 1, ... by first appearance. A stranger's tracks are then grouped
+    /// again, within the threshold, into its `unknown_N`.
     pub group: usize,
     /// Why, in a few words: what a user reading `--debug-tracks` needs.
     pub reason: &'static str,
-    /// Why it is in its group: the other tracks of the group (indices into the tracks decided)
-    /// with their distance from it, closest first; for a track alone in its group, the closest
-    /// other tracks, which stayed apart. At most [`NEIGHBOURS`].
+    /// Why it has its label: the other tracks under that label (its group's, or its stranger's;
+    /// indices into the tracks decided) with their distance from it, closest first; for a track
+    /// alone, the closest other tracks, which stayed apart. At most [`NEIGHBOURS`].
     pub neighbours: Vec<(usize, f32)>,
 }
 
@@ -305,7 +307,9 @@ fn weight_of(samples: &[Sample]) -> f32 {
 ///    clearly follows its group: on fotb every such track dlib names after the wrong sibling
 ///    leads by at most 0.059, and its group's faces say who it is.
 ///
-/// Groups left without a name are strangers, numbered by first appearance.
+/// Tracks left without a name are strangers: grouped again by average linkage within the
+/// threshold (the same-person distance, wider than the within-video one), never two tracks seen
+/// together, and numbered by first appearance.
 ///
 /// [`Thresholds`]: crate::face::embed::Thresholds
 pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
@@ -429,19 +433,37 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
             "matches this cast member clearly on its own; its group was kept from them",
         ));
     }
-    let mut strangers: Vec<usize> = Vec::new();
+    // The tracks no name went to, grouped again into strangers within the same-person
+    // threshold, as strangers were before tracks were grouped to be named: the within-video
+    // distance keeps a cast member's tracks from taking in a lookalike's, but one stranger's
+    // tracks lie further apart than it (`talk`: one woman's two tracks in one shot are 0.43
+    // apart, where dlib's within-video distance is 0.42), and no photo is at stake.
+    let unnamed: Vec<usize> = (0..tracks.len()).filter(|&t| who[t].is_err()).collect();
+    let stranger_of = average_linkage(
+        &unnamed.iter().map(|&t| refs[t]).collect::<Vec<_>>(),
+        threshold,
+        |i, j| {
+            let (a, b) = (unnamed[i], unnamed[j]);
+            overlap(a, b) || distances[a].is_empty() || distances[b].is_empty()
+        },
+    );
+    // Per stranger, its tracks; per track, its stranger.
+    let mut strangers: Vec<Vec<usize>> = Vec::new();
+    let mut stranger = vec![0; tracks.len()];
+    for (&track, &number) in unnamed.iter().zip(&stranger_of) {
+        if number == strangers.len() {
+            strangers.push(Vec::new());
+        }
+        strangers[number].push(track);
+        stranger[track] = number;
+    }
     (0..tracks.len())
         .map(|track| {
-            let (identity, reason) = match who[track] {
-                Ok((actor, reason)) => (Identity::Actor(actor), reason),
+            // The tracks that share its label: its group, or its stranger's tracks.
+            let (identity, reason, label) = match who[track] {
+                Ok((actor, reason)) => (Identity::Actor(actor), reason, &members[groups[track]]),
                 Err(group) => {
-                    let number = match strangers.iter().position(|&g| g == group) {
-                        Some(number) => number,
-                        None => {
-                            strangers.push(group);
-                            strangers.len() - 1
-                        }
-                    };
+                    let number = stranger[track];
                     (
                         Identity::Stranger(number),
                         if distances[track].is_empty() {
@@ -451,6 +473,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
                         } else {
                             "no cast member within the threshold of its group"
                         },
+                        &strangers[number],
                     )
                 }
             };
@@ -461,7 +484,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
                 neighbours: if distances[track].is_empty() {
                     Vec::new()
                 } else {
-                    neighbours(track, &members[groups[track]], &refs)
+                    neighbours(track, label, &refs)
                 },
                 distances: distances[track].clone(),
             }
@@ -742,6 +765,25 @@ mod tests {
             decisions
                 .iter()
                 .all(|d| d.reason == "no cast member within the threshold of its group")
+        );
+    }
+
+    #[test]
+    fn a_strangers_tracks_further_apart_than_the_within_video_distance_keep_one_label() {
+        // One stranger's two shots 0.45 apart: beyond dlib's within-video distance (0.42), so
+        // two groups, but within the threshold (0.6), so one stranger; on screen together,
+        // two strangers.
+        let far = || descriptor(5, 1.0);
+        let apart = [(far(), 0, 9), (descriptor(5, 1.45), 10, 19)];
+        let decisions = decide_tracks(descriptor(0, 1.0), descriptor(1, 1.0), &apart);
+        assert_ne!(decisions[0].group, decisions[1].group);
+        assert_eq!(identities(&decisions), [Identity::Stranger(0); 2]);
+        assert_eq!(decisions[0].neighbours.len(), 1);
+        let together = [(far(), 0, 9), (descriptor(5, 1.45), 5, 19)];
+        let decisions = decide_tracks(descriptor(0, 1.0), descriptor(1, 1.0), &together);
+        assert_eq!(
+            identities(&decisions),
+            [Identity::Stranger(0), Identity::Stranger(1)]
         );
     }
 
