@@ -305,7 +305,8 @@ fn weight_of(samples: &[Sample]) -> f32 {
 ///    was kept from that actor by a closer group elsewhere on screen) and no track of that
 ///    actor is on screen with it. A track that matches an actor within the threshold but not
 ///    clearly follows its group: on fotb every such track dlib names after the wrong sibling
-///    leads by at most 0.059, and its group's faces say who it is.
+///    leads by at most 0.059, and its group's faces say who it is. Unless its group was named
+///    after its second choice: then it takes its own closest actor where that one is free.
 ///
 /// Tracks left without a name are strangers: grouped again by average linkage within the
 /// threshold (the same-person distance, wider than the within-video one), never two tracks seen
