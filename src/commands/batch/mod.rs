@@ -54,6 +54,8 @@ pub struct BatchOptions {
     /// Measure done titles again.
     pub force: bool,
     pub quiet: bool,
+    /// Write the catalog's co-appearance matrix and heat map too.
+    pub cooccurrence: bool,
 }
 
 /// What happened to each title of this run.
@@ -164,7 +166,7 @@ pub fn run(
     let catalog = if finished.is_empty() {
         CatalogSummary::default()
     } else {
-        catalog::write(&options.out, finished)?
+        catalog::write(&options.out, finished, options.cooccurrence)?
     };
     let outcome = outcome.into_inner().expect("no thread panics holding it");
     // A title of this run done over part of its video, now or by an earlier run it resumes,
@@ -282,8 +284,8 @@ fn completion(
 /// `failures.csv` (title, error), `catalog.json` and the catalog chart from every title folder
 /// under `OUT/titles`. Titles come in name order, so the files depend only on the results, not
 /// on which machine or shard made them or when. A folder without a done or failed title is an
-/// error, and gets no catalog.
-pub fn summary(out: &Path) -> Result<CatalogSummary> {
+/// error, and gets no catalog. With `cooccurrence`, the catalog's co-appearance matrix too.
+pub fn summary(out: &Path, cooccurrence: bool) -> Result<CatalogSummary> {
     let no_results = |reason: &str| Error::input(out, reason);
     if !out.is_dir() {
         return Err(no_results("no such folder"));
@@ -295,7 +297,7 @@ pub fn summary(out: &Path) -> Result<CatalogSummary> {
              screentime batch?)",
         ));
     }
-    catalog::write(out, titles)
+    catalog::write(out, titles, cooccurrence)
 }
 
 /// How a batch or `summary` over `titles` of the catalog `catalog` ends: Ok(false) (exit code 1)
