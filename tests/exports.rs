@@ -7,12 +7,14 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::browser::Browser;
 use common::{
-    ffmpeg, make_video_from, measure_every_frame, project, registry_photo, screentime, succeeded,
+    ffmpeg, make_video, make_video_from, measure_every_frame, project, registry_photo, screentime,
+    succeeded,
 };
 use serde_json::{Value, json};
 
@@ -29,8 +31,9 @@ fn seconds(frames: u64) -> f64 {
 }
 
 /// Obama alone, then Biden's face beside his, then Biden alone, nobody, Biden, Obama: every
-/// kind of cue and one pair on screen together. Returns the truth: per name, its frames.
-fn make_pair_video(dir: &Path, video: &Path) -> BTreeMap<String, BTreeSet<u64>> {
+/// kind of cue and one pair on screen together. Made at 30 fps: make_video.py's filters take a
+/// whole rate exactly, a fractional one only approximately.
+fn pair_spec() -> Value {
     let photo = |name: &str, frames: u64, who: &str| {
         json!({"image": registry_photo(name).display().to_string(), "seconds": frames as f64 / 30.0,
                "who": who})
@@ -44,17 +47,19 @@ fn make_pair_video(dir: &Path, video: &Path) -> BTreeMap<String, BTreeSet<u64>> 
     both["overlays"] = json!([{"image": registry_photo("biden.jpg").display().to_string(),
         "crop": [330, 60, 480, 600], "from_frame": 0, "to_frame": 37,
         "x": 472, "y": 80, "height": 200, "who": "Joe Biden"}]);
-    // Made at 30 fps, then slowed to 29.97 by the remux: make_video.py's filters take a whole
-    // rate exactly, and a fractional one only approximately.
-    let spec = json!({"width": 640, "height": 360, "fps": 30, "segments": [
+    json!({"width": 640, "height": 360, "fps": 30, "segments": [
         photo("obama.jpg", 30, "Barack Obama"), both, biden(30), {"blank": 0.5},
         biden(18), photo("obama2.jpg", 24, "Barack Obama"),
-    ]});
+    ]})
+}
+
+/// The pair video at 29.97 fps with the start timecode [`START`], as a camera writes it (a
+/// QuickTime timecode track). Returns the truth: per name, its frames.
+fn make_pair_video(dir: &Path, video: &Path) -> BTreeMap<String, BTreeSet<u64>> {
     let spec_file = dir.join("spec.json");
-    std::fs::write(&spec_file, spec.to_string()).unwrap();
+    std::fs::write(&spec_file, pair_spec().to_string()).unwrap();
     let (plain, truth) = (dir.join("plain.mp4"), dir.join("truth.csv"));
     make_video_from(&spec_file, &plain, Some(&truth));
-    // The start timecode goes into a QuickTime timecode track, as a camera writes it.
     ffmpeg([
         "-itsscale".as_ref(),
         "1.001".as_ref(),
@@ -76,6 +81,31 @@ fn make_pair_video(dir: &Path, video: &Path) -> BTreeMap<String, BTreeSet<u64>> 
             .extend(first..=last);
     }
     frames
+}
+
+/// A cast folder in `dir` knowing Obama and Biden.
+fn pair_cast(dir: &Path) -> PathBuf {
+    let cast = dir.join("cast");
+    std::fs::create_dir_all(&cast).unwrap();
+    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
+    std::fs::copy(registry_photo("biden.jpg"), cast.join("Joe Biden.jpg")).unwrap();
+    cast
+}
+
+/// The seconds `search A --with B RESULTS` finds them together, summed over its rows, and how
+/// many rows it printed.
+fn searched_together(a: &str, b: &str, results: &Path) -> (f64, usize) {
+    let table = succeeded(screentime(&[
+        "search".as_ref(),
+        a.as_ref(),
+        "--with".as_ref(),
+        b.as_ref(),
+        results.as_os_str(),
+    ]));
+    let rows: Vec<f64> = (table.lines().skip(1))
+        .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
+        .collect();
+    (rows.iter().sum(), rows.len())
 }
 
 /// `segments.csv`: (name, start, end) rows.
@@ -150,10 +180,7 @@ fn drop_frame(timecode: &str) -> u64 {
 #[test]
 fn exports_match_the_truth_search_and_segments_when_read_back_by_other_programs() {
     let tmp = tempfile::tempdir().unwrap();
-    let cast = tmp.path().join("cast");
-    std::fs::create_dir_all(&cast).unwrap();
-    std::fs::copy(registry_photo("obama.jpg"), cast.join("Barack Obama.jpg")).unwrap();
-    std::fs::copy(registry_photo("biden.jpg"), cast.join("Joe Biden.jpg")).unwrap();
+    let cast = pair_cast(tmp.path());
     let video = tmp.path().join("pair.mov");
     let truth = make_pair_video(tmp.path(), &video);
     let out = tmp.path().join("out");
@@ -182,24 +209,13 @@ fn exports_match_the_truth_search_and_segments_when_read_back_by_other_programs(
     // search --with reads the same segments through the same code: it agrees on every pair.
     for a in &names {
         for b in names.iter().filter(|b| a != *b) {
-            let table = succeeded(screentime(&[
-                "search".as_ref(),
-                a.as_str().as_ref(),
-                "--with".as_ref(),
-                b.as_str().as_ref(),
-                out.as_os_str(),
-            ]));
-            let rows: Vec<f64> = (table.lines().skip(1))
-                .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
-                .collect();
-            let searched: f64 = rows.iter().sum();
+            let (searched, rows) = searched_together(a, b, &out);
             let cell = cells[&((*a).clone(), (*b).clone())];
             // The table prints hundredths.
             assert!(
-                (searched - cell).abs() <= 0.005 * rows.len() as f64 + 1e-9,
-                "{a} with {b}: search {searched} s, matrix {cell} s\n{table}"
+                rows > 0 && (searched - cell).abs() <= 0.005 * rows as f64 + 1e-9,
+                "{a} with {b}: search {searched} s in {rows} rows, matrix {cell} s"
             );
-            assert!(!rows.is_empty(), "{a} with {b}: never together\n{table}");
         }
     }
     for picture in ["cooccurrence.png", "cooccurrence.svg"] {
@@ -302,4 +318,77 @@ fn exports_match_the_truth_search_and_segments_when_read_back_by_other_programs(
             .any(|e| e[1][0][3].as_str().unwrap() >= "00:01:00;02"),
         "{edl}"
     );
+}
+
+#[test]
+fn a_catalogs_matrix_adds_up_its_titles_and_agrees_with_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = pair_cast(tmp.path());
+    let catalog = tmp.path().join("catalog");
+    std::fs::create_dir_all(&catalog).unwrap();
+    // The whole pair video, and its first two shots only.
+    let whole = pair_spec();
+    let mut short = whole.clone();
+    short["segments"].as_array_mut().unwrap().truncate(2);
+    make_video(&whole, &catalog.join("a.mp4"));
+    make_video(&short, &catalog.join("b.mp4"));
+    let out = tmp.path().join("out");
+    let batch = |extra: &[&str]| {
+        let mut args: Vec<&OsStr> = vec!["batch".as_ref(), catalog.as_os_str()];
+        args.extend([
+            "--cast".as_ref(),
+            cast.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        args.extend(["--stride", "1", "--quiet"].map(OsStr::new));
+        args.extend(extra.iter().map(OsStr::new));
+        succeeded(screentime(&args))
+    };
+    // Without the option there is no catalog matrix.
+    batch(&[]);
+    assert!(!out.join("cooccurrence.csv").exists());
+    assert!(!read(&out.join("catalog.html")).contains("Who appears with whom"));
+    // summary --cooccurrence writes it, as batch --cooccurrence does.
+    succeeded(screentime(&[
+        "summary".as_ref(),
+        out.as_os_str(),
+        "--cooccurrence".as_ref(),
+    ]));
+    let summed = matrix(&out.join("cooccurrence.csv"));
+    batch(&["--cooccurrence"]);
+    let cells = matrix(&out.join("cooccurrence.csv"));
+    assert_eq!(cells, summed);
+    let titles =
+        ["a.mp4", "b.mp4"].map(|t| matrix(&out.join("titles").join(t).join("cooccurrence.csv")));
+    for (key, value) in &cells {
+        let total: f64 = titles
+            .iter()
+            .map(|t| t.get(key).copied().unwrap_or(0.0))
+            .sum();
+        assert!(
+            (value - total).abs() < 0.0015,
+            "{key:?}: {value} s, the titles' {total} s"
+        );
+    }
+    let pair = ("Barack Obama".to_string(), "Joe Biden".to_string());
+    let (searched, rows) = searched_together(&pair.0, &pair.1, &out);
+    assert_eq!(rows, 2);
+    assert!(
+        (searched - cells[&pair]).abs() <= 0.01 + 1e-9,
+        "{searched} {}",
+        cells[&pair]
+    );
+    let page = read(&out.join("catalog.html"));
+    assert!(
+        page.contains("Who appears with whom")
+            && page.contains("Seconds on screen together, every title")
+    );
+    for picture in ["cooccurrence.png", "cooccurrence.svg"] {
+        assert!(std::fs::metadata(out.join(picture)).unwrap().len() > 1000);
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
 }
