@@ -55,8 +55,8 @@ pub fn write_timeline(
 
 /// Writes a heat map of `matrix` to `path`: one row and one column per identity (the first
 /// [`HEATMAP_MOST`] of its names, the longest on screen), each cell the seconds the two are on
-/// screen at once, shaded from white (never together) to blue (the most of any pair); the
-/// diagonal, grey, is each one's own time. Format as [`write_chart`].
+/// screen at once (see [`cell_label`]), shaded from white (never together) to blue (the most of
+/// any pair); the diagonal, grey, is each one's own time. Format as [`write_chart`].
 pub fn write_cooccurrence(path: &Path, title: &str, matrix: &Cooccurrence) -> Result<()> {
     let shown = matrix.first(HEATMAP_MOST);
     write_plot(
@@ -351,10 +351,22 @@ impl Plot for Heatmap<'_> {
                 let ink = if i != j && share > 0.55 { WHITE } else { BLACK };
                 let value = at(HPos::Center, VPos::Center).color(&ink);
                 let centre = (corner.0 + cell / 2 - 1, corner.1 + cell / 2 - 1);
-                area.draw(&Text::new(format!("{seconds:.1}"), centre, value))?;
+                area.draw(&Text::new(cell_label(seconds), centre, value))?;
             }
         }
         Ok(())
+    }
+}
+
+/// Seconds short enough for a cell: tenths below 100 s, whole seconds below 10 000 s, then
+/// hours (a catalog's totals), e.g. `3.4`, `812`, `4.2 h`.
+fn cell_label(seconds: f64) -> String {
+    if seconds < 100.0 {
+        format!("{seconds:.1}")
+    } else if seconds < 10_000.0 {
+        format!("{seconds:.0}")
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
     }
 }
 
@@ -555,4 +567,17 @@ fn font_registered() -> bool {
     *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_labels_stay_short_from_a_title_to_a_catalog() {
+        assert_eq!(cell_label(0.0), "0.0");
+        assert_eq!(cell_label(99.94), "99.9");
+        assert_eq!(cell_label(812.4), "812");
+        assert_eq!(cell_label(15_120.0), "4.2 h");
+    }
 }
