@@ -4,7 +4,8 @@
 //! or CSV lines `video,cast` giving a title its own cast folder), a default cast and an output
 //! folder. Out: one result folder per title, `OUT/titles/<title>/`, the same files as the
 //! single-video job, plus the catalog-wide `catalog.csv`, `catalog.json`, `failures.csv` and
-//! `catalog.png`/`.svg`, rebuilt from the title folders at the end (or by `screentime summary`).
+//! `catalog.png`/`.svg` (with `--cooccurrence`, the catalog's `cooccurrence.csv` and heat map),
+//! rebuilt from the title folders at the end (or by `screentime summary`).
 //!
 //! A title is done when its `done.json` (written last) records the same input size and
 //! modification time and the same result-changing settings (threshold, stride, detector
