@@ -55,8 +55,9 @@ pub fn write_timeline(
 
 /// Writes a heat map of `matrix` to `path`: one row and one column per identity (the first
 /// [`HEATMAP_MOST`] of its names, the longest on screen), each cell the seconds the two are on
-/// screen at once (see [`cell_label`]), shaded from white (never together) to blue (the most of
-/// any pair); the diagonal, grey, is each one's own time. Format as [`write_chart`].
+/// screen at once (see [`cell_label`]), shaded from white to blue (the most of any pair), and
+/// blank for a pair never together; the diagonal, grey, is each one's own time. Format as
+/// [`write_chart`].
 pub fn write_cooccurrence(path: &Path, title: &str, matrix: &Cooccurrence) -> Result<()> {
     let shown = matrix.first(HEATMAP_MOST);
     write_plot(
@@ -289,6 +290,7 @@ const HEATMAP_NAMES: u32 = 300;
 const HEATMAP_HEADER: u32 = 36;
 const HEATMAP_TITLE: u32 = 60;
 const DIAGONAL_COLOR: RGBColor = RGBColor(215, 215, 215);
+const NEVER_COLOR: RGBColor = RGBColor(246, 246, 246);
 
 fn heatmap_size(matrix: &Cooccurrence) -> (u32, u32) {
     let count = u32::try_from(matrix.names.len().max(1)).unwrap_or(u32::MAX);
@@ -323,6 +325,11 @@ impl Plot for Heatmap<'_> {
             HEATMAP_NAMES as i32,
             HEATMAP_HEADER as i32,
         );
+        // Pairs never together are left on this ground, unlabelled: in a large cast most are,
+        // and the page holds the picture inline.
+        let side = cell * count as i32 - 2;
+        let ground = [(left, top), (left + side, top + side)];
+        area.draw(&Rectangle::new(ground, NEVER_COLOR.filled()))?;
         for (i, name) in matrix.names.iter().enumerate() {
             let offset = i as i32 * cell;
             let label = fit(
@@ -343,6 +350,9 @@ impl Plot for Heatmap<'_> {
                 at(HPos::Center, VPos::Center),
             ))?;
             for (j, &seconds) in matrix.seconds[i].iter().enumerate() {
+                if i != j && seconds <= 0.0 {
+                    continue;
+                }
                 let share = if most > 0.0 { seconds / most } else { 0.0 };
                 let color = if i == j { DIAGONAL_COLOR } else { shade(share) };
                 let corner = (left + j as i32 * cell, top + offset);

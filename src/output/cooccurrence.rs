@@ -43,7 +43,8 @@ impl Cooccurrence {
             for j in i..count {
                 // With i == j, together is the identity's own time: one rule for every cell.
                 let pair = [appearances[i].clone(), appearances[j].clone()];
-                let shared: f64 = together(&pair, 0.0).iter().map(Interval::seconds).sum();
+                // Folded from +0.0: f64's sum of nothing is -0.0, which prints as "-0.000".
+                let shared = (together(&pair, 0.0).iter()).fold(0.0, |sum, i| sum + i.seconds());
                 seconds[i][j] = shared;
                 seconds[j][i] = shared;
             }
@@ -144,6 +145,16 @@ mod tests {
         assert_eq!(m.seconds[1], [6.0, 8.0, 0.0, 0.0]);
         assert_eq!(m.seconds[2], [0.5, 0.0, 9.5, 0.0]);
         assert_eq!(m.seconds[3], [0.0; 4]);
+        // One right after the other is not together, and reads as 0, not -0.
+        let touching = Cooccurrence::of(
+            &["A", "B"].map(String::from),
+            &[segment("A", 0.0, 1.0), segment("B", 1.0, 2.0)],
+        );
+        assert!(touching.seconds[0][1].is_sign_positive());
+        let file = tempfile::NamedTempFile::new().unwrap();
+        touching.write_csv(file.path()).unwrap();
+        let csv = std::fs::read_to_string(file.path()).unwrap();
+        assert_eq!(csv, "name,A,B\nA,1.000,0.000\nB,0.000,1.000\n");
     }
 
     #[test]
