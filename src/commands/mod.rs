@@ -72,7 +72,7 @@ pub fn measure_into(
         detector: runtime.detector(),
         embedder_sha256: runtime.embedder_sha256().into(),
         embedder: runtime.embedder(),
-        embedder_licence: runtime.embedder().licence(),
+        embedder_licence: runtime.embedder().licence().into(),
     };
     let options = WriteOptions {
         settings,

@@ -120,8 +120,8 @@ pub fn by_photo(
     let mut found = Vec::new();
     for title in titles(results)? {
         let report = title.folder.report();
-        let identities = title.folder.identities()?;
-        let Some(descriptors) = identities.descriptors else {
+        let stored = title.folder.read()?;
+        let Some(descriptors) = stored.descriptors else {
             warn(&format!(
                 "{}: not searched: made before results kept each identity's descriptor (measure \
                  the video again to search it by photo)",
@@ -129,14 +129,9 @@ pub fn by_photo(
             ));
             continue;
         };
-        let Some(made_by) = identities.models else {
-            return Err(Error::input(
-                &report,
-                "damaged: it holds descriptors but not the embedder that made them",
-            ));
-        };
+        let made_by = stored.models;
         if made_by.embedder_sha256 != embedder {
-            let name = made_by.embedder.unwrap_or_else(|| "dlib".into());
+            let name = made_by.embedder.name();
             return Err(Error::input(
                 &report,
                 format!(

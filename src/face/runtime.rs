@@ -22,7 +22,9 @@ use crate::face::embed::EmbedderKind;
 use crate::face::landmarks::ShapePredictor;
 
 /// Where inference runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Device {
     Cpu,
@@ -187,13 +189,13 @@ pub struct Runtime {
 /// What the models ran on, as `report.json` records it: ONNX Runtime picks its kernels by the
 /// execution provider and, on the CPU, by the instruction sets below, so a result is reproduced
 /// bit for bit only where these (and the models' sha256) match.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
     /// The CPU's name, as the kernel reports it (None where it does not).
     pub cpu: Option<String>,
     /// Those of the instruction sets ONNX Runtime chooses kernels by that this CPU has.
-    pub cpu_features: Vec<&'static str>,
-    pub execution_providers: Vec<&'static str>,
+    pub cpu_features: Vec<String>,
+    pub execution_providers: Vec<String>,
 }
 
 impl Runtime {
@@ -309,8 +311,8 @@ impl Runtime {
         let providers = self.providers.lock().unwrap_or_else(|e| e.into_inner());
         Machine {
             cpu: cpu_name(),
-            cpu_features: cpu_features(),
-            execution_providers: providers.iter().copied().collect(),
+            cpu_features: cpu_features().into_iter().map(String::from).collect(),
+            execution_providers: providers.iter().map(|&p| p.into()).collect(),
         }
     }
 

@@ -35,7 +35,7 @@ pub struct Segment {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct JobStats {
     pub frames_decoded: u64,
     pub frames_analysed: u64,

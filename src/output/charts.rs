@@ -70,10 +70,11 @@ pub fn write_cooccurrence(path: &Path, title: &str, matrix: &Cooccurrence) -> Re
     )
 }
 
-/// The heat map of [`write_cooccurrence`] as SVG text, for a page to hold inline.
-pub fn cooccurrence_svg(title: &str, matrix: &Cooccurrence) -> std::result::Result<String, String> {
+/// The heat map of [`write_cooccurrence`] as SVG text, for the page at `page` to hold inline.
+pub fn cooccurrence_svg(page: &Path, title: &str, matrix: &Cooccurrence) -> Result<String> {
     let shown = matrix.first(HEATMAP_MOST);
     svg_text(
+        page,
         heatmap_size(&shown),
         &Heatmap {
             title,
@@ -102,7 +103,7 @@ fn write_plot(path: &Path, size: (u32, u32), plot: &impl Plot) -> Result<()> {
         _ => return Err(Error::output(path, "a chart must end in .png or .svg")),
     };
     if svg {
-        let text = svg_text(size, plot).map_err(|e| Error::output(path, e))?;
+        let text = svg_text(path, size, plot)?;
         return write_atomically(path, |out| out.write_all(text.as_bytes()));
     }
     if !font_registered() {
@@ -118,19 +119,20 @@ fn write_plot(path: &Path, size: (u32, u32), plot: &impl Plot) -> Result<()> {
     })
 }
 
-/// The bar chart of [`write_chart`] as SVG text, for a page to hold inline.
-pub fn chart_svg(title: &str, rows: &[ScreenTime]) -> std::result::Result<String, String> {
-    svg_text(chart_size(rows.len()), &BarChart { title, rows })
+/// The bar chart of [`write_chart`] as SVG text, for the page at `page` to hold inline.
+pub fn chart_svg(page: &Path, title: &str, rows: &[ScreenTime]) -> Result<String> {
+    svg_text(page, chart_size(rows.len()), &BarChart { title, rows })
 }
 
-fn svg_text(size: (u32, u32), plot: &impl Plot) -> std::result::Result<String, String> {
+/// `plot` as SVG text, for the file at `path` (an SVG chart, or a page holding it).
+fn svg_text(path: &Path, size: (u32, u32), plot: &impl Plot) -> Result<String> {
     // SVG leaves glyphs to the viewer but plotters still measures text to lay out the chart.
     if !font_registered() {
-        return Err("the embedded chart font is unreadable".into());
+        return Err(Error::output(path, "the embedded chart font is unreadable"));
     }
     let mut text = String::new();
     render(SVGBackend::with_string(&mut text, size), plot)
-        .map_err(|e| format!("cannot draw chart: {e}"))?;
+        .map_err(|e| Error::output(path, format!("cannot draw chart: {e}")))?;
     Ok(text)
 }
 

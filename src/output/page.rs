@@ -51,13 +51,12 @@ pub struct ReportPage<'a> {
 pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let title = file_name(&page.video.path);
-    let chart = charts::chart_svg(&format!("Screen time in {title}"), page.charted)
-        .map_err(|e| Error::output(path, e))?;
+    let chart = charts::chart_svg(path, &format!("Screen time in {title}"), page.charted)?;
     let together = charts::cooccurrence_svg(
+        path,
         &format!("Seconds on screen together in {title}"),
         page.together,
-    )
-    .map_err(|e| Error::output(path, e))?;
+    )?;
     let length = page.video_seconds.max(0.0);
     let identities = page
         .screen_time
@@ -148,11 +147,12 @@ pub fn write_catalog(
     together: Option<&Cooccurrence>,
 ) -> Result<()> {
     let path = out.join("catalog.html");
-    let chart = charts::chart_svg(heading, actors).map_err(|e| Error::output(&path, e))?;
+    let chart = charts::chart_svg(&path, heading, actors)?;
     let together = together
-        .map(|matrix| charts::cooccurrence_svg("Seconds on screen together, every title", matrix))
-        .transpose()
-        .map_err(|e| Error::output(&path, e))?;
+        .map(|matrix| {
+            charts::cooccurrence_svg(&path, "Seconds on screen together, every title", matrix)
+        })
+        .transpose()?;
     let view = CatalogView {
         heading: heading.to_string(),
         titles: titles

@@ -21,31 +21,273 @@ use crate::face::runtime::{Device, Machine};
 use crate::files::atomic;
 use crate::files::names;
 use crate::files::walk::walk;
-use crate::job::aggregate::Summary;
+use crate::job::aggregate::TrackReport;
 use crate::job::pipeline::JobOptions;
 use crate::job::result::{JobResult, JobStats, ScreenTime, Segment};
 use crate::output::cooccurrence::Cooccurrence;
 use crate::output::page::{self, ReportPage};
 use crate::output::{charts, edl, ledger, tables, webvtt, write};
+use crate::track::picture::Picture;
 use crate::video::decode::VideoInfo;
 use crate::video::timecode::start_timecode;
 
 const REPORT: &str = "report.json";
 const PAGE: &str = "report.html";
 const SEGMENTS: &str = "segments.csv";
-/// Seconds on screen together per pair of identities, with its heat map (`.png`, `.svg`).
-const COOCCURRENCE: &str = "cooccurrence";
-/// Who is on screen when, as a WebVTT track and as CMX 3600 EDL events.
-const VTT: &str = "appearances.vtt";
-const EDL: &str = "appearances.edl";
-/// Every track and why it got its name, with `--debug-tracks`.
-const TRACKS: &str = "tracks.jsonl";
 const FACES: &str = "faces";
 const SHEET: &str = "faces.jpg";
 const DONE: &str = "done.json";
 const FAILED: &str = "failed.json";
 /// A batch output's folder of title folders.
 const TITLES: &str = "titles";
+
+/// A kind of file a run writes: its name in the result folder, which paths of it this run
+/// writes, and how. [`FILES`] lists them all, so that what the ledger records ([`ledger`]) and
+/// what is written come from one list.
+struct ResultFile {
+    name: &'static str,
+    /// The paths (relative to the folder, `/`-separated) this run writes of it: its name, none
+    /// where this run leaves it out, or, for the `faces/` folder, the pictures in it.
+    paths: fn(&Contents, &'static str) -> Result<Vec<String>>,
+    /// Writes it at the path given (`faces/`: the pictures inside).
+    write: fn(&Contents, &Path) -> Result<()>,
+}
+
+/// Every file of a result folder, in the order written: `report.json` last, so that its presence
+/// means the rest are complete and of the same run.
+const FILES: [ResultFile; 16] = [
+    ResultFile {
+        name: "screentime.csv",
+        paths: always,
+        write: |run, path| tables::write_screen_time(path, &run.report.screen_time),
+    },
+    ResultFile {
+        name: SEGMENTS,
+        paths: always,
+        write: |run, path| tables::write_segments(path, &run.report.segments),
+    },
+    ResultFile {
+        name: "screentime.png",
+        paths: always,
+        write: |run, path| run.write_chart(path),
+    },
+    ResultFile {
+        name: "screentime.svg",
+        paths: always,
+        write: |run, path| run.write_chart(path),
+    },
+    ResultFile {
+        name: "timeline.png",
+        paths: always,
+        write: |run, path| run.write_timeline(path),
+    },
+    ResultFile {
+        name: "timeline.svg",
+        paths: always,
+        write: |run, path| run.write_timeline(path),
+    },
+    // Seconds on screen together per pair of identities (all of them), with its heat map (those
+    // charted).
+    ResultFile {
+        name: "cooccurrence.csv",
+        paths: always,
+        write: |run, path| {
+            let names: Vec<String> = (run.report.screen_time.iter())
+                .map(|r| r.name.clone())
+                .collect();
+            Cooccurrence::of(&names, &run.report.segments).write_csv(path)
+        },
+    },
+    ResultFile {
+        name: "cooccurrence.png",
+        paths: always,
+        write: |run, path| run.write_cooccurrence(path),
+    },
+    ResultFile {
+        name: "cooccurrence.svg",
+        paths: always,
+        write: |run, path| run.write_cooccurrence(path),
+    },
+    // Who is on screen when, as a WebVTT track and as CMX 3600 EDL events.
+    ResultFile {
+        name: "appearances.vtt",
+        paths: always,
+        write: |run, path| atomic::write_bytes(path, run.track().as_bytes()),
+    },
+    ResultFile {
+        name: "appearances.edl",
+        paths: always,
+        write: |run, path| {
+            let video = &run.report.video;
+            let timecode = start_timecode(&video.path);
+            let markers = edl::text(
+                &run.video_name,
+                &run.report.segments,
+                video.frame_rate,
+                timecode.as_deref(),
+                run.incomplete().as_deref(),
+            );
+            atomic::write_bytes(path, markers.as_bytes())
+        },
+    },
+    // Each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ...
+    ResultFile {
+        name: FACES,
+        paths: |run, name| run.face_paths(name),
+        write: |run, path| {
+            for (name, pictures) in run.pictures {
+                let folder = path.join(name);
+                std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
+                for (i, picture) in pictures.iter().enumerate() {
+                    atomic::write_bytes(&folder.join(format!("{}.jpg", i + 1)), &picture.jpeg)?;
+                }
+            }
+            Ok(())
+        },
+    },
+    ResultFile {
+        name: SHEET,
+        paths: |run, name| Ok(run.with_faces(name)),
+        write: |run, path| run.write_sheet(path),
+    },
+    // Every track and why it got its name, with `--debug-tracks`.
+    ResultFile {
+        name: "tracks.jsonl",
+        paths: |run, name| Ok(run.debug_tracks.then(|| name.into()).into_iter().collect()),
+        write: |run, path| write::write_json_lines(path, run.tracks),
+    },
+    ResultFile {
+        name: PAGE,
+        paths: always,
+        write: |run, path| run.write_page(path),
+    },
+    ResultFile {
+        name: REPORT,
+        paths: always,
+        write: |run, path| atomic::write_json(path, run.report),
+    },
+];
+
+/// A file every run writes.
+fn always(_: &Contents, name: &'static str) -> Result<Vec<String>> {
+    Ok(vec![name.into()])
+}
+
+/// What the writers of [`FILES`] read: the report, what it leaves out (the pictures, the
+/// tracks), and what several files show alike.
+struct Contents<'a> {
+    /// The result folder.
+    dir: &'a Path,
+    report: &'a Report,
+    pictures: &'a BTreeMap<String, Vec<Picture>>,
+    tracks: &'a [TrackReport],
+    debug_tracks: bool,
+    /// The video's file name, in the charts' titles.
+    video_name: String,
+    /// The identities on screen at least the minimum screen time: the others stay in the data
+    /// files only, out of the charts, the heat map and the contact sheet.
+    shown: Vec<ScreenTime>,
+}
+
+impl Contents<'_> {
+    fn thumbnails(&self) -> bool {
+        self.report.settings.settings.thumbnails
+    }
+
+    /// `[name]` where this run saves face pictures, else none.
+    fn with_faces(&self, name: &'static str) -> Vec<String> {
+        self.thumbnails().then(|| name.into()).into_iter().collect()
+    }
+
+    /// Every face picture, `faces/<name>/<i>.jpg`: in a folder named after its identity, which
+    /// must be one plain name.
+    fn face_paths(&self, folder: &'static str) -> Result<Vec<String>> {
+        let mut paths = Vec::new();
+        if !self.thumbnails() {
+            return Ok(paths);
+        }
+        for (name, faces) in self.pictures {
+            names::component(name)
+                .map_err(|reason| Error::output(&self.dir.join(folder).join(name), reason))?;
+            paths.extend((1..=faces.len()).map(|i| format!("{folder}/{name}/{i}.jpg")));
+        }
+        Ok(paths)
+    }
+
+    /// How much of the video was read, where that is not all of it: the exports and the page
+    /// say so; the CSV files cannot.
+    fn incomplete(&self) -> Option<String> {
+        let stats = &self.report.stats;
+        (!stats.complete).then(|| stats.coverage(self.report.video.duration))
+    }
+
+    /// The appearances as a WebVTT track: `appearances.vtt`, and the page's player track.
+    fn track(&self) -> String {
+        webvtt::text(&self.report.segments, self.incomplete().as_deref())
+    }
+
+    fn write_chart(&self, path: &Path) -> Result<()> {
+        let title = format!("Screen time in {}", self.video_name);
+        charts::write_chart(path, &title, &self.shown)
+    }
+
+    fn write_timeline(&self, path: &Path) -> Result<()> {
+        let title = format!("Who is on screen when in {}", self.video_name);
+        let seconds = self.report.stats.video_seconds;
+        charts::write_timeline(path, &title, &self.shown, &self.report.segments, seconds)
+    }
+
+    /// Seconds on screen together of the identities charted.
+    fn shown_together(&self) -> Cooccurrence {
+        let names: Vec<String> = self.shown.iter().map(|r| r.name.clone()).collect();
+        Cooccurrence::of(&names, &self.report.segments)
+    }
+
+    fn write_cooccurrence(&self, path: &Path) -> Result<()> {
+        let title = format!("Seconds on screen together in {}", self.video_name);
+        charts::write_cooccurrence(path, &title, &self.shown_together())
+    }
+
+    /// A contact sheet of the best face of each identity charted.
+    fn write_sheet(&self, path: &Path) -> Result<()> {
+        let mut sheet = Vec::new();
+        for row in &self.shown {
+            if let Some(best) = self.pictures.get(&row.name).and_then(|p| p.first()) {
+                let image = best.image().map_err(|e| Error::output(path, e))?;
+                sheet.push((row.name.clone(), image));
+            }
+        }
+        charts::write_contact_sheet(path, &sheet)
+    }
+
+    fn write_page(&self, path: &Path) -> Result<()> {
+        let report = self.report;
+        let faces: BTreeMap<String, usize> = if self.thumbnails() {
+            (self.pictures.iter())
+                .map(|(name, p)| (name.clone(), p.len()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let coverage = report.stats.coverage(report.video.duration);
+        page::write_report(
+            path,
+            &ReportPage {
+                video: &report.video,
+                video_seconds: report.stats.video_seconds,
+                coverage: &coverage,
+                complete: report.stats.complete,
+                screen_time: &report.screen_time,
+                charted: &self.shown,
+                segments: &report.segments,
+                faces: &faces,
+                cast: &report.settings.cast,
+                together: &self.shown_together(),
+                track: &self.track(),
+            },
+        )
+    }
+}
 
 /// A batch title's state: measured over the whole video; measured, but over part of it only
 /// (a file cut short, packets skipped: see [`crate::job::result::JobStats::judge_completeness`]);
@@ -54,15 +296,16 @@ pub const DONE_STATUS: &str = "done";
 pub const INCOMPLETE_STATUS: &str = "incomplete";
 pub const FAILED_STATUS: &str = "failed";
 
-/// A title's `report.json`.
-#[derive(Serialize)]
+/// A title's `report.json`: what a run writes, and what other commands read back.
+#[derive(Serialize, Deserialize)]
 pub struct Report {
     pub video: VideoInfo,
     pub screen_time: Vec<ScreenTime>,
     pub segments: Vec<Segment>,
     /// Per identity, the mean descriptor of its faces (made by `models.embedder_sha256`), so a
-    /// photo can find the person in these results later (`search --photo`).
-    pub descriptors: BTreeMap<String, Vec<f32>>,
+    /// photo can find the person in these results later (`search --photo`). None in a report
+    /// made before they were kept.
+    pub descriptors: Option<BTreeMap<String, Vec<f32>>>,
     pub settings: RunSettings,
     pub models: Models,
     /// The CPU and execution providers the models ran on.
@@ -99,7 +342,7 @@ impl Settings {
 }
 
 /// `report.json`'s settings: what the run was made with, and how it shared the machine.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct RunSettings {
     pub cast: PathBuf,
     pub cast_actors: usize,
@@ -113,16 +356,18 @@ pub struct RunSettings {
     pub settings: Settings,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Models {
     pub detector_sha256: String,
     /// Which detector weights found the faces (int8 or fp32).
     pub detector: DetectorKind,
     pub embedder_sha256: String,
     /// Which embedder made the descriptors, and the terms its weights come under: results made
-    /// with ArcFace's are for non-commercial research only.
+    /// with ArcFace's are for non-commercial research only. Absent in reports made before
+    /// there was a choice: dlib's.
+    #[serde(default)]
     pub embedder: EmbedderKind,
-    pub embedder_licence: &'static str,
+    pub embedder_licence: String,
 }
 
 /// What a batch title's `done.json` records; the title is skipped only when all of it matches.
@@ -151,53 +396,6 @@ pub struct CompletionSettings {
 struct Failure {
     title: String,
     error: String,
-}
-
-/// The part of `report.json` that other commands read back.
-#[derive(Deserialize)]
-struct StoredReport {
-    video: StoredVideo,
-    screen_time: Vec<ScreenTime>,
-    segments: Vec<Segment>,
-    #[serde(default)]
-    stats: StoredStats,
-}
-
-/// How much of the video a stored result covers; absent in reports made before it was
-/// recorded, which are taken as whole.
-#[derive(Deserialize, Default)]
-struct StoredStats {
-    seconds_read: Option<f64>,
-    read_percent: Option<f64>,
-    complete: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct StoredVideo {
-    path: PathBuf,
-    // What tells the video from another; absent in reports made before they were recorded.
-    bytes: Option<u64>,
-    duration: Option<f64>,
-    frame_rate: Option<f64>,
-    width: Option<u32>,
-    height: Option<u32>,
-}
-
-/// What a photo is matched against in a run's results.
-#[derive(Deserialize)]
-pub struct Identities {
-    /// Per identity, its mean descriptor; None in a report made before they were kept.
-    pub descriptors: Option<BTreeMap<String, Vec<f32>>>,
-    /// The embedder that made them; None in a report made before it was recorded.
-    pub models: Option<StoredModels>,
-}
-
-/// Which embedder made a report's descriptors, as `report.json` records it.
-#[derive(Deserialize)]
-pub struct StoredModels {
-    pub embedder_sha256: String,
-    /// `dlib` or `arcface`; absent in reports made before there was a choice (dlib's).
-    pub embedder: Option<String>,
 }
 
 /// A finished batch title, as read back from its folder.
@@ -261,13 +459,46 @@ impl ResultDir {
         &self.path
     }
 
-    /// Writes a job's result files, each atomically, `report.json` last. Identities on screen
-    /// less than the minimum screen time stay in the data files only, out of the charts and the
-    /// contact sheet.
+    /// Writes a job's result files ([`FILES`]), each atomically, `report.json` last.
     pub fn write(&self, result: JobResult, options: WriteOptions) -> Result<Report> {
         let dir = &self.path;
-        let claim = ledger::claim(dir, self.files(&result.summary, &options)?)?;
-        let settings = &options.settings.settings;
+        let summary = result.summary;
+        let report = Report {
+            video: result.video,
+            screen_time: summary.screen_time,
+            segments: summary.segments,
+            descriptors: Some(summary.descriptors),
+            settings: options.settings,
+            models: options.models,
+            machine: options.machine,
+            stats: result.stats,
+            cast_warnings: options.cast_warnings.to_vec(),
+        };
+        let min_screen_time = report.settings.settings.min_screen_time;
+        let contents = Contents {
+            dir,
+            report: &report,
+            pictures: &summary.pictures,
+            tracks: &summary.tracks,
+            debug_tracks: options.debug_tracks,
+            video_name: (report.video.path.file_name().unwrap_or_default())
+                .to_string_lossy()
+                .into_owned(),
+            shown: (report.screen_time.iter())
+                .filter(|row| row.seconds >= min_screen_time)
+                .cloned()
+                .collect(),
+        };
+        let mut paths = BTreeSet::new();
+        let mut written = Vec::new();
+        for file in &FILES {
+            let these = (file.paths)(&contents, file.name)?;
+            if !these.is_empty() {
+                paths.extend(these);
+                written.push(file);
+            }
+        }
+        let claim = ledger::claim(dir, paths)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
         // An earlier run's report.json would vouch for a mix of old and new files if a write
         // below failed: it goes first, and comes back last.
@@ -275,151 +506,10 @@ impl ResultDir {
         // Face pictures of an earlier run must not outlive it, least of all under
         // --no-thumbnails.
         claim.record()?;
-        let video_name = result
-            .video
-            .path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let summary = &result.summary;
-        let shown: Vec<ScreenTime> = summary
-            .screen_time
-            .iter()
-            .filter(|row| row.seconds >= settings.min_screen_time)
-            .cloned()
-            .collect();
-        tables::write_screen_time(&dir.join("screentime.csv"), &summary.screen_time)?;
-        tables::write_segments(&dir.join(SEGMENTS), &summary.segments)?;
-        for extension in ["png", "svg"] {
-            let chart = dir.join(format!("screentime.{extension}"));
-            charts::write_chart(&chart, &format!("Screen time in {video_name}"), &shown)?;
-            let timeline = dir.join(format!("timeline.{extension}"));
-            let title = format!("Who is on screen when in {video_name}");
-            let seconds = result.stats.video_seconds;
-            charts::write_timeline(&timeline, &title, &shown, &summary.segments, seconds)?;
+        for file in written {
+            (file.write)(&contents, &dir.join(file.name))?;
         }
-        let names: Vec<String> = summary.screen_time.iter().map(|r| r.name.clone()).collect();
-        let together = Cooccurrence::of(&names, &summary.segments);
-        together.write_csv(&dir.join(format!("{COOCCURRENCE}.csv")))?;
-        let shown_names: Vec<String> = shown.iter().map(|r| r.name.clone()).collect();
-        let shown_together = Cooccurrence::of(&shown_names, &summary.segments);
-        let together_title = format!("Seconds on screen together in {video_name}");
-        for extension in ["png", "svg"] {
-            let path = dir.join(format!("{COOCCURRENCE}.{extension}"));
-            charts::write_cooccurrence(&path, &together_title, &shown_together)?;
-        }
-        // The exports say where a result covers part of the video only; the CSV files cannot.
-        let coverage = result.stats.coverage(result.video.duration);
-        let incomplete = (!result.stats.complete).then_some(coverage.as_str());
-        let track = webvtt::text(&summary.segments, incomplete);
-        atomic::write_bytes(&dir.join(VTT), track.as_bytes())?;
-        let timecode = start_timecode(&result.video.path);
-        let markers = edl::text(
-            &video_name,
-            &summary.segments,
-            result.video.frame_rate,
-            timecode.as_deref(),
-            incomplete,
-        );
-        atomic::write_bytes(&dir.join(EDL), markers.as_bytes())?;
-        if settings.thumbnails {
-            self.write_faces(summary, &shown)?;
-        }
-        if options.debug_tracks {
-            write::write_json_lines(&dir.join(TRACKS), &summary.tracks)?;
-        }
-        let faces: BTreeMap<String, usize> = if settings.thumbnails {
-            summary
-                .pictures
-                .iter()
-                .map(|(name, p)| (name.clone(), p.len()))
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
-        page::write_report(
-            &dir.join(PAGE),
-            &ReportPage {
-                video: &result.video,
-                video_seconds: result.stats.video_seconds,
-                coverage: &coverage,
-                complete: result.stats.complete,
-                screen_time: &summary.screen_time,
-                charted: &shown,
-                segments: &summary.segments,
-                faces: &faces,
-                cast: &options.settings.cast,
-                together: &shown_together,
-                track: &track,
-            },
-        )?;
-        let report = Report {
-            video: result.video,
-            screen_time: result.summary.screen_time,
-            segments: result.summary.segments,
-            descriptors: result.summary.descriptors,
-            settings: options.settings,
-            models: options.models,
-            machine: options.machine,
-            stats: result.stats,
-            cast_warnings: options.cast_warnings.to_vec(),
-        };
-        atomic::write_json(&dir.join(REPORT), &report)?;
         Ok(report)
-    }
-
-    /// Every file [`ResultDir::write`] writes, relative to the folder: see [`ledger`]. Face
-    /// pictures go into a folder named after their identity, which must be one plain name.
-    fn files(&self, summary: &Summary, options: &WriteOptions) -> Result<BTreeSet<String>> {
-        let mut files: BTreeSet<String> = [
-            REPORT,
-            PAGE,
-            "screentime.csv",
-            SEGMENTS,
-            "screentime.png",
-            "screentime.svg",
-            "timeline.png",
-            "timeline.svg",
-            VTT,
-            EDL,
-        ]
-        .map(String::from)
-        .into();
-        files.extend(["csv", "png", "svg"].map(|extension| format!("{COOCCURRENCE}.{extension}")));
-        if options.debug_tracks {
-            files.insert(TRACKS.into());
-        }
-        if options.settings.settings.thumbnails {
-            files.insert(SHEET.into());
-            for (name, faces) in &summary.pictures {
-                names::component(name)
-                    .map_err(|reason| Error::output(&self.path.join(FACES).join(name), reason))?;
-                files.extend((1..=faces.len()).map(|i| format!("{FACES}/{name}/{i}.jpg")));
-            }
-        }
-        Ok(files)
-    }
-
-    /// Writes each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ..., and
-    /// a contact sheet `faces.jpg` of the best face of each identity in `shown`.
-    fn write_faces(&self, summary: &Summary, shown: &[ScreenTime]) -> Result<()> {
-        for (name, pictures) in &summary.pictures {
-            let folder = self.path.join(FACES).join(name);
-            std::fs::create_dir_all(&folder).map_err(|e| Error::output(&folder, e))?;
-            for (i, picture) in pictures.iter().enumerate() {
-                atomic::write_bytes(&folder.join(format!("{}.jpg", i + 1)), &picture.jpeg)?;
-            }
-        }
-        let sheet_path = self.path.join(SHEET);
-        let mut sheet = Vec::new();
-        for row in shown {
-            if let Some(best) = summary.pictures.get(&row.name).and_then(|p| p.first()) {
-                let image = best.image().map_err(|e| Error::output(&sheet_path, e))?;
-                sheet.push((row.name.clone(), image));
-            }
-        }
-        charts::write_contact_sheet(&sheet_path, &sheet)
     }
 
     /// The `segments.csv` a run wrote.
@@ -435,7 +525,7 @@ impl ResultDir {
     /// The video's file name (or the folder's, where the video has none) and its appearances,
     /// from `report.json`.
     pub fn appearances(&self) -> Result<(String, Vec<Segment>)> {
-        let report: StoredReport = self.read_report()?;
+        let report = self.read()?;
         let title = report.video.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into(),
@@ -456,8 +546,8 @@ impl ResultDir {
                  or not a result folder)",
             ));
         }
-        let report: StoredReport = self.read_report()?;
-        if report.stats.complete == Some(false) {
+        let report = self.read()?;
+        if !report.stats.complete {
             return Err(Error::input(
                 &self.report(),
                 "an incomplete result (its video was read only in part): nothing to score it on",
@@ -473,9 +563,8 @@ impl ResultDir {
             (!same(stored.bytes, video.bytes)).then_some("size"),
             (!near(stored.duration, video.duration, 1e-3)).then_some("duration"),
             (!near(stored.frame_rate, video.frame_rate, 1e-3)).then_some("frame rate"),
-            (!same(stored.width.map(u64::from), Some(u64::from(video.width)))
-                || !same(stored.height.map(u64::from), Some(u64::from(video.height))))
-            .then_some("picture size"),
+            (stored.width != video.width || stored.height != video.height)
+                .then_some("picture size"),
         ];
         let differences: Vec<&str> = differences.into_iter().flatten().collect();
         if !differences.is_empty() {
@@ -492,20 +581,9 @@ impl ResultDir {
         Ok(())
     }
 
-    /// Each identity's mean descriptor and the models that made them, from `report.json`.
-    pub fn identities(&self) -> Result<Identities> {
-        self.read_report()
-    }
-
-    /// The part of `report.json` that `T` reads.
-    fn read_report<T: for<'de> Deserialize<'de>>(&self) -> Result<T> {
-        let path = self.report();
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::input(&path, format!("not a screentime report: {e}")))
+    /// The run's `report.json`.
+    pub fn read(&self) -> Result<Report> {
+        read_json(&self.report())
     }
 
     /// Where `report.json` is.
@@ -542,32 +620,29 @@ impl ResultDir {
 
     /// Forgets that this title was done: a stale marker must not outlive the results it
     /// vouched for.
-    pub fn clear_done(&self) -> std::result::Result<(), String> {
-        remove(&self.path.join(DONE)).map_err(|e| e.to_string())
+    pub fn clear_done(&self) -> Result<()> {
+        remove(&self.path.join(DONE))
     }
 
     /// Marks the title done (after its results are written), and no longer failed.
-    pub fn mark_done(&self, completion: &Completion) -> std::result::Result<(), String> {
-        atomic::write_json(&self.path.join(DONE), completion).map_err(|e| e.to_string())?;
-        remove(&self.path.join(FAILED)).map_err(|e| e.to_string())
+    pub fn mark_done(&self, completion: &Completion) -> Result<()> {
+        atomic::write_json(&self.path.join(DONE), completion)?;
+        remove(&self.path.join(FAILED))
     }
 
     /// Records why the title failed.
-    pub fn mark_failed(&self, title: &str, error: &str) -> std::result::Result<(), String> {
+    pub fn mark_failed(&self, title: &str, error: &str) -> Result<()> {
         let failure = Failure {
             title: title.into(),
             error: error.into(),
         };
-        std::fs::create_dir_all(&self.path).map_err(|e| e.to_string())?;
-        atomic::write_json(&self.path.join(FAILED), &failure).map_err(|e| e.to_string())
+        std::fs::create_dir_all(&self.path).map_err(|e| Error::output(&self.path, e))?;
+        atomic::write_json(&self.path.join(FAILED), &failure)
     }
 
     /// A done title's marker and results, or why they cannot be used.
-    fn read_done(&self) -> std::result::Result<(Completion, StoredReport), String> {
-        Ok((
-            read_json(&self.path.join(DONE))?,
-            read_json(&self.path.join(REPORT))?,
-        ))
+    fn read_done(&self) -> Result<(Completion, Report)> {
+        Ok((read_json(&self.path.join(DONE))?, self.read()?))
     }
 
     /// The title as it stands: done with its results, or failed with why (a done title whose
@@ -584,13 +659,13 @@ impl ResultDir {
                 Ok((done, report)) => TitleSummary {
                     title: done.title,
                     folder: self.path.clone(),
-                    status: if report.stats.complete == Some(false) {
-                        INCOMPLETE_STATUS
-                    } else {
+                    status: if report.stats.complete {
                         DONE_STATUS
+                    } else {
+                        INCOMPLETE_STATUS
                     },
                     error: None,
-                    seconds_read: report.stats.seconds_read,
+                    seconds_read: Some(report.stats.seconds_read),
                     read_percent: report.stats.read_percent,
                     screen_time: report.screen_time,
                     segments: report.segments,
@@ -606,7 +681,7 @@ impl ResultDir {
         } else {
             match read_json::<Failure>(&self.path.join(FAILED)) {
                 Ok(failure) => TitleSummary::failed(failure.title, &self.path, failure.error),
-                Err(reason) => TitleSummary::failed(fallback(), &self.path, reason),
+                Err(reason) => TitleSummary::failed(fallback(), &self.path, reason.to_string()),
             }
         }
     }
@@ -656,9 +731,12 @@ fn remove(path: &Path) -> Result<()> {
 }
 
 /// `path`'s JSON, or why it cannot be had, naming the file.
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> std::result::Result<T, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: damaged: {e}", path.display()))
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::input(path, format!("damaged: {e}")))
 }
 
 #[cfg(test)]

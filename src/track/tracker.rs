@@ -48,7 +48,7 @@ pub struct Frame {
 }
 
 /// Counts of the work done, for the report.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct TrackStats {
     pub full_detections: u64,
     pub region_detections: u64,

@@ -119,7 +119,7 @@ pub const THUMBNAIL_HEIGHT: u32 = 36;
 pub struct Thumbnail(pub Vec<u8>);
 
 /// What a video is, as far as the container and codec say before decoding.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VideoInfo {
     pub path: PathBuf,
     /// Size of the pictures as shown, in pixels: rotation applied (the stored size with width and

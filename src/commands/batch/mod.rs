@@ -99,14 +99,14 @@ pub fn run(
 
     // Every cast is embedded once for the whole batch, before any title starts.
     let runtime = Runtime::new(engine.runtime.clone())?;
-    let mut casts: BTreeMap<PathBuf, std::result::Result<Cast, String>> = BTreeMap::new();
+    let mut casts: BTreeMap<PathBuf, Result<Cast>> = BTreeMap::new();
     casts.insert(
         options.cast.clone(),
         Ok(load_cast(&runtime, &engine, &options.cast, options.quiet)?),
     );
     for path in titles.iter().filter_map(|t| t.cast.as_ref()) {
         if !casts.contains_key(path) {
-            let cast = load_cast(&runtime, &engine, path, options.quiet).map_err(|e| e.to_string());
+            let cast = load_cast(&runtime, &engine, path, options.quiet);
             casts.insert(path.clone(), cast);
         }
     }
@@ -204,21 +204,18 @@ fn process(
     job: &JobOptions,
     options: &BatchOptions,
     title: &Title,
-    (cast, cast_path): (&std::result::Result<Cast, String>, &Path),
+    (cast, cast_path): (&Result<Cast>, &Path),
 ) -> Status {
     let dir = title_dir(&options.out, &title.name);
-    let attempt = || -> std::result::Result<Status, String> {
-        let cast = cast.as_ref().map_err(Clone::clone)?;
-        let completion =
-            completion(runtime, engine, job, title, cast).map_err(|e| e.to_string())?;
+    let attempt = |cast: &Cast| -> Result<Status> {
+        let completion = completion(runtime, engine, job, title, cast)?;
         // A done title whose results are damaged is measured again.
         if !options.force && dir.is_done_as(&completion) {
             return Ok(Status::Skipped);
         }
         dir.clear_done()?;
-        let video = VideoReader::open(&title.video, 1).map_err(|e| e.to_string())?;
-        let report = measure_into(runtime, engine, job, video, (cast, cast_path), &dir)
-            .map_err(|e| e.to_string())?;
+        let video = VideoReader::open(&title.video, 1)?;
+        let report = measure_into(runtime, engine, job, video, (cast, cast_path), &dir)?;
         // Marked done all the same: measuring the same file again reads no more of it.
         dir.mark_done(&completion)?;
         if !report.stats.complete {
@@ -228,7 +225,12 @@ fn process(
         }
         Ok(Status::Done(report.stats.elapsed_seconds))
     };
-    attempt().unwrap_or_else(|error| {
+    // A cast that failed fails each of its titles, in the words it failed in.
+    let attempted = match cast {
+        Ok(cast) => attempt(cast).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    attempted.unwrap_or_else(|error| {
         if interrupt::stopped() {
             return Status::Interrupted;
         }
