@@ -94,8 +94,11 @@ fn lookalike(photo: &Path, cast: &Path, extra: &[&str]) -> Vec<Vec<(String, f64)
         "--json".as_ref(),
     ];
     args.extend(extra.iter().map(OsStr::new));
-    let faces: Value = serde_json::from_str(&succeeded(screentime(&args))).unwrap();
-    let faces = faces.as_array().unwrap();
+    // One JSON line per face.
+    let faces: Vec<Value> = succeeded(screentime(&args))
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
     // Left to right.
     let lefts: Vec<f64> = faces
         .iter()

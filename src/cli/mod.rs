@@ -242,6 +242,8 @@ pub struct SearchArgs {
     #[arg(long, value_name = "FACE.jpg")]
     pub photo: Option<PathBuf>,
     #[command(flatten)]
+    pub json: JsonArg,
+    #[command(flatten)]
     pub engine: EngineArgs,
 }
 
@@ -335,7 +337,8 @@ struct RunArgs {
     /// Output folder [default: screentime-out/<video name>/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Print the full JSON report on stdout instead of the table.
+    /// Print the full report (report.json's content) on stdout as one line of JSON instead of
+    /// the table.
     #[arg(long)]
     json: bool,
     /// VIDEO is a URL (http://, https://, rtsp://, ...) for FFmpeg to open; without it, VIDEO
@@ -434,7 +437,9 @@ impl Cli {
                 let Some(photo) = args.photo else {
                     let name = args.name.expect("required by clap");
                     let people = [vec![name.to_string_lossy().into_owned()], args.with].concat();
-                    return search::run(&people, args.within, &args.results, out).map(|_| true);
+                    let format = args.json.format();
+                    return search::run(&people, args.within, &args.results, format, out)
+                        .map(|_| true);
                 };
                 // With --photo, the first of the results lands where the name would.
                 let results: Vec<PathBuf> =
@@ -448,7 +453,7 @@ impl Cli {
                         .exit();
                 }
                 let engine = args.engine.into_options(false);
-                search::by_photo(&engine, &photo, &results, out).map(|_| true)
+                search::by_photo(&engine, &photo, &results, args.json.format(), out).map(|_| true)
             }
             Command::Score(args) => {
                 score::run(&args.video, &args.truth, &args.results, args.json.json, out)

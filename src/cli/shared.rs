@@ -12,6 +12,7 @@ use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::{self, Device, RuntimeOptions, default_models_dir};
 use crate::job::pipeline::JobOptions;
+use crate::output::answer::Format;
 use crate::output::charts::MIN_SCREEN_TIME;
 use crate::track::TrackOptions;
 use crate::video::sampler::Stride;
@@ -31,9 +32,16 @@ pub struct CastArg {
 /// `--json`, for the commands that print an answer.
 #[derive(Args)]
 pub struct JsonArg {
-    /// Print JSON instead of the table.
+    /// Print JSON lines instead of the table: one JSON object per line, each an item of the
+    /// answer (a face, a result, an appearance), for scripts and jq.
     #[arg(long)]
     pub json: bool,
+}
+
+impl JsonArg {
+    pub fn format(&self) -> Format {
+        Format::json_if(self.json)
+    }
 }
 
 /// How faces are counted: shared by the single-video job and batches.

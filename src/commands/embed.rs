@@ -11,7 +11,7 @@ use crate::face::detect::{BBox, Landmarks};
 use crate::face::engine::{Engine, EngineOptions, load_image};
 use crate::face::runtime::Runtime;
 use crate::job::interrupt;
-use crate::output::write;
+use crate::output::answer;
 
 /// One line of `screentime embed`'s output.
 #[derive(Serialize)]
@@ -52,8 +52,8 @@ pub fn run(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) ->
         if faces.is_empty() {
             eprintln!("{}: no face found", path.display());
         }
-        for (i, found) in faces.iter().enumerate() {
-            let line = FaceLine {
+        let lines: Vec<FaceLine> = (faces.iter().enumerate())
+            .map(|(i, found)| FaceLine {
                 counts: found.face.counts(width, height),
                 image: path,
                 face: i,
@@ -61,9 +61,9 @@ pub fn run(options: &EngineOptions, images: &[PathBuf], out: &mut impl Write) ->
                 landmarks: found.face.landmarks,
                 score: found.face.score,
                 embedding: &found.descriptor,
-            };
-            write::print_json_line(out, &line)?;
-        }
+            })
+            .collect();
+        answer::json_lines(out, &lines)?;
     }
     Ok(failed)
 }

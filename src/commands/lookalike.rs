@@ -1,6 +1,6 @@
 //! `screentime lookalike PHOTO --cast DIR`. In: one photo and a cast. Out: for each face (left
 //! to right) the nearest cast identities within the threshold, with distance and similarity, as
-//! a table or JSON.
+//! a table or JSON lines (one line per face).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use crate::face::detect::BBox;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::identity::matching::ranked_identities;
+use crate::output::answer::{self, Align, Answer, Format, Table};
 
 /// Similarity in [0, 1] for a distance: `max(0, 1 - distance / (2 * threshold))`. 1 for identical
 /// descriptors, 0.5 exactly at the threshold (above 0.5: the same person), 0 at twice it.
@@ -58,7 +59,7 @@ pub fn run(
     engine: &EngineOptions,
     options: &LookalikeOptions,
     out: &mut impl Write,
-) -> Result<Vec<FaceLookalikes>> {
+) -> Result<Lookalikes> {
     let runtime = Runtime::new(engine.runtime.clone())?;
     let cast = load_cast(&runtime, engine, &options.cast, false)?;
     let mut faces_engine = Engine::new(&runtime, engine.detect)?;
@@ -86,51 +87,56 @@ pub fn run(
                 .collect(),
         })
         .collect();
-    if options.json {
-        serde_json::to_writer_pretty(&mut *out, &results)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-            .map_err(Error::stdout)?;
-    } else {
-        print_lookalikes(out, &results, options.threshold).map_err(Error::stdout)?;
-    }
-    Ok(results)
+    let answer = Lookalikes {
+        faces: results,
+        threshold: options.threshold,
+    };
+    answer::render(out, Format::json_if(options.json), &answer)?;
+    Ok(answer)
 }
 
-fn print_lookalikes(
-    out: &mut impl Write,
-    faces: &[FaceLookalikes],
-    threshold: f32,
-) -> std::io::Result<()> {
-    let width = faces
-        .iter()
-        .flat_map(|f| &f.matches)
-        .map(|m| m.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    writeln!(
-        out,
-        "{:>4}  {:<21}  {:>4}  {:width$}  {:>8}  {:>10}",
-        "face", "box", "rank", "name", "distance", "similarity"
-    )?;
-    for face in faces {
-        let b = face.bbox;
-        let bbox = format!("{:.0},{:.0},{:.0},{:.0}", b.x1, b.y1, b.x2, b.y2);
-        if face.matches.is_empty() {
-            writeln!(
-                out,
-                "{:>4}  {bbox:<21}  no cast member within {threshold:.2}",
-                face.face
-            )?;
-        }
-        for m in &face.matches {
-            writeln!(
-                out,
-                "{:>4}  {bbox:<21}  {:>4}  {:width$}  {:>8.3}  {:>10.3}",
-                face.face, m.rank, m.name, m.distance, m.similarity
-            )?;
-        }
+/// `lookalike`'s answer: each face's matches, and the threshold they are within.
+#[derive(Debug)]
+pub struct Lookalikes {
+    pub faces: Vec<FaceLookalikes>,
+    pub threshold: f32,
+}
+
+impl Answer for Lookalikes {
+    type Item = FaceLookalikes;
+
+    fn items(&self) -> &[FaceLookalikes] {
+        &self.faces
     }
-    Ok(())
+
+    fn tables(&self) -> Vec<Table> {
+        let mut table = Table::new(&[
+            ("face", Align::Right),
+            ("box", Align::Left),
+            ("rank", Align::Right),
+            ("name", Align::Left),
+            ("distance", Align::Right),
+            ("similarity", Align::Right),
+        ]);
+        for face in &self.faces {
+            let b = face.bbox;
+            let bbox = format!("{:.0},{:.0},{:.0},{:.0}", b.x1, b.y1, b.x2, b.y2);
+            let threshold = self.threshold;
+            if face.matches.is_empty() {
+                let remark = format!("no cast member within {threshold:.2}");
+                table.row(vec![face.face.to_string(), bbox.clone(), remark]);
+            }
+            for m in &face.matches {
+                table.row(vec![
+                    face.face.to_string(),
+                    bbox.clone(),
+                    m.rank.to_string(),
+                    m.name.clone(),
+                    format!("{:.3}", m.distance),
+                    format!("{:.3}", m.similarity),
+                ]);
+            }
+        }
+        vec![table]
+    }
 }

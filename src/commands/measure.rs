@@ -6,13 +6,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::commands::{load_cast, measure_into};
-use crate::error::{Error, Result, escape_controls};
+use crate::error::{Error, Result};
 use crate::face::engine::EngineOptions;
 use crate::face::runtime::Runtime;
 use crate::job::pipeline::{JobOptions, share_threads};
-use crate::job::result::ScreenTime;
+use crate::output::answer::{self, Align, Answer, Format, Table};
 use crate::output::ledger;
-use crate::output::result_dir::ResultDir;
+use crate::output::result_dir::{Report, ResultDir};
 use crate::video::decode::VideoReader;
 
 /// What `screentime VIDEO --cast DIR` needs beyond the engine options.
@@ -64,22 +64,15 @@ pub fn run(
         );
     }
 
-    if options.json {
-        serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Error::stdout(e.into()))?;
-        writeln!(out).map_err(Error::stdout)?;
-    } else {
-        print_table(out, &report.screen_time).map_err(Error::stdout)?;
-        let verdict = if stats.complete { "" } else { "; INCOMPLETE" };
-        writeln!(out, "({coverage}{verdict})").map_err(Error::stdout)?;
-        // An incomplete result's one line says where its results are.
-        if !options.quiet && stats.complete {
-            eprintln!(
-                "results in {} (open report.html to look and click; charts: screentime.png, \
-                 timeline.png, cooccurrence.png; for players and editors: appearances.vtt, \
-                 appearances.edl)",
-                dir.path().display()
-            );
-        }
+    answer::render(out, Format::json_if(options.json), &report)?;
+    // An incomplete result's one line says where its results are.
+    if !options.json && !options.quiet && stats.complete {
+        eprintln!(
+            "results in {} (open report.html to look and click; charts: screentime.png, \
+             timeline.png, cooccurrence.png; for players and editors: appearances.vtt, \
+             appearances.edl)",
+            dir.path().display()
+        );
     }
     // Written and printed, but not the whole video: a script must not take it for a whole one.
     if !stats.complete {
@@ -94,25 +87,39 @@ pub fn run(
     Ok(())
 }
 
-fn print_table(out: &mut impl Write, rows: &[ScreenTime]) -> std::io::Result<()> {
-    let names: Vec<String> = rows.iter().map(|r| escape_controls(&r.name)).collect();
-    let width = names
-        .iter()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    writeln!(
-        out,
-        "{:width$}  {:>9}  {:>7}  {:>10}  {:>9}",
-        "name", "seconds", "percent", "first_seen", "last_seen"
-    )?;
-    for (r, name) in rows.iter().zip(&names) {
-        writeln!(
-            out,
-            "{:width$}  {:>9.2}  {:>6.1}%  {:>10.2}  {:>9.2}",
-            name, r.seconds, r.percent, r.first_seen, r.last_seen
-        )?;
+/// The printed answer: screen time per identity, and how much of the video was read; with
+/// `--json`, the whole report.
+impl Answer for Report {
+    type Item = Report;
+
+    fn items(&self) -> &[Report] {
+        std::slice::from_ref(self)
     }
-    Ok(())
+
+    fn tables(&self) -> Vec<Table> {
+        let mut table = Table::new(&[
+            ("name", Align::Left),
+            ("seconds", Align::Right),
+            ("percent", Align::Right),
+            ("first_seen", Align::Right),
+            ("last_seen", Align::Right),
+        ]);
+        for r in &self.screen_time {
+            table.row(vec![
+                r.name.clone(),
+                format!("{:.2}", r.seconds),
+                format!("{:.1}%", r.percent),
+                format!("{:.2}", r.first_seen),
+                format!("{:.2}", r.last_seen),
+            ]);
+        }
+        let coverage = self.stats.coverage(self.video.duration);
+        let verdict = if self.stats.complete {
+            ""
+        } else {
+            "; INCOMPLETE"
+        };
+        table.note(format!("({coverage}{verdict})"));
+        vec![table]
+    }
 }

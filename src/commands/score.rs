@@ -29,8 +29,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::job::result::Segment;
+use crate::output::answer::{self, Align, Answer, Format, Table};
 use crate::output::result_dir::ResultDir;
-use crate::output::write;
 use crate::video::decode::{Keep, VideoReader};
 
 /// Prefix of a stranger in a truth file.
@@ -453,67 +453,79 @@ pub fn run(
             ranges_as_segments(&read_frame_ranges(result)?, &times)
         };
         let scored = score(&truth_ranges, &times, &appearances);
-        if json {
-            write::print_json_line(out, &scored)?;
-        } else {
-            print_score(out, result, &scored).map_err(Error::stdout)?;
-        }
-        scores.push(scored);
+        let answer = Scored {
+            result,
+            score: scored,
+        };
+        answer::render(out, Format::json_if(json), &answer)?;
+        scores.push(answer.score);
     }
     Ok(scores)
 }
 
-fn print_score(out: &mut impl Write, result: &Path, s: &Score) -> std::io::Result<()> {
-    writeln!(out, "{}", result.display())?;
-    let width = s
-        .identities
-        .iter()
-        .map(|i| i.name.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
-    writeln!(
-        out,
-        "  {:width$}  {:>7}  {:>7}  {:>7}  {:>7}  {:>9}  labels",
-        "identity", "truth s", "found s", "recall", "false s", "total err"
-    )?;
-    for i in &s.identities {
-        writeln!(
-            out,
-            "  {:width$}  {:>7.2}  {:>7.2}  {:>6.1}%  {:>7.2}  {:>+9.2}  {}",
-            i.name,
-            i.truth_seconds,
-            i.result_seconds,
-            100.0 * i.recall,
-            i.false_seconds,
-            i.total_error,
-            i.labels.join(" ")
-        )?;
+/// One result's score, as `score` prints it.
+struct Scored<'a> {
+    result: &'a Path,
+    score: Score,
+}
+
+impl Answer for Scored<'_> {
+    type Item = Score;
+
+    fn items(&self) -> &[Score] {
+        std::slice::from_ref(&self.score)
     }
-    for stray in &s.stray {
-        writeln!(
-            out,
-            "  {} stands for nobody: {:.2} s",
-            stray.label, stray.seconds
-        )?;
+
+    /// Per identity, its seconds, recall and errors, under the result's name; then the labels
+    /// that stand for nobody or hold two people, and the totals.
+    fn tables(&self) -> Vec<Table> {
+        let s = &self.score;
+        let mut table = Table::new(&[
+            ("identity", Align::Left),
+            ("truth s", Align::Right),
+            ("found s", Align::Right),
+            ("recall", Align::Right),
+            ("false s", Align::Right),
+            ("total err", Align::Right),
+            ("labels", Align::Left),
+        ])
+        .titled(self.result.display().to_string());
+        for i in &s.identities {
+            table.row(vec![
+                i.name.clone(),
+                format!("{:.2}", i.truth_seconds),
+                format!("{:.2}", i.result_seconds),
+                format!("{:.1}%", 100.0 * i.recall),
+                format!("{:.2}", i.false_seconds),
+                format!("{:+.2}", i.total_error),
+                i.labels.join(" "),
+            ]);
+        }
+        for stray in &s.stray {
+            table.note(format!(
+                "{} stands for nobody: {:.2} s",
+                stray.label, stray.seconds
+            ));
+        }
+        for label in s.labels.iter().filter(|l| l.people.len() > 1) {
+            let people: Vec<String> = (label.people.iter())
+                .map(|(person, seconds)| format!("{person} ({seconds:.2} s)"))
+                .collect();
+            table.note(format!("{} holds {}", label.label, people.join(", ")));
+        }
+        table.note(format!(
+            "clip {:.2} s: worst cast recall {:.1}%, false {:.2} s ({:.2}% of the clip), \
+             strangers with one label {}/{}, labels holding two people or more {}",
+            s.clip_seconds,
+            100.0 * s.worst_cast_recall(),
+            s.false_seconds,
+            100.0 * s.false_share(),
+            s.strangers_one_label,
+            s.strangers,
+            s.mixed_labels
+        ));
+        vec![table]
     }
-    for label in s.labels.iter().filter(|l| l.people.len() > 1) {
-        let people: Vec<String> = (label.people.iter())
-            .map(|(person, seconds)| format!("{person} ({seconds:.2} s)"))
-            .collect();
-        writeln!(out, "  {} holds {}", label.label, people.join(", "))?;
-    }
-    writeln!(
-        out,
-        "  clip {:.2} s: worst cast recall {:.1}%, false {:.2} s ({:.2}% of the clip), strangers with one label {}/{}, labels holding two people or more {}",
-        s.clip_seconds,
-        100.0 * s.worst_cast_recall(),
-        s.false_seconds,
-        100.0 * s.false_share(),
-        s.strangers_one_label,
-        s.strangers,
-        s.mixed_labels
-    )
 }
 
 #[cfg(test)]

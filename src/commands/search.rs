@@ -1,7 +1,7 @@
 //! `screentime search`. In: result folders of `screentime` or `screentime batch`, and whom to
 //! look for: a name (a cast member or unknown_N), several names to be seen together, or a photo
 //! of the person. Out: the stretches in which they are on screen (title, start, end, seconds);
-//! for a photo, under the label the person had in each title.
+//! for a photo, under the label the person had in each title; as a table or JSON lines.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::commands::largest_face;
-use crate::error::{Error, Result, escape_controls, one_line, warn};
+use crate::error::{Error, Result, one_line, warn};
 use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::job::interval::{Interval, together};
 use crate::job::result::Segment;
+use crate::output::answer::{self, Align, Answer, Format, Table};
 use crate::output::result_dir::{self, ResultDir};
 
 /// One appearance of a person, or of people together: a continuous stretch in one title.
@@ -53,6 +54,7 @@ pub fn run(
     people: &[String],
     within: f64,
     results: &[PathBuf],
+    format: Format,
     out: &mut impl Write,
 ) -> Result<Vec<Sighting>> {
     let titles = titles(results)?;
@@ -76,11 +78,8 @@ pub fn run(
                 .map(|stretch| sighting(&title.title, stretch)),
         );
     }
-    let rows: Vec<Vec<String>> = sightings
-        .iter()
-        .map(|s| [vec![s.title.clone()], times(s)].concat())
-        .collect();
-    print_table(out, &["title", "start", "end", "seconds"], 1, &rows)?;
+    let sightings = Sightings(sightings);
+    answer::render(out, format, &sightings)?;
     let absent: Vec<&String> = people
         .iter()
         .filter(|person| !(titles.iter()).any(|t| t.segments.iter().any(|s| &s.name == *person)))
@@ -88,7 +87,7 @@ pub fn run(
     for person in &absent {
         eprintln!("{} appears in none of these results", one_line(person));
     }
-    if sightings.is_empty() && absent.is_empty() && people.len() > 1 {
+    if sightings.0.is_empty() && absent.is_empty() && people.len() > 1 {
         let how = if within > 0.0 {
             format!("within {within} seconds of each other")
         } else {
@@ -99,7 +98,7 @@ pub fn run(
             people.join(", ")
         );
     }
-    Ok(sightings)
+    Ok(sightings.0)
 }
 
 /// `screentime search --photo PHOTO RESULTS...`: in each title, the identity (named or unknown_N)
@@ -111,6 +110,7 @@ pub fn by_photo(
     engine: &EngineOptions,
     photo: &Path,
     results: &[PathBuf],
+    format: Format,
     out: &mut impl Write,
 ) -> Result<Vec<Found>> {
     let runtime = Runtime::new(engine.runtime.clone())?;
@@ -180,27 +180,19 @@ pub fn by_photo(
             });
         }
     }
-    let rows: Vec<Vec<String>> = (found.iter())
-        .flat_map(|f| {
-            f.sightings.iter().map(|s| {
-                let label = vec![
-                    s.title.clone(),
-                    f.identity.clone(),
-                    format!("{:.3}", f.distance),
-                ];
-                [label, times(s)].concat()
-            })
-        })
-        .collect();
-    let header = ["title", "identity", "distance", "start", "end", "seconds"];
-    print_table(out, &header, 2, &rows)?;
-    if found.is_empty() {
+    let found = Finds(found);
+    answer::render(out, format, &found)?;
+    if found.0.is_empty() {
         eprintln!(
             "the person in {} is in none of these results (no identity within {same_person})",
             photo.display()
         );
     }
-    for f in found.iter().filter(|f| f.identity.starts_with("unknown_")) {
+    for f in found
+        .0
+        .iter()
+        .filter(|f| f.identity.starts_with("unknown_"))
+    {
         eprintln!(
             "to name {} of {}: screentime name {} {} NAME --cast DIR",
             f.identity,
@@ -209,7 +201,7 @@ pub fn by_photo(
             f.identity
         );
     }
-    Ok(found)
+    Ok(found.0)
 }
 
 fn sighting(title: &str, stretch: Interval) -> Sighting {
@@ -229,45 +221,60 @@ fn times(s: &Sighting) -> Vec<String> {
         .collect()
 }
 
-/// `rows` under `header`, in columns: the first `text` ones left-aligned to their widest entry,
-/// the others (numbers) right-aligned.
-fn print_table(
-    out: &mut impl Write,
-    header: &[&str],
-    text: usize,
-    rows: &[Vec<String>],
-) -> Result<()> {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            let widest = rows.iter().map(|row| row[c].len()).max().unwrap_or(0);
-            widest
-                .max(header[c].len())
-                .max(if c < text { 5 } else { 9 })
-        })
-        .collect();
-    let line = |cells: &[&str]| -> String {
-        let cells: Vec<String> = (cells.iter().zip(&widths).enumerate())
-            .map(|(c, (cell, &width))| {
-                // Names and titles come from result folders, which anyone can write.
-                let cell = escape_controls(cell);
-                if c < text {
-                    format!("{cell:width$}")
-                } else {
-                    format!("{cell:>width$}")
-                }
-            })
-            .collect();
-        cells.join("  ")
-    };
-    let mut print = || -> std::io::Result<()> {
-        writeln!(out, "{}", line(header))?;
-        for row in rows {
-            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-            writeln!(out, "{}", line(&cells))?;
+const TIMES: [(&str, Align); 3] = [
+    ("start", Align::Right),
+    ("end", Align::Right),
+    ("seconds", Align::Right),
+];
+
+/// The answer of `search NAME`: its sightings, by title and then time.
+struct Sightings(Vec<Sighting>);
+
+impl Answer for Sightings {
+    type Item = Sighting;
+
+    fn items(&self) -> &[Sighting] {
+        &self.0
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        let mut table = Table::new(&[[("title", Align::Left)].as_slice(), &TIMES].concat());
+        for s in &self.0 {
+            table.row([vec![s.title.clone()], times(s)].concat());
         }
-        Ok(())
-    };
-    print().map_err(Error::stdout)
+        vec![table]
+    }
+}
+
+/// The answer of `search --photo`: the person's label in each title, with their sightings.
+struct Finds(Vec<Found>);
+
+impl Answer for Finds {
+    type Item = Found;
+
+    fn items(&self) -> &[Found] {
+        &self.0
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        let label = [
+            ("title", Align::Left),
+            ("identity", Align::Left),
+            ("distance", Align::Right),
+        ];
+        let mut table = Table::new(&[label.as_slice(), &TIMES].concat());
+        for f in &self.0 {
+            for s in &f.sightings {
+                let label = vec![
+                    s.title.clone(),
+                    f.identity.clone(),
+                    format!("{:.3}", f.distance),
+                ];
+                table.row([label, times(s)].concat());
+            }
+        }
+        vec![table]
+    }
 }
 
 /// Every finished title of these result folders. A folder is a single-video output (has

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::commands::largest_face;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
-use crate::output::write;
+use crate::output::answer::{self, Answer, Format, Table};
 
 #[derive(Debug, Serialize)]
 pub struct Similarity {
@@ -23,6 +23,9 @@ pub struct Similarity {
     pub same_person: bool,
     /// "same person" or "different people".
     pub verdict: &'static str,
+    /// The embedder's same-person threshold `distance` is held to.
+    #[serde(skip)]
+    pub threshold: f32,
 }
 
 /// `screentime similarity A B`: the distance between the largest faces of two photos and
@@ -50,16 +53,26 @@ pub fn run(
         } else {
             "different people"
         },
+        threshold,
     };
-    if json {
-        write::print_json_line(out, &result)?;
-    } else {
-        writeln!(
-            out,
-            "distance {:.3} (same person below {threshold}): {}",
-            d, result.verdict
-        )
-        .map_err(Error::stdout)?;
-    }
+    answer::render(out, Format::json_if(json), &result)?;
     Ok(result)
+}
+
+impl Answer for Similarity {
+    type Item = Similarity;
+
+    fn items(&self) -> &[Similarity] {
+        std::slice::from_ref(self)
+    }
+
+    /// One line: the distance, the threshold and the verdict.
+    fn tables(&self) -> Vec<Table> {
+        let mut line = Table::default();
+        line.note(format!(
+            "distance {:.3} (same person below {}): {}",
+            self.distance, self.threshold, self.verdict
+        ));
+        vec![line]
+    }
 }

@@ -18,6 +18,7 @@ use crate::face::engine::{Engine, EngineOptions, load_image};
 use crate::face::runtime::Runtime;
 use crate::identity::matching::Identifier;
 use crate::job::interrupt;
+use crate::output::answer::{self, Align, Table};
 use crate::video::encode::VideoWriter;
 
 /// The video's frame: 720p, which every player and screen shows whole.
@@ -128,26 +129,23 @@ pub fn run(
     video.finish()?;
     progress.finish_and_clear();
 
-    let mut print = || -> std::io::Result<()> {
-        for slide in &slides {
-            writeln!(
-                out,
-                "{}  {:9}  {}",
-                slide.taken,
-                slide.date_from,
-                slide.photo.display()
-            )?;
-        }
-        writeln!(
-            out,
-            "{}: {} photos of {}, {} s each",
-            options.out.display(),
-            slides.len(),
-            options.person,
-            frames as f64 / f64::from(FPS)
-        )
-    };
-    print().map_err(Error::stdout)?;
+    let mut list = Table::new(&[
+        ("taken", Align::Left),
+        ("date from", Align::Left),
+        ("photo", Align::Left),
+    ]);
+    for slide in &slides {
+        let photo = slide.photo.display().to_string();
+        list.row(vec![slide.taken.to_string(), slide.date_from.into(), photo]);
+    }
+    list.note(format!(
+        "{}: {} photos of {}, {} s each",
+        options.out.display(),
+        slides.len(),
+        options.person,
+        frames as f64 / f64::from(FPS)
+    ));
+    answer::print_tables(out, &[list])?;
     Ok(slides)
 }
 

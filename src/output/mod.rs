@@ -4,8 +4,10 @@
 //! ([`catalog`]), the exports people take elsewhere (who is on screen with whom,
 //! [`cooccurrence`]; a WebVTT track for players, [`webvtt`]; an EDL for editors, [`edl`]), and
 //! the result folder itself ([`result_dir`]: report.json, faces/, the batch markers), with the
-//! list of files a run may replace there ([`ledger`]).
+//! list of files a run may replace there ([`ledger`]); and the commands' answers on stdout, as
+//! tables or JSON lines ([`answer`]).
 
+pub mod answer;
 pub mod catalog;
 pub mod charts;
 pub mod cooccurrence;

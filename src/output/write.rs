@@ -1,6 +1,5 @@
 //! Result files in the general formats, each written whole or not at all
-//! ([`crate::files::atomic`]): JSON lines, CSV tables and JPEG pictures; and the one-JSON-line
-//! answers the commands print.
+//! ([`crate::files::atomic`]): JSON lines, CSV tables and JPEG pictures.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -8,7 +7,7 @@ use std::path::Path;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, RgbImage};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::atomic::write_atomically;
 
 /// Writes one JSON object per line to `path`, atomically.
@@ -21,12 +20,9 @@ pub fn write_json_lines<T: serde::Serialize>(path: &Path, items: &[T]) -> Result
     })
 }
 
-/// Prints `value` as one line of JSON: the commands' `--json` answers and `embed`'s lines.
-pub fn print_json_line(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()> {
-    json_line(out, value).map_err(Error::stdout)
-}
-
-fn json_line(
+/// Writes `value` as one line of JSON: a line of a JSON-lines file, or of an answer
+/// ([`crate::output::answer`]).
+pub fn json_line(
     out: &mut (impl Write + ?Sized),
     value: &impl serde::Serialize,
 ) -> std::io::Result<()> {
