@@ -64,8 +64,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import (BINARY, ROOT, SHARED, TRUTH, ffmpeg, make_cast, make_video, markdown_table, peer_csv, peer_run, run, score,
-                    screentime_run, text_table, worst_cast_recall)
+from common import (BINARY, ROOT, SHARED, TRUTH, ffmpeg, make_cast, make_video, markdown_table, peer_csv, peer_run, run,
+                    score, screentime_run, text_table, worst_cast_recall)
 
 import peer_venv
 
@@ -300,7 +300,9 @@ def score_real(binary: Path, real: RealInput, here) -> list[tuple[float | None, 
 def decode_commands(video: Path, refs: bool = True):
     """FFmpeg's decode-only rows of one input, as (row name, command): every frame on 2 threads,
     and (refs) what the default mode decodes, on one thread."""
-    commands = [(DECODE, ["-threads", "2"])] + ([(DECODE_REFS, ["-threads", "1", "-skip_frame", "noref"])] if refs else [])
+    commands = [(DECODE, ["-threads", "2"])]
+    if refs:
+        commands.append((DECODE_REFS, ["-threads", "1", "-skip_frame", "noref"]))
     return [(name, ["ffmpeg", "-v", "error", *options, "-i", video, "-f", "null", "-"]) for name, options in commands]
 
 
@@ -374,7 +376,10 @@ def main() -> int:
         [(name, decode)] = decode_commands(video, refs=False)  # the 30 s input's, 120 times over
         cmd, out = screentime_run(binary, video, cast, BENCH / "out" / HOUR, "")
         (ffmpeg_t, ffmpeg_rss), (t, rss) = measure([(decode, 1), (cmd, 1)])
-        rows += [(HOUR, "decode", name, frames, ffmpeg_t, ffmpeg_rss, None), (HOUR, "screentime", "", frames, t, rss, out)]
+        rows += [
+            (HOUR, "decode", name, frames, ffmpeg_t, ffmpeg_rss, None),
+            (HOUR, "screentime", "", frames, t, rss, out),
+        ]
 
     # Score every row against its input's truth and print the table (and write it as markdown).
     text_rows, md_rows, notes = [], [], []

@@ -38,7 +38,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import BINARY, ROOT, TRUTH, ffmpeg, run
+from common import BINARY, ROOT, TRUTH, ffmpeg
 
 SHARED = ROOT.parent / "shared" / "data"
 EMBEDDERS = ["dlib", "arcface"]
@@ -245,7 +245,8 @@ def main() -> int:
           f"d {a['threshold']:.3f} (cosine {1 - a['threshold'] ** 2 / 2:.3f}), FPR {100 * a['fpr']:.2f}%, "
           f"TPR {100 * a['tpr']:.1f}%")
     c = result["arcface"]
-    print(f"ArcFace: same_person {c['same_person']:.3f} (FPR 0.1%, cosine {1 - c['same_person'] ** 2 / 2:.3f}); dlib's band 0.52-0.68 carried over: "
+    print(f"ArcFace: same_person {c['same_person']:.3f} (FPR 0.1%, cosine {1 - c['same_person'] ** 2 / 2:.3f}); "
+          "dlib's band 0.52-0.68 carried over: "
           f"{c['uncertain_band'][0]:.3f}-{c['uncertain_band'][1]:.3f}, uncertain {c['uncertain']:.3f}; "
           f"group {c['group']:.3f} (TPR {100 * c['tpr_at_group']:.1f}%, FPR {100 * c['fpr_at_group']:.2f}%)")
     work.mkdir(parents=True, exist_ok=True)

@@ -129,7 +129,10 @@ def worst_cast_recall(score: dict) -> float | None:
 def text_table(header, rows, align: str) -> list[str]:
     """Columns padded to their widest cell, two spaces apart; align has "l" or "r" per column."""
     widths = [max(len(x) for x in col) for col in zip(header, *rows)]
-    pad = lambda cells: "  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(cells, widths, align))
+
+    def pad(cells):
+        return "  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(cells, widths, align))
+
     return [pad(cells).rstrip() for cells in [header, *rows]]
 
 

@@ -89,8 +89,12 @@ def named_truth(truth: Path, cast: set[str], out: Path) -> Path:
     """The truth with each stranger the cast names (`unknown:ron`, cast `ron`) as that cast member."""
     rows = truth.read_text().splitlines()
     out.parent.mkdir(parents=True, exist_ok=True)
-    named = lambda name: name.replace(STRANGER, "", 1) if name.lstrip("?").removeprefix(STRANGER) in cast else name
-    out.write_text("\n".join([rows[0]] + [",".join([named(r.split(",")[0]), *r.split(",")[1:]]) for r in rows[1:]]) + "\n")
+
+    def named(name):
+        return name.replace(STRANGER, "", 1) if name.lstrip("?").removeprefix(STRANGER) in cast else name
+
+    renamed = [",".join([named(r.split(",")[0]), *r.split(",")[1:]]) for r in rows[1:]]
+    out.write_text("\n".join([rows[0], *renamed]) + "\n")
     return out
 
 

@@ -19,7 +19,8 @@ each track with the person on screen from the clip's truth, and prints:
 A track's person: each of its faces' frames (time x frame rate) names the people the truth puts
 on screen there (`?` counted as possibly there). A track whose faces all see the same single
 person is that person's
-(a person on screen for 80% of its faces counts: a first or last face can fall across a cut). Where several people are on screen at once (fotb's dinner table), the
+(a person on screen for 80% of its faces counts: a first or last face can fall across a cut).
+Where several people are on screen at once (fotb's dinner table), the
 truth cannot tell whose face the track is: such a track is labelled only when its closest cast
 member (by its photos, not by other tracks) is among the people on screen, 0.08 closer than the
 next one on screen; every other track is left out and counted.
@@ -135,7 +136,10 @@ def percentiles(values):
     if not values:
         return "-"
     v = sorted(values)
-    pick = lambda q: v[min(len(v) - 1, int(q * len(v)))]
+
+    def pick(q):
+        return v[min(len(v) - 1, int(q * len(v)))]
+
     return f"n={len(v):4d} min {v[0]:.3f} p5 {pick(0.05):.3f} p50 {pick(0.5):.3f} max {v[-1]:.3f}"
 
 
@@ -180,15 +184,19 @@ def main() -> int:
     print("\naverage linkage over the labelled tracks: the first merge that puts two people in one group")
     for name, kept in runs:
         mixes = []
-        average_linkage([t for _, t in kept], math.inf,
-                        lambda d, members: mixes.append(d) if len({kept[m][0] for m in members}) > 1 else None)
+
+        def merged(d, members, mixes=mixes, kept=kept):
+            if len({kept[m][0] for m in members}) > 1:
+                mixes.append(d)
+
+        average_linkage([t for _, t in kept], math.inf, merged)
         print(f"  {name}: {min(mixes):.3f}" if mixes else f"  {name}: never")
     print("\naverage linkage over the labelled tracks: groups holding two people; groups per person")
     # Around the closest two different people come (dlib's distances are about half ArcFace's).
     closest = min(diff_all)
     for threshold in [round(closest * (0.7 + 0.05 * k), 3) for k in range(11)]:
         impure, split = 0, []
-        for name, kept in runs:
+        for _, kept in runs:
             groups = average_linkage([t for _, t in kept], threshold)
             people = defaultdict(set)
             for g, members in enumerate(groups):

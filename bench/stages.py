@@ -3,7 +3,8 @@ README's accuracy section.
 
 Usage: bench/stages.py VIDEO TRUTH.csv CAST_DIR RESULT_DIR [--binary PATH] [--every N]
 
-Every Nth frame (default 1) of VIDEO is decoded by ffmpeg (kept as high-quality JPEG) and run through `screentime embed`,
+Every Nth frame (default 1) of VIDEO is decoded by ffmpeg (kept as high-quality JPEG) and run
+through `screentime embed`,
 which gives every face the detector finds, whether it counts as on screen (turned to the camera
 and not cut by the frame edge) and its descriptor; CAST_DIR/screentime-cast.json (written by the
 run) gives the cast's. Each frame's faces are paired with the people the truth has on screen
@@ -108,7 +109,10 @@ def main() -> int:
 
     missed = collections.defaultdict(collections.Counter)
     false = collections.Counter()
-    seconds = lambda f: times[f][1] - times[f][0]
+
+    def seconds(f):
+        return times[f][1] - times[f][0]
+
     for f in range(0, len(times), args.every):
         people = sorted(possible[f])
         cast_people = [p for p in people if p in photos]
