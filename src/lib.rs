@@ -9,6 +9,10 @@
 //! the one error type; [`files`] keeps the file system in bounds (atomic writes, names made into
 //! paths, folder walks).
 
+// Commands answer on the writer they are given, through one renderer (`output::answer`), so that
+// tests and other callers can read the answer; nothing in the library prints to stdout itself.
+#![deny(clippy::print_stdout)]
+
 pub mod cli;
 pub mod commands;
 pub mod error;

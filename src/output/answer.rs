@@ -170,9 +170,9 @@ mod tests {
         assert_eq!(
             table.lines(),
             [
-                "name        seconds",
+                "name         seconds",
                 "Jo\\u{1b}[2J     1.50",
-                "unknown_12   123.25",
+                "unknown_12    123.25",
                 "face",
                 "(read 10.00 s)",
             ]

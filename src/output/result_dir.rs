@@ -56,80 +56,42 @@ struct ResultFile {
 /// Every file of a result folder, in the order written: `report.json` last, so that its presence
 /// means the rest are complete and of the same run.
 const FILES: [ResultFile; 16] = [
-    ResultFile {
-        name: "screentime.csv",
-        paths: always,
-        write: |run, path| tables::write_screen_time(path, &run.report.screen_time),
-    },
-    ResultFile {
-        name: SEGMENTS,
-        paths: always,
-        write: |run, path| tables::write_segments(path, &run.report.segments),
-    },
-    ResultFile {
-        name: "screentime.png",
-        paths: always,
-        write: |run, path| run.write_chart(path),
-    },
-    ResultFile {
-        name: "screentime.svg",
-        paths: always,
-        write: |run, path| run.write_chart(path),
-    },
-    ResultFile {
-        name: "timeline.png",
-        paths: always,
-        write: |run, path| run.write_timeline(path),
-    },
-    ResultFile {
-        name: "timeline.svg",
-        paths: always,
-        write: |run, path| run.write_timeline(path),
-    },
+    every("screentime.csv", |run, path| {
+        tables::write_screen_time(path, &run.report.screen_time)
+    }),
+    every(SEGMENTS, |run, path| {
+        tables::write_segments(path, &run.report.segments)
+    }),
+    every("screentime.png", |run, path| run.write_chart(path)),
+    every("screentime.svg", |run, path| run.write_chart(path)),
+    every("timeline.png", |run, path| run.write_timeline(path)),
+    every("timeline.svg", |run, path| run.write_timeline(path)),
     // Seconds on screen together per pair of identities (all of them), with its heat map (those
     // charted).
-    ResultFile {
-        name: "cooccurrence.csv",
-        paths: always,
-        write: |run, path| {
-            let names: Vec<String> = (run.report.screen_time.iter())
-                .map(|r| r.name.clone())
-                .collect();
-            Cooccurrence::of(&names, &run.report.segments).write_csv(path)
-        },
-    },
-    ResultFile {
-        name: "cooccurrence.png",
-        paths: always,
-        write: |run, path| run.write_cooccurrence(path),
-    },
-    ResultFile {
-        name: "cooccurrence.svg",
-        paths: always,
-        write: |run, path| run.write_cooccurrence(path),
-    },
+    every("cooccurrence.csv", |run, path| {
+        let names: Vec<String> = (run.report.screen_time.iter())
+            .map(|r| r.name.clone())
+            .collect();
+        Cooccurrence::of(&names, &run.report.segments).write_csv(path)
+    }),
+    every("cooccurrence.png", |run, path| run.write_cooccurrence(path)),
+    every("cooccurrence.svg", |run, path| run.write_cooccurrence(path)),
     // Who is on screen when, as a WebVTT track and as CMX 3600 EDL events.
-    ResultFile {
-        name: "appearances.vtt",
-        paths: always,
-        write: |run, path| atomic::write_bytes(path, run.track().as_bytes()),
-    },
-    ResultFile {
-        name: "appearances.edl",
-        paths: always,
-        write: |run, path| {
-            let video = &run.report.video;
-            let timecode = start_timecode(&video.path);
-            let markers = edl::text(
-                &run.video_name,
-                &run.report.segments,
-                video.frame_rate,
-                timecode.as_deref(),
-                run.incomplete().as_deref(),
-            );
-            atomic::write_bytes(path, markers.as_bytes())
-        },
-    },
+    every("appearances.vtt", |run, path| {
+        atomic::write_bytes(path, run.track().as_bytes())
+    }),
+    every("appearances.edl", |run, path| {
+        let video = &run.report.video;
+        let timecode = start_timecode(&video.path);
+        let markers = edl::text(
+            &run.video_name,
+            &run.report.segments,
+            video.frame_rate,
+            timecode.as_deref(),
+            run.incomplete().as_deref(),
+        );
+        atomic::write_bytes(path, markers.as_bytes())
+    }),
     // Each identity's best faces as `faces/<name>/1.jpg` (the best), `2.jpg`, ...
     ResultFile {
         name: FACES,
@@ -156,21 +118,17 @@ const FILES: [ResultFile; 16] = [
         paths: |run, name| Ok(run.debug_tracks.then(|| name.into()).into_iter().collect()),
         write: |run, path| write::write_json_lines(path, run.tracks),
     },
-    ResultFile {
-        name: PAGE,
-        paths: always,
-        write: |run, path| run.write_page(path),
-    },
-    ResultFile {
-        name: REPORT,
-        paths: always,
-        write: |run, path| atomic::write_json(path, run.report),
-    },
+    every(PAGE, |run, path| run.write_page(path)),
+    every(REPORT, |run, path| atomic::write_json(path, run.report)),
 ];
 
 /// A file every run writes.
-fn always(_: &Contents, name: &'static str) -> Result<Vec<String>> {
-    Ok(vec![name.into()])
+const fn every(name: &'static str, write: fn(&Contents, &Path) -> Result<()>) -> ResultFile {
+    ResultFile {
+        name,
+        paths: |_, name| Ok(vec![name.into()]),
+        write,
+    }
 }
 
 /// What the writers of [`FILES`] read: the report, what it leaves out (the pictures, the
