@@ -93,8 +93,13 @@ fn slideshow_shows_each_photo_of_the_person_once_in_date_order() {
         portrait,
     ];
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let listed: Vec<&str> = stdout
-        .lines()
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["taken", "date", "from", "photo"],
+        "{stdout}"
+    );
+    let listed: Vec<&str> = lines
         .filter_map(|l| Some(l.split("  ").last()?.trim()))
         .take(expected.len())
         .collect();
