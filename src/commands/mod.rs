@@ -1,6 +1,7 @@
-//! What each command does: options and inputs in, result files and printed answers out. One
-//! file per command, each with a `run`; what several commands share is here. Commands call the
-//! pipeline's stages and the output module, never each other.
+//! What each command does: options and inputs in, result files and answers out. One file per
+//! command, each with a `run`; what several commands share is here. Commands call the pipeline's
+//! stages and the output module, never each other; an answer is data, which
+//! [`crate::output::answer`] prints as a table or JSON lines.
 //!
 //! - [`measure`]: `screentime VIDEO --cast DIR`, the main job; [`batch`]: a catalog of videos,
 //!   and `screentime summary`;

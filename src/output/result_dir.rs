@@ -6,7 +6,9 @@
 //! A batch output holds one such folder per title under `titles/`.
 //!
 //! `report.json` is written last and removed first: its presence means the other files are
-//! complete and of the same run.
+//! complete and of the same run. One list, [`FILES`], says which files a run writes and how: the
+//! ledger's record and the writes both come from it. `report.json` is read back as the same
+//! [`Report`] it was written from.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
