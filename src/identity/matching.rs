@@ -12,7 +12,8 @@
 //! three closest and 0.61 over all five, while every true match's track averages at most 0.58
 //! over five.
 
-use crate::face::embed::{Descriptor, EmbedderKind, distance, squared_distance, to_unit_length};
+use crate::face::embed::{Descriptor, distance, squared_distance, to_unit_length};
+use crate::face::model::EmbedderKind;
 use crate::identity::cast::Cast;
 use crate::identity::cluster::average_linkage;
 use crate::track::Nearest;

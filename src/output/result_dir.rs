@@ -13,15 +13,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::face::detect::DetectorKind;
-use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
+use crate::face::model::DetectorKind;
+use crate::face::model::EmbedderKind;
 use crate::face::runtime::{Device, Machine};
 use crate::files::atomic;
 use crate::files::names;
 use crate::files::walk::walk;
-use crate::job::aggregate::Summary;
 use crate::job::pipeline::JobOptions;
+use crate::job::result::Summary;
 use crate::job::result::{JobResult, JobStats, ScreenTime, Segment};
 use crate::output::page::{self, ReportPage};
 use crate::output::{charts, ledger, tables, write};

@@ -26,7 +26,8 @@ pub mod tracker;
 
 use serde::Serialize;
 
-use crate::face::embed::{Descriptor, EmbedderKind};
+use crate::face::embed::Descriptor;
+use crate::face::model::EmbedderKind;
 
 /// Most analysed frames in one clip. Each clip re-finds and re-embeds its faces, which bounds
 /// how far an early mistake can carry, and is the unit of parallel work. Half a clip is queued
