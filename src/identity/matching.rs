@@ -313,7 +313,7 @@ fn weight_of(samples: &[Sample]) -> f32 {
 /// threshold (the same-person distance, wider than the within-video one), never two tracks seen
 /// together, and numbered by first appearance.
 ///
-/// [`Thresholds`]: crate::face::embed::Thresholds
+/// [`Thresholds`]: crate::face::model::Thresholds
 pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
     let threshold = identifier.threshold;
     let distances: Vec<Vec<f32>> = tracks

@@ -49,7 +49,7 @@ pub struct TrackOptions {
     /// Keep each track's best face picture (for thumbnails and `screentime name`).
     pub pictures: bool,
     /// A match this close to the threshold, either side, is checked again on every frame (a
-    /// distance of the embedder's: [`crate::face::embed::Thresholds::uncertain`]).
+    /// distance of the embedder's: [`crate::face::model::Thresholds::uncertain`]).
     pub uncertain: f32,
 }
 

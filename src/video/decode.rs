@@ -188,6 +188,19 @@ pub struct RawFrame {
 }
 
 impl RawFrame {
+    /// A black picture of `width` x `height` shown at `time`, for tests of what is done with
+    /// decoded frames without a video.
+    #[cfg(test)]
+    pub fn blank(time: f64, width: u32, height: u32) -> RawFrame {
+        RawFrame {
+            time,
+            picture: frame::Video::new(Pixel::YUV420P, width, height),
+            path: Arc::from(Path::new("blank")),
+            rotation: 0,
+            mirrored: false,
+        }
+    }
+
     /// Width and height of the upright picture.
     pub fn size(&self) -> (u32, u32) {
         let (w, h) = (self.picture.width(), self.picture.height());
