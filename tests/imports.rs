@@ -2,9 +2,11 @@
 //! directly or through others, so each can be read, tested and changed from its imports down.
 //!
 //! The graph is built from the source text: every `crate::` path in code (in `use` lines and
-//! written out in place; tests' imports included, comments left out), each resolved to the
-//! longest prefix that is a module file, gives an edge from the file's module to that module.
-//! Circles are the strongly connected components of more than one module.
+//! written out in place; comments left out), each resolved to the longest prefix that is a
+//! module, gives an edge from the module it is written in to that module. An inline module
+//! (`mod tests { ... }`) is a module of its own, as Rust has it: a file's unit tests may use a
+//! module that uses the file. Circles are the strongly connected components of more than one
+//! module.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -37,9 +39,51 @@ fn modules(src: &Path) -> BTreeMap<Module, String> {
             if matches!(module.last().map(String::as_str), Some("mod" | "lib")) {
                 module.pop();
             }
-            found.insert(module, std::fs::read_to_string(&path).unwrap());
+            let text = code(&std::fs::read_to_string(&path).unwrap());
+            found.extend(inline_modules(module, &text));
         }
     }
+    found
+}
+
+/// The module's own code and each inline module's (`mod name { ... }`), by module path.
+fn inline_modules(module: Module, code: &str) -> Vec<(Module, String)> {
+    let mut own = String::new();
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("mod ") {
+        let (before, after) = rest.split_at(at);
+        let name_length = after[4..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after.len() - 4);
+        let opens = after[4 + name_length..].trim_start().starts_with('{');
+        let starts_word = before.chars().next_back().is_none_or(|c| c.is_whitespace());
+        if !(opens && starts_word) {
+            own.push_str(&rest[..at + 4]);
+            rest = &rest[at + 4..];
+            continue;
+        }
+        own.push_str(before);
+        let body_at = after.find('{').unwrap();
+        let mut depth = 0;
+        let end = after[body_at..]
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '{' => 1,
+                    '}' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map_or(after.len(), |(i, _)| body_at + i + 1);
+        let mut inner = module.clone();
+        inner.push(after[4..4 + name_length].to_string());
+        found.extend(inline_modules(inner, &after[body_at + 1..end - 1]));
+        rest = &after[end..];
+    }
+    own.push_str(rest);
+    found.push((module, own));
     found
 }
 
@@ -120,7 +164,7 @@ fn graph(modules: &BTreeMap<Module, String>) -> BTreeMap<Module, BTreeSet<Module
     let mut edges = BTreeMap::new();
     for (module, text) in modules {
         let targets: &mut BTreeSet<Module> = edges.entry(module.clone()).or_default();
-        for path in crate_paths(&code(text)) {
+        for path in crate_paths(text) {
             let target = (0..=path.len())
                 .rev()
                 .map(|n| path[..n].to_vec())
@@ -194,9 +238,12 @@ fn module(path: &str) -> Module {
 fn no_module_in_src_imports_itself_back() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let edges = graph(&modules(&src));
-    // The graph is the real one: the engine chains the detector, and the pipeline the engine.
+    // The graph is the real one: the engine chains the detector, the pipeline the engine, and
+    // the tracker's unit tests the linker.
     assert!(edges[&module("face::engine")].contains(&module("face::detect")));
     assert!(edges[&module("job::pipeline")].contains(&module("face::engine")));
+    assert!(edges[&module("track::tracker::tests")].contains(&module("track::linker")));
+    assert!(!edges[&module("track::tracker")].contains(&module("track::linker")));
     let found: Vec<String> = circles(&edges)
         .iter()
         .map(|circle| {
@@ -223,6 +270,19 @@ fn use_groups_comments_and_renames_are_read_as_rust_reads_them() {
         .map(|p| module(p))
         .collect();
     assert_eq!(paths, expected);
+}
+
+#[test]
+fn an_inline_module_is_a_module_of_its_own() {
+    let text = "use crate::a::B;\nfn f() { let x = { 1 }; }\n#[cfg(test)]\nmod tests {\n    \
+                use crate::c::D;\n    mod deeper { fn g() { crate::e::f(); } }\n}\nfn h() {}\n";
+    let found: BTreeMap<Module, Vec<Module>> = inline_modules(module("m"), text)
+        .into_iter()
+        .map(|(m, code)| (m, crate_paths(&code)))
+        .collect();
+    assert_eq!(found[&module("m")], vec![module("a::B")]);
+    assert_eq!(found[&module("m::tests")], vec![module("c::D")]);
+    assert_eq!(found[&module("m::tests::deeper")], vec![module("e::f")]);
 }
 
 #[test]
