@@ -578,6 +578,14 @@ mod tests {
         }
     }
 
+    /// One person standing still in the decoded `frames`.
+    fn one_face(frames: Range<u64>) -> Script {
+        Script {
+            shown: vec![Shown::still(frames, square(100.0, 60.0), 0)],
+            missed: Vec::new(),
+        }
+    }
+
     /// A cast far from every scripted person: no match is uncertain.
     struct NoCast;
 
@@ -648,10 +656,7 @@ mod tests {
 
     #[test]
     fn a_face_that_comes_and_goes_between_analysed_frames_is_timed_to_the_frame() {
-        let mut script = Script {
-            shown: vec![Shown::still(23..37, square(100.0, 60.0), 0)],
-            ..Script::default()
-        };
+        let mut script = one_face(23..37);
         let clip = clip(&mut script, 0..60, 5, options(), false);
         assert_eq!(spans(&clip), vec![(time(23), time(37))]);
         assert!(clip.stats.edge_detections > 0);
@@ -659,10 +664,7 @@ mod tests {
 
     #[test]
     fn a_face_that_leaves_after_the_last_analysed_frame_ends_where_it_left() {
-        let mut script = Script {
-            shown: vec![Shown::still(0..57, square(100.0, 60.0), 0)],
-            ..Script::default()
-        };
+        let mut script = one_face(0..57);
         let clip = clip(&mut script, 0..60, 5, options(), false);
         assert_eq!(spans(&clip), vec![(0.0, time(57))]);
     }
@@ -670,8 +672,8 @@ mod tests {
     #[test]
     fn a_face_missed_for_one_analysed_frame_keeps_its_track() {
         let mut script = Script {
-            shown: vec![Shown::still(0..60, square(100.0, 60.0), 0)],
             missed: vec![25],
+            ..one_face(0..60)
         };
         let clip = clip(&mut script, 0..60, 5, options(), false);
         assert_eq!(spans(&clip), vec![(0.0, time(60))]);
@@ -728,10 +730,7 @@ mod tests {
 
     #[test]
     fn a_cut_ends_every_track_and_clips_without_one_join() {
-        let mut script = Script {
-            shown: vec![Shown::still(0..80, square(100.0, 60.0), 0)],
-            ..Script::default()
-        };
+        let mut script = one_face(0..80);
         let tracks = |script: &mut Script, after_cut: bool| {
             let mut linker = Linker::new(NoCast.threshold());
             let mut done = linker.push(clip(script, 0..40, 5, options(), false));
