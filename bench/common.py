@@ -57,9 +57,10 @@ def ffmpeg(*args) -> None:
 
 
 def make_cast(work: Path, kind: str) -> Path | None:
-    """The cast folder for the real clips, "fotb" (its six photos) or "grid" (six GRID speakers,
-    each a frame of their own clip, tests/truth/grid_cast.json), made under work/casts/ (writable,
-    so screentime caches its embeddings there); None where the footage is absent."""
+    """The cast folder for the real clips, "fotb" (its six photos), or a cast of video frames,
+    tests/truth/<kind>_cast.json ("grid": six GRID speakers, each a frame of their own clip;
+    "snape": one frame per person from the first film's close-ups), made under work/casts/
+    (writable, so screentime caches its embeddings there); None where the footage is absent."""
     cast = work / "casts" / kind
     if kind == "fotb":
         source = SHARED / "fotb" / "cast"
@@ -69,7 +70,7 @@ def make_cast(work: Path, kind: str) -> Path | None:
         for photo in source.glob("*.png"):
             shutil.copyfile(photo, cast / photo.name)
         return cast
-    spec = json.loads((TRUTH / "grid_cast.json").read_text())
+    spec = json.loads((TRUTH / f"{kind}_cast.json").read_text())
     cast.mkdir(parents=True, exist_ok=True)
     for name, (clip, frame) in spec.items():
         clip = (TRUTH / clip).resolve()

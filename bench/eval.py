@@ -13,12 +13,18 @@ is absent):
   tests/tools/make_video.py, which writes their exact truth): 14 shots with cuts, a gap and
   returning people; and pairs of people side by side, two strangers at once among them. The cast
   is six of the ten speakers, from frames the montages do not show (tests/truth/grid_cast.json).
+- snape: 40 s of film scenes from two films of a series (dim classrooms, children, close-ups and
+  a wide shot), truth by eye, tests/truth/snape.csv. With the GRID cast everyone is a stranger:
+  each should get one label and no label should hold two people. snape_named: the same with a
+  cast of one frame per lead from the first film's close-ups (tests/truth/snape_cast.json); the
+  truth's strangers the cast names are scored as cast members.
 
 Each screentime mode runs into OUT/out/<clip>/<mode>/ (OUT: target/eval); the peer's answer is
 kept in OUT/peer/ and reused while the video, the cast and bench/peer.py are unchanged (it runs
 at about 1 frame a second on the 720p clip). Every result is scored with `screentime score`: per
 clip and tool, the worst cast member's recall, the seconds credited to someone not on screen (and
-their share of the clip), and how many strangers got exactly one label. Prints the table, and
+their share of the clip), how many strangers got exactly one label, and how many labels hold
+two people or more. Prints the table, and
 writes it as markdown to OUT/table.md and every score as JSON to OUT/scores.json (keyed
 "clip / tool"), which tests/real.rs checks.
 """
@@ -34,6 +40,8 @@ from common import (BINARY, PEER, ROOT, SHARED, TRUTH, make_cast, make_video, ma
 
 import peer_venv
 
+STRANGER = "unknown:"
+
 MODES = ["", "--stride 1"]
 
 
@@ -43,6 +51,7 @@ class Clip:
     cast: str  # "fotb" or "grid"
     video: Path | None = None  # a real clip, with truth by eye in tests/truth/<video stem>.csv
     montage: Path | None = None  # a make_video.py spec; the truth comes with the video
+    named: bool = False  # the truth's strangers that the cast names are cast members
 
 
 CLIPS = [
@@ -52,13 +61,21 @@ CLIPS = [
     Clip("noface_face", "grid", video=SHARED / "pexels" / "noface_face.mov"),
     Clip("grid_cuts", "grid", montage=TRUTH / "grid_cuts.json"),
     Clip("grid_pairs", "grid", montage=TRUTH / "grid_pairs.json"),
+    Clip("snape", "grid", video=SHARED / "snape" / "snape.mp4"),
+    Clip("snape_named", "snape", video=SHARED / "snape" / "snape.mp4", named=True),
 ]
 
 
 def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
     """(video, truth) for the clip, or None where its footage is absent."""
     if clip.video is not None:
-        return (clip.video, TRUTH / f"{clip.video.stem}.csv") if clip.video.is_file() else None
+        if not clip.video.is_file():
+            return None
+        truth = TRUTH / f"{clip.video.stem}.csv"
+        if clip.named:
+            truth = named_truth(truth, set(json.loads((TRUTH / f"{clip.cast}_cast.json").read_text())),
+                                work / "videos" / f"{clip.name}.csv")
+        return clip.video, truth
     spec = json.loads(clip.montage.read_text())
     sources = [(clip.montage.parent / c).resolve() for c in montage_sources(spec)]
     if not all(s.is_file() for s in sources):
@@ -66,6 +83,15 @@ def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
     video, truth = work / "videos" / f"{clip.name}.mp4", work / "videos" / f"{clip.name}.csv"
     make_video(clip.montage, video, truth)
     return video, truth
+
+
+def named_truth(truth: Path, cast: set[str], out: Path) -> Path:
+    """The truth with each stranger the cast names (`unknown:ron`, cast `ron`) as that cast member."""
+    rows = truth.read_text().splitlines()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    named = lambda name: name.replace(STRANGER, "", 1) if name.lstrip("?").removeprefix(STRANGER) in cast else name
+    out.write_text("\n".join([rows[0]] + [",".join([named(r.split(",")[0]), *r.split(",")[1:]]) for r in rows[1:]]) + "\n")
+    return out
 
 
 def montage_sources(spec):
@@ -124,7 +150,8 @@ def main() -> int:
             scores[f"{clip.name} / {tool}"] = s
             rows.append((clip.name, tool, s))
 
-    header = ["clip", "tool", "worst cast recall", "false s", "false %", "strangers, one label", "recall per identity"]
+    header = ["clip", "tool", "worst cast recall", "false s", "false %", "strangers, one label",
+              "labels holding 2+", "recall per identity"]
     table = []
     for name, tool, s in rows:
         worst = worst_cast_recall(s)
@@ -134,11 +161,12 @@ def main() -> int:
             f"{s['false_seconds']:.2f}",
             f"{100 * s['false_seconds'] / s['clip_seconds']:.2f}%",
             f"{s['strangers_one_label']}/{s['strangers']}" if s["strangers"] else "-",
+            str(s["mixed_labels"]),
             " ".join(f"{i['name']} {100 * i['recall']:.0f}" for i in s["identities"]),
         ])
     print("\n".join(text_table(header, table, "l" * len(header))))
     work.mkdir(parents=True, exist_ok=True)
-    (work / "table.md").write_text(markdown_table(header, table, "llrrrrl") + "\n")
+    (work / "table.md").write_text(markdown_table(header, table, "llrrrrrl") + "\n")
     (work / "scores.json").write_text(json.dumps(scores, indent=1) + "\n")
     print(f"(also in {work / 'table.md'}; every score in {work / 'scores.json'})", file=sys.stderr)
     return 0

@@ -40,6 +40,8 @@ VIDEOS = {
     "talk": SHARED / "pexels" / "WolfgangLanger_Pexels.mp4",
     "face_noface": SHARED / "pexels" / "face_noface.mov",
     "noface_face": SHARED / "pexels" / "noface_face.mov",
+    "snape": SHARED / "snape" / "snape.mp4",
+    "snape_named": SHARED / "snape" / "snape.mp4",
 }
 # Cast-distance margin that labels a track where several people are on screen.
 LABEL_MARGIN = 0.08
@@ -47,8 +49,9 @@ MAJORITY = 0.8
 
 
 def truth_file(work: Path, clip: str) -> Path:
+    named = work / "videos" / f"{clip}.csv"  # montages' truth, and snape_named's (bench/eval.py)
     video = VIDEOS.get(clip)
-    return TRUTH / f"{video.stem}.csv" if video else work / "videos" / f"{clip}.csv"
+    return TRUTH / f"{video.stem}.csv" if video and not named.is_file() else named
 
 
 def video_file(work: Path, clip: str) -> Path:
@@ -100,9 +103,10 @@ def distance(a, b) -> float:
     return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)))
 
 
-def average_linkage(tracks, threshold):
+def average_linkage(tracks, threshold, merged=lambda distance, members: None):
     """Groups (lists of indices) by average linkage within threshold, tracks overlapping in time
-    kept apart: the rule src/identity/cluster.rs follows."""
+    kept apart: the rule src/identity/cluster.rs follows. `merged` sees each merge's distance and
+    the merged group."""
     n = len(tracks)
     d = [[distance(tracks[i]["descriptor"], tracks[j]["descriptor"]) for j in range(n)] for i in range(n)]
     for i in range(n):
@@ -114,16 +118,17 @@ def average_linkage(tracks, threshold):
         best = None
         for a in groups:
             for b in groups:
-                if a < b and d[a][b] <= threshold and (best is None or d[a][b] < best[0]):
+                if a < b and d[a][b] <= threshold and d[a][b] < math.inf and (best is None or d[a][b] < best[0]):
                     best = (d[a][b], a, b)
         if best is None:
             return list(groups.values())
-        _, a, b = best
+        at, a, b = best
         na, nb = len(groups[a]), len(groups[b])
         for k in groups:
             if k not in (a, b):
                 d[a][k] = d[k][a] = (na * d[a][k] + nb * d[b][k]) / (na + nb)
         groups[a] += groups.pop(b)
+        merged(at, groups[a])
 
 
 def percentiles(values):
@@ -172,6 +177,12 @@ def main() -> int:
         s = sum(lo <= v < lo + 0.05 for v in same_all)
         d = sum(lo <= v < lo + 0.05 for v in diff_all)
         print(f"  {lo:.2f}-{lo + 0.05:.2f} {s:5d} | {d:5d}")
+    print("\naverage linkage over the labelled tracks: the first merge that puts two people in one group")
+    for name, kept in runs:
+        mixes = []
+        average_linkage([t for _, t in kept], math.inf,
+                        lambda d, members: mixes.append(d) if len({kept[m][0] for m in members}) > 1 else None)
+        print(f"  {name}: {min(mixes):.3f}" if mixes else f"  {name}: never")
     print("\naverage linkage over the labelled tracks: groups holding two people; groups per person")
     # Around the closest two different people come (dlib's distances are about half ArcFace's).
     closest = min(diff_all)

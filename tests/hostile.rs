@@ -1078,6 +1078,14 @@ fn a_video_read_in_part_is_an_incomplete_result() {
     assert!(stats["seconds_read"].as_f64().unwrap() < 3.5, "{stats}");
     let page = String::from_utf8(read(&out.join("report.html"))).unwrap();
     assert!(page.contains("Incomplete result: read "), "{page}");
+    // The exports that can hold a note say it too.
+    let vtt = String::from_utf8(read(&out.join("appearances.vtt"))).unwrap();
+    assert!(
+        vtt.starts_with("WEBVTT\n\nNOTE Incomplete result: read "),
+        "{vtt}"
+    );
+    let edl = String::from_utf8(read(&out.join("appearances.edl"))).unwrap();
+    assert!(edl.contains("\n* INCOMPLETE RESULT: read "), "{edl}");
 
     // The whole video is whole, and says so too.
     let out_whole = dir.join("whole");
@@ -1092,6 +1100,8 @@ fn a_video_read_in_part_is_an_incomplete_result() {
     let stats = &report(&out_whole)["stats"];
     assert_eq!(stats["complete"], true, "{stats}");
     assert_eq!(stats["read_percent"].as_f64(), Some(100.0), "{stats}");
+    let vtt = String::from_utf8(read(&out_whole.join("appearances.vtt"))).unwrap();
+    assert!(!vtt.contains("NOTE"), "{vtt}");
 
     // In a batch: its own state, in every catalog file, and exit code 3 (no title failed).
     std::fs::remove_file(dir.join("videos/whole.fast.mp4")).unwrap();

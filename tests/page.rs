@@ -13,7 +13,9 @@ use std::process::{Command, Output};
 use common::browser::Browser;
 use common::{demo_spec, make_video, obama_cast, registry_photo, screen_time};
 use screentime::job::result::{ScreenTime, Segment};
+use screentime::output::cooccurrence::Cooccurrence;
 use screentime::output::page::{self, ReportPage};
+use screentime::output::webvtt;
 use screentime::video::decode::VideoInfo;
 use serde_json::{Value, json};
 
@@ -388,6 +390,8 @@ fn long_result_page_shows_every_appearance() {
         frames: Some(180_000),
         bytes: None,
     };
+    let shown: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let track = webvtt::text(&segments, None);
     page::write_report(
         &dir.join("report.html"),
         &ReportPage {
@@ -400,6 +404,8 @@ fn long_result_page_shows_every_appearance() {
             segments: &segments,
             faces: &BTreeMap::new(),
             cast: Path::new("cast"),
+            together: &Cooccurrence::of(&shown, &segments),
+            track: &track,
         },
     )
     .unwrap();
@@ -410,6 +416,13 @@ fn long_result_page_shows_every_appearance() {
         browser.eval("document.querySelectorAll('[data-start]').length"),
         json!(segments.len())
     );
+    // Every cue of the track reaches the player.
+    let cues = browser.eval(
+        "new Promise(done => { const track = document.querySelector('track');
+           const count = () => done(track.track.cues.length);
+           if (track.readyState === 2) count(); else track.addEventListener('load', count); })",
+    );
+    assert_eq!(cues, json!(track.matches(" --> ").count()));
     assert_eq!(identities(&mut browser).len(), names.len());
     let loaded = browser.eval("performance.getEntriesByType('navigation')[0].loadEventEnd");
     eprintln!(

@@ -60,6 +60,12 @@ fn key(clip: &str, mode: &str) -> String {
     )
 }
 
+/// Labels of the result holding two people or more (a label following someone else where its
+/// own person is not on screen).
+fn mixed_labels(score: &Value) -> u64 {
+    score["mixed_labels"].as_u64().unwrap()
+}
+
 /// Every cast member's recall and every stranger's, the seconds credited to someone not on
 /// screen as a share of the clip, and the strangers with exactly one label of their own.
 fn summary(score: &Value) -> (f64, f64, f64, u64, u64) {
@@ -83,7 +89,8 @@ fn summary(score: &Value) -> (f64, f64, f64, u64, u64) {
 }
 
 /// The bar: every cast member and every stranger found for at least 95% of their time, at most
-/// 1% of the clip credited to someone not there, and each stranger under one label of their own.
+/// 1% of the clip credited to someone not there, each stranger under one label of their own,
+/// and no label holding two people.
 fn assert_meets_the_bar(scores: &serde_json::Map<String, Value>, clip: &str, modes: &[&str]) {
     for mode in modes {
         let key = key(clip, mode);
@@ -106,6 +113,11 @@ fn assert_meets_the_bar(scores: &serde_json::Map<String, Value>, clip: &str, mod
         assert_eq!(
             one_label, all,
             "{key}: strangers with one label of their own"
+        );
+        assert_eq!(
+            mixed_labels(&scores[&key]),
+            0,
+            "{key}: labels holding two people"
         );
     }
 }
@@ -138,6 +150,34 @@ fn strangers_talking_to_the_camera_get_one_label_each() {
     let scores = evaluate(&clips, &MODES, out.path());
     for clip in clips {
         assert_meets_the_bar(&scores, clip, &MODES);
+    }
+}
+
+/// Children in dim film scenes from two films a few years apart: dlib's descriptors of two
+/// different children come as close as one child's across the films, so it does not meet the
+/// bar (README, accuracy section). Held to what it reaches: no label ever holds two people (a
+/// person split in two is the lesser harm: each label's time is theirs), and with one frame of
+/// each lead as the cast, every lead found for 95% of their time.
+#[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
+fn children_in_dim_film_scenes() {
+    let out = tempfile::tempdir().unwrap();
+    let scores = evaluate(&["snape", "snape_named"], &MODES, out.path());
+    for mode in MODES {
+        for clip in ["snape", "snape_named"] {
+            let key = key(clip, mode);
+            assert_eq!(
+                mixed_labels(&scores[&key]),
+                0,
+                "{key}: labels holding two people"
+            );
+        }
+        let key = key("snape_named", mode);
+        let (cast, ..) = summary(&scores[&key]);
+        assert!(
+            cast >= 0.95,
+            "{key}: a lead found for {cast:.3} of their time"
+        );
     }
 }
 

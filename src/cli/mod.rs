@@ -287,6 +287,8 @@ pub struct BatchArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub cooccurrence: CooccurrenceArg,
+    #[command(flatten)]
     pub measure: MeasureArgs,
 }
 
@@ -294,6 +296,17 @@ pub struct BatchArgs {
 pub struct SummaryArgs {
     /// The output folder of `screentime batch`.
     pub out: PathBuf,
+    #[command(flatten)]
+    pub cooccurrence: CooccurrenceArg,
+}
+
+#[derive(Args)]
+pub struct CooccurrenceArg {
+    /// Also write OUT/cooccurrence.csv: the seconds each two cast members are on screen at once,
+    /// added up over every title (each title's own matrix is always in its folder), with its
+    /// heat map (cooccurrence.png, .svg) shown in catalog.html.
+    #[arg(long)]
+    pub cooccurrence: bool,
 }
 
 const SCORE_HELP: &str = "A frame counts as credited to an identity when its middle lies in one of \
@@ -452,11 +465,12 @@ impl Cli {
                     shard: args.shard,
                     force: args.force,
                     quiet,
+                    cooccurrence: args.cooccurrence.cooccurrence,
                 };
                 batch::run(&engine, &job, &options).map(|outcome| outcome.failed == 0)
             }
             Command::Summary(args) => {
-                let summary = batch::summary(&args.out)?;
+                let summary = batch::summary(&args.out, args.cooccurrence.cooccurrence)?;
                 batch::print_summary(&summary, &args.out);
                 batch::verdict(&args.out, &summary.titles)
             }

@@ -75,7 +75,8 @@ pub fn run(
         if !options.quiet && stats.complete {
             eprintln!(
                 "results in {} (open report.html to look and click; charts: screentime.png, \
-                 timeline.png)",
+                 timeline.png, cooccurrence.png; for players and editors: appearances.vtt, \
+                 appearances.edl)",
                 dir.path().display()
             );
         }

@@ -17,7 +17,9 @@
 //! A frame counts as credited to an identity when the middle of the frame lies inside one of
 //! its appearances. A result's `unknown_N` labels and the truth's strangers are paired one to
 //! one, most shared time first; a stranger should get exactly one label of their own, and a
-//! second label that follows them counts as a split.
+//! second label that follows them counts as a split. Per label, the people it holds: its own
+//! person, and everyone certainly on screen in at least [`HELD_FRAMES`] of its frames where its
+//! own person is not; a label should hold one person.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -37,6 +39,11 @@ pub const STRANGER: &str = "unknown:";
 const RESULT_STRANGER: &str = "unknown_";
 /// Prefix of a truth row whose frames may or may not be credited.
 const UNCERTAIN: char = '?';
+/// Frames in which a label follows someone other than its own person before it counts as
+/// holding them too. Appearances end at their frame (`tests/frames.rs`), so a label overruns
+/// its person by at most a frame at either end of a segment: three frames are more than an
+/// edge's error, and fewer than the shortest track (one sampled face, 4 frames on `snape`).
+pub const HELD_FRAMES: usize = 3;
 
 /// A stretch of frames with one identity on screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,17 +157,34 @@ pub struct StrayLabel {
     pub seconds: f64,
 }
 
+/// The people a result label holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelScore {
+    pub label: String,
+    /// All its seconds.
+    pub seconds: f64,
+    /// Its own person first (the cast member it names, or the stranger it was paired with),
+    /// then everyone else it follows where its own person is not on screen and no other label
+    /// stands for them, with those seconds.
+    pub people: Vec<(String, f64)>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Score {
     pub clip_seconds: f64,
     /// Truth identities: cast members first, then strangers, each by name.
     pub identities: Vec<IdentityScore>,
     pub stray: Vec<StrayLabel>,
+    /// Every label of the result, by name.
+    pub labels: Vec<LabelScore>,
     /// Every second credited to someone who is not on screen, over all labels.
     pub false_seconds: f64,
-    /// Strangers with a label of their own and no second label following them.
+    /// Strangers with a label of their own and no second label following them, of those
+    /// certainly on screen somewhere (a stranger only ever doubtful may go unlabelled).
     pub strangers_one_label: usize,
     pub strangers: usize,
+    /// Labels holding two people or more.
+    pub mixed_labels: usize,
 }
 
 impl Score {
@@ -324,7 +348,11 @@ pub fn score<'a>(truth: &'a [FrameRange], times: &[(f64, f64)], result: &'a [Seg
             }
         }
     }
-    let strangers: Vec<&IdentityScore> = identities.iter().filter(|i| i.stranger).collect();
+    let labels = held(&credited, &certain, &possible, &stands_for, duration);
+    let strangers: Vec<&IdentityScore> = identities
+        .iter()
+        .filter(|i| i.stranger && i.truth_seconds > 0.0)
+        .collect();
     Score {
         clip_seconds: times.last().map_or(0.0, |t| t.1) - times.first().map_or(0.0, |t| t.0),
         strangers: strangers.len(),
@@ -340,8 +368,66 @@ pub fn score<'a>(truth: &'a [FrameRange], times: &[(f64, f64)], result: &'a [Seg
                 seconds,
             })
             .collect(),
+        mixed_labels: labels.iter().filter(|l| l.people.len() > 1).count(),
+        labels,
         false_seconds,
     }
+}
+
+/// Per result label, the people it holds (see [`LabelScore`]).
+fn held<'a>(
+    credited: &[BTreeSet<&'a str>],
+    certain: &[BTreeSet<&'a str>],
+    possible: &[BTreeSet<&'a str>],
+    stands_for: &impl Fn(&'a str) -> Option<&'a str>,
+    duration: impl Fn(usize) -> f64,
+) -> Vec<LabelScore> {
+    /// Per other person, the frames and seconds a label follows them in.
+    type Others<'a> = BTreeMap<&'a str, (usize, f64)>;
+    // Per label: its seconds, and whom else it follows.
+    let mut labels: BTreeMap<&str, (f64, Others)> = BTreeMap::new();
+    for i in 0..credited.len() {
+        for &label in &credited[i] {
+            let (seconds, others) = labels.entry(label).or_default();
+            *seconds += duration(i);
+            if stands_for(label).is_some_and(|own| possible[i].contains(own)) {
+                continue;
+            }
+            // Someone another label stands for in this frame is that label's, not this one's.
+            let accounted = |person: &str| {
+                (credited[i].iter())
+                    .any(|&other| other != label && stands_for(other) == Some(person))
+            };
+            for &person in certain[i].iter().filter(|p| !accounted(p)) {
+                let (frames, seconds) = others.entry(person).or_default();
+                *frames += 1;
+                *seconds += duration(i);
+            }
+        }
+    }
+    labels
+        .into_iter()
+        .map(|(label, (seconds, others))| {
+            let mut others: Vec<(String, f64)> = others
+                .into_iter()
+                .filter(|(_, (frames, _))| *frames >= HELD_FRAMES)
+                .map(|(person, (_, seconds))| (person.to_string(), seconds))
+                .collect();
+            others.sort_by(|a, b| b.1.total_cmp(&a.1));
+            // A label standing for nobody is, first, whom it follows most.
+            let people = match stands_for(label) {
+                Some(own) => std::iter::once((own.to_string(), seconds))
+                    .chain(others)
+                    .collect(),
+                None => others,
+            };
+            LabelScore {
+                label: label.to_string(),
+                seconds,
+                people,
+            }
+        })
+        .collect()
 }
 
 /// `screentime score VIDEO --truth FILE RESULT...`: each result's accuracy against the truth,
@@ -411,15 +497,22 @@ fn print_score(out: &mut impl Write, result: &Path, s: &Score) -> std::io::Resul
             stray.label, stray.seconds
         )?;
     }
+    for label in s.labels.iter().filter(|l| l.people.len() > 1) {
+        let people: Vec<String> = (label.people.iter())
+            .map(|(person, seconds)| format!("{person} ({seconds:.2} s)"))
+            .collect();
+        writeln!(out, "  {} holds {}", label.label, people.join(", "))?;
+    }
     writeln!(
         out,
-        "  clip {:.2} s: worst cast recall {:.1}%, false {:.2} s ({:.2}% of the clip), strangers with one label {}/{}",
+        "  clip {:.2} s: worst cast recall {:.1}%, false {:.2} s ({:.2}% of the clip), strangers with one label {}/{}, labels holding two people or more {}",
         s.clip_seconds,
         100.0 * s.worst_cast_recall(),
         s.false_seconds,
         100.0 * s.false_share(),
         s.strangers_one_label,
-        s.strangers
+        s.strangers,
+        s.mixed_labels
     )
 }
 
@@ -483,5 +576,53 @@ mod tests {
             (s.false_seconds - 0.3).abs() < 1e-9,
             "bob's frame and unknown_3's two"
         );
+        assert_eq!(s.mixed_labels, 0, "bob's one frame holds nobody else");
+    }
+
+    #[test]
+    fn a_label_that_follows_two_people_holds_both() {
+        let times: Vec<(f64, f64)> = (0..10)
+            .map(|i| (i as f64 / 10.0, (i + 1) as f64 / 10.0))
+            .collect();
+        let truth = vec![
+            range("ann", 0, 9, true),
+            range("unknown:a", 0, 5, true),
+            range("unknown:b", 6, 9, true),
+            range("unknown:c", 0, 1, true),
+        ];
+        let result = vec![
+            segment("ann", 0.0, 1.0),
+            // a, then b where a is gone: ann, on screen too, is her own label's.
+            segment("unknown_1", 0.0, 1.0),
+            // c's two frames and one more: an edge's overrun, not a second person.
+            segment("unknown_2", 0.0, 0.3),
+        ];
+        let s = score(&truth, &times, &result);
+        let people = |label: &str| -> Vec<String> {
+            let l = s.labels.iter().find(|l| l.label == label).unwrap();
+            l.people.iter().map(|(p, _)| p.clone()).collect()
+        };
+        assert_eq!(people("unknown_1"), ["unknown:a", "unknown:b"]);
+        assert_eq!(people("unknown_2"), ["unknown:c"]);
+        assert_eq!(people("ann"), ["ann"]);
+        assert_eq!(s.mixed_labels, 1);
+        assert_eq!(
+            (s.strangers_one_label, s.strangers),
+            (2, 3),
+            "b has no label"
+        );
+    }
+
+    #[test]
+    fn a_stranger_only_ever_doubtful_need_not_get_a_label() {
+        let times: Vec<(f64, f64)> = (0..4)
+            .map(|i| (i as f64 / 10.0, (i + 1) as f64 / 10.0))
+            .collect();
+        let truth = vec![
+            range("unknown:a", 0, 3, true),
+            range("unknown:far", 0, 3, false),
+        ];
+        let s = score(&truth, &times, &[segment("unknown_1", 0.0, 0.4)]);
+        assert_eq!((s.strangers_one_label, s.strangers), (1, 1));
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result, escape_controls, one_line, warn};
 use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
-use crate::job::aggregate::{Interval, TOUCHING, union};
+use crate::job::interval::{Interval, together};
 use crate::job::result::Segment;
 use crate::output::result_dir::{self, ResultDir};
 
@@ -100,82 +100,6 @@ pub fn run(
         );
     }
     Ok(sightings)
-}
-
-/// The stretches in which every one of `people` (each one's appearances, in order and apart)
-/// is on screen, or no more than `within` seconds away: the times at which each of them is on
-/// screen within `within` seconds, each continuous run of such times reported from the first to
-/// the last moment one of them is actually on screen in it, and only where every one of them
-/// is. With `within` 0, exactly the times all of them are on screen at once.
-///
-/// For two people A (0-10 s) and B (12-20 s) within 5 seconds: A is on screen with B within 5 s
-/// from 7 to 10, B with A from 12 to 15; the stretch is 7-15.
-pub fn together(people: &[Vec<Interval>], within: f64) -> Vec<Interval> {
-    let near = |appearances: &[Interval]| {
-        union(
-            (appearances.iter())
-                .map(|a| Interval {
-                    start: a.start - within,
-                    end: a.end + within,
-                })
-                .collect(),
-        )
-    };
-    let Some((first, others)) = people.split_first() else {
-        return Vec::new();
-    };
-    let mut common = near(first);
-    for other in others {
-        common = intersect(&common, &near(other));
-    }
-    common
-        .into_iter()
-        .filter(|stretch| stretch.end - stretch.start > TOUCHING)
-        .filter_map(|stretch| {
-            let mut span: Option<Interval> = None;
-            for appearances in people {
-                let inside: Vec<Interval> = (appearances.iter())
-                    .filter(|a| a.start <= stretch.end && stretch.start <= a.end)
-                    .map(|a| Interval {
-                        start: a.start.max(stretch.start),
-                        end: a.end.min(stretch.end),
-                    })
-                    .collect();
-                // Someone who is only near, never on screen, in this stretch.
-                let (first, last) = (inside.first()?, inside.last()?);
-                span = Some(match span {
-                    None => Interval {
-                        start: first.start,
-                        end: last.end,
-                    },
-                    Some(span) => Interval {
-                        start: span.start.min(first.start),
-                        end: span.end.max(last.end),
-                    },
-                });
-            }
-            span
-        })
-        .collect()
-}
-
-/// Where two lists of ordered, disjoint intervals overlap (touching ones at a point).
-fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
-    let (mut i, mut j) = (0, 0);
-    let mut both = Vec::new();
-    while i < a.len() && j < b.len() {
-        let start = a[i].start.max(b[j].start);
-        let end = a[i].end.min(b[j].end);
-        if start <= end {
-            both.push(Interval { start, end });
-        }
-        if a[i].end < b[j].end {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    both
 }
 
 /// `screentime search --photo PHOTO RESULTS...`: in each title, the identity (named or unknown_N)
@@ -388,45 +312,4 @@ fn titles(results: &[PathBuf]) -> Result<Vec<Title>> {
         }));
     }
     Ok(titles)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spans(list: &[(f64, f64)]) -> Vec<Interval> {
-        list.iter()
-            .map(|&(start, end)| Interval { start, end })
-            .collect()
-    }
-
-    #[test]
-    fn together_is_the_overlap_or_the_span_of_the_parts_within_the_window() {
-        let a = spans(&[(0.0, 10.0), (30.0, 31.0)]);
-        let b = spans(&[(4.0, 12.0), (12.5, 20.0), (34.0, 40.0)]);
-        // At once: the overlap only; touching at a point is not together.
-        assert_eq!(
-            together(&[a.clone(), b.clone()], 0.0),
-            spans(&[(4.0, 10.0)])
-        );
-        assert_eq!(
-            together(&[spans(&[(0.0, 1.0)]), spans(&[(1.0, 2.0)])], 0.0),
-            []
-        );
-        // Within 1 s: A is on screen with B near from 3 to 10, B with A near from 4 to 11;
-        // 30-31 and 34-40 are 3 s apart, too far.
-        assert_eq!(
-            together(&[a.clone(), b.clone()], 1.0),
-            spans(&[(3.0, 11.0)])
-        );
-        // Within 3 s: 1 to 13 (B's 12.5-20 is within 3 s of A until 13), and 31 to 34, where
-        // each is on screen only at the moment the other is just 3 s away.
-        assert_eq!(
-            together(&[a.clone(), b.clone()], 3.0),
-            spans(&[(1.0, 13.0), (31.0, 34.0)])
-        );
-        // Three people: only where all are.
-        let c = spans(&[(5.0, 6.0), (8.0, 35.0)]);
-        assert_eq!(together(&[a, b, c], 0.0), spans(&[(5.0, 6.0), (8.0, 10.0)]));
-    }
 }

@@ -139,11 +139,15 @@ impl EmbedderKind {
     ///
     /// `same_video` and `margin` were measured on the tracks of the development clips
     /// (`bench/grouping.py`, each track paired with the person the truth puts on screen):
-    /// - same_video: average linkage over fotb's labelled tracks (a family of siblings; GRID
-    ///   strangers beside) first puts two people in one group at 0.448 (dlib) and 1.244
-    ///   (ArcFace) and at 0.429 and 1.189 never does; the largest values below those, rounded
-    ///   down, are 0.42 and 1.15. Different siblings' tracks come as close as 0.37 (dlib) and
-    ///   1.08 (ArcFace): averaging over groups is what keeps them apart;
+    /// - same_video: average linkage over the labelled tracks of every development clip (fotb's
+    ///   family of siblings, snape's children in two films, GRID and Pexels strangers), in the
+    ///   default mode and with `--stride 1`, first puts two people in one group at 0.443 (dlib,
+    ///   fotb) and 1.183 (ArcFace, snape); below them, 0.44 and 1.15 (ArcFace's from before, kept:
+    ///   1.18 would be as safe on this data, untried). The farthest apart two
+    ///   tracks of one person must be joined at is 0.431 (dlib: talk's woman across a jump
+    ///   cut). Different siblings' tracks come as close as 0.37 (dlib) and 1.08 (ArcFace):
+    ///   averaging over groups is what keeps them apart. Strangers are grouped by this distance
+    ///   too (identity::matching::decide);
     /// - margin: on fotb, every track dlib names alone after the wrong family member leads the
     ///   runner-up by at most 0.059, so a clear match needs 0.1 (ArcFace 0.2: its distances
     ///   run about twice dlib's, as the two thresholds do, 1.24 against 0.6).
@@ -153,7 +157,7 @@ impl EmbedderKind {
                 same_person: 0.6,
                 uncertain: 0.08,
                 group: 0.55,
-                same_video: 0.42,
+                same_video: 0.44,
                 margin: 0.1,
             },
             EmbedderKind::Arcface => Thresholds {

@@ -223,14 +223,14 @@ pub struct Decision {
     /// of its faces' distances. Empty for a track without an embedded face.
     pub distances: Vec<f32>,
     /// The group its track was named with (tracks grouped within the embedder's within-video
-    /// distance), numbered 0, 1, ... by first appearance. A stranger's tracks are then grouped
-    /// again, within the threshold, into its `unknown_N`.
+    /// distance), numbered 0, 1, ... by first appearance. A group no name went to is one
+    /// stranger, one `unknown_N`.
     pub group: usize,
     /// Why, in a few words: what a user reading `--debug-tracks` needs.
     pub reason: &'static str,
-    /// Why it has its label: the other tracks under that label (its group's, or its stranger's;
-    /// indices into the tracks decided) with their distance from it, closest first; for a track
-    /// alone, the closest other tracks, which stayed apart. At most [`NEIGHBOURS`].
+    /// Why it has its label: the other tracks of its group (indices into the tracks decided)
+    /// with their distance from it, closest first; for a track alone, the closest other
+    /// tracks, which stayed apart. At most [`NEIGHBOURS`].
     pub neighbours: Vec<(usize, f32)>,
 }
 
@@ -309,9 +309,10 @@ fn weight_of(samples: &[Sample]) -> f32 {
 ///    leads by at most 0.059, and its group's faces say who it is. Unless its group was named
 ///    after its second choice: then it takes its own closest actor where that one is free.
 ///
-/// Tracks left without a name are strangers: grouped again by average linkage within the
-/// threshold (the same-person distance, wider than the within-video one), never two tracks seen
-/// together, and numbered by first appearance.
+/// A group left without a name is a stranger, numbered by first appearance: one label per
+/// group, so a label never holds two people the grouping kept apart. Grouping strangers again
+/// within the wider cast threshold (0.6 with dlib) put two of `snape`'s children under one
+/// label (three with `--stride 1`): the photo is not what makes a stranger's grouping safe.
 ///
 /// [`Thresholds`]: crate::face::model::Thresholds
 pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
@@ -451,37 +452,24 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
             },
         ));
     }
-    // The tracks no name went to, grouped again into strangers within the same-person
-    // threshold, as strangers were before tracks were grouped to be named: the within-video
-    // distance keeps a cast member's tracks from taking in a lookalike's, but one stranger's
-    // tracks lie further apart than it (`talk`: one woman's two tracks in one shot are 0.43
-    // apart, where dlib's within-video distance is 0.42), and no photo is at stake.
-    let unnamed: Vec<usize> = (0..tracks.len()).filter(|&t| who[t].is_err()).collect();
-    let stranger_of = average_linkage(
-        &unnamed.iter().map(|&t| refs[t]).collect::<Vec<_>>(),
-        threshold,
-        |i, j| {
-            let (a, b) = (unnamed[i], unnamed[j]);
-            overlap(a, b) || distances[a].is_empty() || distances[b].is_empty()
-        },
-    );
-    // Per stranger, its tracks; per track, its stranger.
-    let mut strangers: Vec<Vec<usize>> = Vec::new();
-    let mut stranger = vec![0; tracks.len()];
-    for (&track, &number) in unnamed.iter().zip(&stranger_of) {
-        if number == strangers.len() {
-            strangers.push(Vec::new());
+    // The groups no name went to are the strangers, numbered by first appearance (groups are
+    // numbered so already).
+    let mut stranger_of_group: Vec<Option<usize>> = vec![None; members.len()];
+    let mut strangers = 0;
+    for decided in &who {
+        if let Err(group) = *decided
+            && stranger_of_group[group].is_none()
+        {
+            stranger_of_group[group] = Some(strangers);
+            strangers += 1;
         }
-        strangers[number].push(track);
-        stranger[track] = number;
     }
     (0..tracks.len())
         .map(|track| {
-            // The tracks that share its label: its group, or its stranger's tracks.
-            let (identity, reason, label) = match who[track] {
-                Ok((actor, reason)) => (Identity::Actor(actor), reason, &members[groups[track]]),
+            let (identity, reason) = match who[track] {
+                Ok((actor, reason)) => (Identity::Actor(actor), reason),
                 Err(group) => {
-                    let number = stranger[track];
+                    let number = stranger_of_group[group].expect("numbered above");
                     (
                         Identity::Stranger(number),
                         if distances[track].is_empty() {
@@ -491,7 +479,6 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
                         } else {
                             "no cast member within the threshold of its group"
                         },
-                        &strangers[number],
                     )
                 }
             };
@@ -502,7 +489,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
                 neighbours: if distances[track].is_empty() {
                     Vec::new()
                 } else {
-                    neighbours(track, label, &refs)
+                    neighbours(track, &members[groups[track]], &refs)
                 },
                 distances: distances[track].clone(),
             }
@@ -816,22 +803,27 @@ mod tests {
     }
 
     #[test]
-    fn a_strangers_tracks_further_apart_than_the_within_video_distance_keep_one_label() {
-        // One stranger's two shots 0.45 apart: beyond dlib's within-video distance (0.42), so
-        // two groups, but within the threshold (0.6), so one stranger; on screen together,
-        // two strangers.
+    fn strangers_further_apart_than_the_within_video_distance_are_two_labels() {
+        // Two shots 0.45 apart, beyond dlib's within-video distance (0.44): within the cast
+        // threshold (0.6), but on `snape` different children come that close, so two labels.
         let far = || descriptor(5, 1.0);
         let apart = [(far(), 0, 9), (descriptor(5, 1.45), 10, 19)];
         let decisions = decide_tracks(descriptor(0, 1.0), descriptor(1, 1.0), &apart);
-        assert_ne!(decisions[0].group, decisions[1].group);
-        assert_eq!(identities(&decisions), [Identity::Stranger(0); 2]);
-        assert_eq!(decisions[0].neighbours.len(), 1);
-        let together = [(far(), 0, 9), (descriptor(5, 1.45), 5, 19)];
-        let decisions = decide_tracks(descriptor(0, 1.0), descriptor(1, 1.0), &together);
         assert_eq!(
             identities(&decisions),
             [Identity::Stranger(0), Identity::Stranger(1)]
         );
+        let [(other, apart)] = decisions[0].neighbours[..] else {
+            panic!("{:?}", decisions[0].neighbours)
+        };
+        assert!(
+            other == 1 && (apart - 0.45).abs() < 1e-6,
+            "the other, 0.45 away"
+        );
+        // 0.43 apart (one woman across a jump cut in `talk`: 0.431): one label.
+        let near = [(far(), 0, 9), (descriptor(5, 1.43), 10, 19)];
+        let decisions = decide_tracks(descriptor(0, 1.0), descriptor(1, 1.0), &near);
+        assert_eq!(identities(&decisions), [Identity::Stranger(0); 2]);
     }
 
     #[test]

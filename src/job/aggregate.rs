@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::identity::matching::{Identifier, Identity, TrackFaces, decide, mean_descriptor};
+use crate::job::interval::{Interval, union};
 use crate::job::result::{FaceReport, ScreenTime, Segment, Summary, TrackReport};
 use crate::track::evidence::Piece;
 use crate::track::picture::Picture;
@@ -22,16 +23,6 @@ use crate::video::clock::FrameClock;
 pub const PICTURES_PER_IDENTITY: usize = 3;
 /// Cast members listed per face in a track report.
 const REPORTED_CANDIDATES: usize = 3;
-
-/// Seconds `start..end` on screen.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    pub start: f64,
-    pub end: f64,
-}
-
-/// Intervals this close are one: their ends are frame times, read from the same timestamps.
-pub const TOUCHING: f64 = 1e-6;
 
 /// Finished tracks, kept until the video is seen.
 #[derive(Default)]
@@ -173,33 +164,5 @@ fn interval(track: &Piece) -> Interval {
     Interval {
         start: track.start,
         end: track.end,
-    }
-}
-
-/// Overlapping and touching intervals merged, in order; never empty for a non-empty input.
-pub fn union(mut intervals: Vec<Interval>) -> Vec<Interval> {
-    intervals.sort_by(|a, b| a.start.total_cmp(&b.start));
-    let mut merged: Vec<Interval> = Vec::with_capacity(intervals.len());
-    for next in intervals {
-        match merged.last_mut() {
-            Some(last) if next.start <= last.end + TOUCHING => {
-                last.end = last.end.max(next.end);
-            }
-            _ => merged.push(next),
-        }
-    }
-    merged
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn union_merges_overlapping_and_touching_intervals_only() {
-        let at = |start, end| Interval { start, end };
-        let merged = union(vec![at(1.0, 1.3), at(0.0, 0.2), at(0.1, 0.5), at(0.5, 0.9)]);
-        let spans: Vec<(f64, f64)> = merged.iter().map(|i| (i.start, i.end)).collect();
-        assert_eq!(spans, [(0.0, 0.9), (1.0, 1.3)]);
     }
 }

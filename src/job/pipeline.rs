@@ -170,7 +170,9 @@ pub fn run(
         stats.decoder_threads = decoded.decoder_threads;
         stats.seconds_read = decoded.seconds_read;
         stats.judge_completeness(info.duration, info.frame_rate, decoded.time_moved);
+        let identifying = Instant::now();
         let summary = tally.finish(&identifier, stats.video_seconds, &decoded.clock);
+        stats.identify_seconds = identifying.elapsed().as_secs_f64();
         stats.tracks = summary.tracks.len() as u64;
         stats.elapsed_seconds = started.elapsed().as_secs_f64();
         Ok(JobResult {

@@ -112,6 +112,9 @@ pub struct JobStats {
     /// Whether the result covers the whole video: see [`JobStats::judge_completeness`].
     pub complete: bool,
     pub elapsed_seconds: f64,
+    /// Of `elapsed_seconds`, the time after the video was read: grouping the tracks into
+    /// people, naming them and tallying their time (what grows with the number of tracks).
+    pub identify_seconds: f64,
 }
 
 /// How far short of the container's duration a read may end and still be the whole video, beyond

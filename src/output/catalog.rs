@@ -1,6 +1,7 @@
 //! A batch's catalog files, rebuilt from its title folders: `catalog.csv` (title, actor,
-//! seconds, percent, the title's status and how much of its video was read), `failures.csv` (title, error), `catalog.json`, the catalog chart and
-//! `catalog.html`.
+//! seconds, percent, the title's status and how much of its video was read), `failures.csv`
+//! (title, error), `catalog.json`, the catalog chart and `catalog.html`; where asked, the
+//! catalog-wide co-appearance matrix `cooccurrence.csv` and its heat map.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::files::atomic;
 use crate::job::result::ScreenTime;
+use crate::output::cooccurrence::Cooccurrence;
 use crate::output::page::{self, CatalogTitle};
 use crate::output::result_dir::{INCOMPLETE_STATUS, TitleSummary};
 use crate::output::{charts, write};
@@ -23,8 +25,10 @@ pub struct CatalogSummary {
     pub actors: Vec<ScreenTime>,
 }
 
-/// Writes the catalog files for these titles (in the order given), each atomically.
-pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
+/// Writes the catalog files for these titles (in the order given), each atomically; with
+/// `cooccurrence`, the catalog's co-appearance matrix and heat map too: each title's, over its
+/// cast members (unknown_N labels are per title), added up.
+pub fn write(out: &Path, titles: Vec<TitleSummary>, cooccurrence: bool) -> Result<CatalogSummary> {
     let mut totals: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     for row in titles.iter().flat_map(|t| &t.screen_time) {
         if !row.name.starts_with("unknown_") {
@@ -93,6 +97,25 @@ pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
     let chart_title = "Screen time over the catalog";
     charts::write_chart(&out.join("catalog.png"), chart_title, &summary.actors)?;
     charts::write_chart(&out.join("catalog.svg"), chart_title, &summary.actors)?;
+    let cast = |name: &str| !name.starts_with("unknown_");
+    let together = cooccurrence.then(|| {
+        let per_title: Vec<Cooccurrence> = (summary.titles.iter())
+            .map(|t| {
+                let names: Vec<String> = (t.screen_time.iter())
+                    .map(|r| r.name.clone())
+                    .filter(|name| cast(name))
+                    .collect();
+                Cooccurrence::of(&names, &t.segments)
+            })
+            .collect();
+        Cooccurrence::sum(&per_title, cast)
+    });
+    if let Some(matrix) = &together {
+        matrix.write_csv(&out.join("cooccurrence.csv"))?;
+        let title = "Seconds on screen together, every title";
+        charts::write_cooccurrence(&out.join("cooccurrence.png"), title, matrix)?;
+        charts::write_cooccurrence(&out.join("cooccurrence.svg"), title, matrix)?;
+    }
     let pages: Vec<CatalogTitle> = summary
         .titles
         .iter()
@@ -110,6 +133,6 @@ pub fn write(out: &Path, titles: Vec<TitleSummary>) -> Result<CatalogSummary> {
             screen_time: &t.screen_time,
         })
         .collect();
-    page::write_catalog(out, chart_title, &pages, &summary.actors)?;
+    page::write_catalog(out, chart_title, &pages, &summary.actors, together.as_ref())?;
     Ok(summary)
 }

@@ -1,5 +1,6 @@
 //! Everything drawn: a bar chart of seconds per identity ([`write_chart`]), a timeline of when
-//! each is on screen ([`write_timeline`]), both as PNG or SVG, and a contact sheet of one face
+//! each is on screen ([`write_timeline`]), a heat map of who is on screen with whom
+//! ([`write_cooccurrence`]), each as PNG or SVG, and a contact sheet of one face
 //! per identity with its name ([`write_contact_sheet`]).
 //!
 //! Text is drawn with DejaVu Sans embedded at build time (Debian's `fonts-dejavu-core`), so
@@ -20,6 +21,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{Error, Result, escape_controls};
 use crate::files::atomic::write_atomically;
 use crate::job::result::{ScreenTime, Segment};
+use crate::output::cooccurrence::Cooccurrence;
 use crate::output::write::write_jpeg;
 
 /// Writes a horizontal bar chart of seconds per identity to `path`, longest at the top, titled
@@ -49,6 +51,35 @@ pub fn write_timeline(
         video_seconds,
     };
     write_plot(path, chart_size(rows.len()), &timeline)
+}
+
+/// Writes a heat map of `matrix` to `path`: one row and one column per identity (the first
+/// [`HEATMAP_MOST`] of its names, the longest on screen), each cell the seconds the two are on
+/// screen at once (see [`cell_label`]), shaded from white to blue (the most of any pair), and
+/// blank for a pair never together; the diagonal, grey, is each one's own time. Format as
+/// [`write_chart`].
+pub fn write_cooccurrence(path: &Path, title: &str, matrix: &Cooccurrence) -> Result<()> {
+    let shown = matrix.first(HEATMAP_MOST);
+    write_plot(
+        path,
+        heatmap_size(&shown),
+        &Heatmap {
+            title,
+            matrix: &shown,
+        },
+    )
+}
+
+/// The heat map of [`write_cooccurrence`] as SVG text, for a page to hold inline.
+pub fn cooccurrence_svg(title: &str, matrix: &Cooccurrence) -> std::result::Result<String, String> {
+    let shown = matrix.first(HEATMAP_MOST);
+    svg_text(
+        heatmap_size(&shown),
+        &Heatmap {
+            title,
+            matrix: &shown,
+        },
+    )
 }
 
 /// A picture that plotters can draw on any backend, so [`write_plot`] writes it as PNG or SVG.
@@ -250,6 +281,113 @@ impl Plot for Timeline<'_> {
     }
 }
 
+/// Identities drawn in a heat map at most: more would make cells too small to read (the CSV
+/// holds them all).
+pub const HEATMAP_MOST: usize = 30;
+const HEATMAP_CELL: u32 = 56;
+/// Room left of the cells for the names, above them for the column numbers.
+const HEATMAP_NAMES: u32 = 300;
+const HEATMAP_HEADER: u32 = 36;
+const HEATMAP_TITLE: u32 = 60;
+const DIAGONAL_COLOR: RGBColor = RGBColor(215, 215, 215);
+const NEVER_COLOR: RGBColor = RGBColor(246, 246, 246);
+
+fn heatmap_size(matrix: &Cooccurrence) -> (u32, u32) {
+    let count = u32::try_from(matrix.names.len().max(1)).unwrap_or(u32::MAX);
+    let cells = HEATMAP_CELL.saturating_mul(count);
+    (
+        (HEATMAP_NAMES + cells + 40).max(CHART_WIDTH / 2),
+        HEATMAP_TITLE + HEATMAP_HEADER + cells + 60,
+    )
+}
+
+struct Heatmap<'a> {
+    title: &'a str,
+    matrix: &'a Cooccurrence,
+}
+
+impl Plot for Heatmap<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let matrix = self.matrix;
+        if matrix.names.is_empty() {
+            return draw_no_faces(&root, self.title);
+        }
+        let area = root.titled(&escape_controls(self.title), TITLE_FONT)?;
+        let count = matrix.names.len();
+        let most = (0..count)
+            .flat_map(|i| (0..count).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| matrix.seconds[i][j])
+            .fold(0.0, f64::max);
+        let font = LABEL_FONT.into_font();
+        let at = |h, v| LABEL_FONT.into_text_style(&area).pos(Pos::new(h, v));
+        let (cell, left, top) = (
+            HEATMAP_CELL as i32,
+            HEATMAP_NAMES as i32,
+            HEATMAP_HEADER as i32,
+        );
+        // Pairs never together are left on this ground, unlabelled: in a large cast most are,
+        // and the page holds the picture inline.
+        let side = cell * count as i32 - 2;
+        let ground = [(left, top), (left + side, top + side)];
+        area.draw(&Rectangle::new(ground, NEVER_COLOR.filled()))?;
+        for (i, name) in matrix.names.iter().enumerate() {
+            let offset = i as i32 * cell;
+            let label = fit(
+                &format!("{}  {}", i + 1, escape_controls(name)),
+                &font,
+                HEATMAP_NAMES - 16,
+            );
+            let middle = top + offset + cell / 2;
+            area.draw(&Text::new(
+                label,
+                (left - 10, middle),
+                at(HPos::Right, VPos::Center),
+            ))?;
+            let column = (left + offset + cell / 2, top / 2);
+            area.draw(&Text::new(
+                (i + 1).to_string(),
+                column,
+                at(HPos::Center, VPos::Center),
+            ))?;
+            for (j, &seconds) in matrix.seconds[i].iter().enumerate() {
+                if i != j && seconds <= 0.0 {
+                    continue;
+                }
+                let share = if most > 0.0 { seconds / most } else { 0.0 };
+                let color = if i == j { DIAGONAL_COLOR } else { shade(share) };
+                let corner = (left + j as i32 * cell, top + offset);
+                let far = (corner.0 + cell - 2, corner.1 + cell - 2);
+                area.draw(&Rectangle::new([corner, far], color.filled()))?;
+                let ink = if i != j && share > 0.55 { WHITE } else { BLACK };
+                let value = at(HPos::Center, VPos::Center).color(&ink);
+                let centre = (corner.0 + cell / 2 - 1, corner.1 + cell / 2 - 1);
+                area.draw(&Text::new(cell_label(seconds), centre, value))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Seconds short enough for a cell: tenths below 100 s, whole seconds below 10 000 s, then
+/// hours (a catalog's totals), e.g. `3.4`, `812`, `4.2 h`.
+fn cell_label(seconds: f64) -> String {
+    if seconds < 100.0 {
+        format!("{seconds:.1}")
+    } else if seconds < 10_000.0 {
+        format!("{seconds:.0}")
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
+
+/// White for 0, [`BAR_COLOR`] for 1.
+fn shade(share: f64) -> RGBColor {
+    let share = share.clamp(0.0, 1.0);
+    let mix = |full: u8| (255.0 - (255.0 - f64::from(full)) * share).round() as u8;
+    let RGBColor(r, g, b) = BAR_COLOR;
+    RGBColor(mix(r), mix(g), mix(b))
+}
+
 type RowsChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// The frame both charts share: `title` above, an x axis of seconds from 0 to `x_end` below,
@@ -439,4 +577,17 @@ fn font_registered() -> bool {
     *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_labels_stay_short_from_a_title_to_a_catalog() {
+        assert_eq!(cell_label(0.0), "0.0");
+        assert_eq!(cell_label(99.94), "99.9");
+        assert_eq!(cell_label(812.4), "812");
+        assert_eq!(cell_label(15_120.0), "4.2 h");
+    }
 }

@@ -1,7 +1,8 @@
-//! The pages people look at: `report.html` for one video (who is on screen, for how long, and
-//! when, with a player that jumps to each appearance) and `catalog.html` for a batch (titles,
-//! totals per actor, links to each title's page). In: the same rows, segments and face counts
-//! the CSV files and charts are made of. Out: one HTML file each, written atomically.
+//! The pages people look at: `report.html` for one video (who is on screen, for how long, when
+//! and with whom, with a player that jumps to each appearance and names who is on screen) and
+//! `catalog.html` for a batch (titles, totals per actor, links to each title's page, and who
+//! appears with whom where asked). In: the same rows, segments, matrices, WebVTT track and face
+//! counts the result files are made of. Out: one HTML file each, written atomically.
 //!
 //! A page is plain HTML, CSS and a little JavaScript from the templates in `templates/`, with
 //! its chart as inline SVG: it opens from `file://` with no server and no network. It links to
@@ -13,12 +14,13 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
 use askama::Template;
-use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_encode};
 
 use crate::error::{Error, Result};
 use crate::files::atomic::write_atomically;
 use crate::job::result::{ScreenTime, Segment};
 use crate::output::charts;
+use crate::output::cooccurrence::Cooccurrence;
 use crate::video::decode::VideoInfo;
 
 /// What one video's page shows, beyond its rows.
@@ -39,6 +41,10 @@ pub struct ReportPage<'a> {
     pub faces: &'a BTreeMap<String, usize>,
     /// The cast the run used, for the command that names an unknown.
     pub cast: &'a Path,
+    /// Seconds on screen together, of the charted identities.
+    pub together: &'a Cooccurrence,
+    /// `appearances.vtt`'s text, for the player to name who is on screen.
+    pub track: &'a str,
 }
 
 /// Writes the page at `path`, in the result folder it links from.
@@ -47,6 +53,11 @@ pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
     let title = file_name(&page.video.path);
     let chart = charts::chart_svg(&format!("Screen time in {title}"), page.charted)
         .map_err(|e| Error::output(path, e))?;
+    let together = charts::cooccurrence_svg(
+        &format!("Seconds on screen together in {title}"),
+        page.together,
+    )
+    .map_err(|e| Error::output(path, e))?;
     let length = page.video_seconds.max(0.0);
     let identities = page
         .screen_time
@@ -105,6 +116,11 @@ pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
         length: format!("{length:.3}"),
         ticks: ticks(length),
         chart,
+        together,
+        track: format!(
+            "data:text/vtt;charset=utf-8,{}",
+            percent_encode(page.track.as_bytes(), DATA)
+        ),
         identities,
     };
     write_page(path, &view)
@@ -123,14 +139,20 @@ pub struct CatalogTitle<'a> {
 
 /// Writes `out/catalog.html`: every title with its screen time and a link to its page, and the
 /// totals per cast member over the catalog.
+/// With `together`, also who appears with whom over the catalog.
 pub fn write_catalog(
     out: &Path,
     heading: &str,
     titles: &[CatalogTitle],
     actors: &[ScreenTime],
+    together: Option<&Cooccurrence>,
 ) -> Result<()> {
     let path = out.join("catalog.html");
     let chart = charts::chart_svg(heading, actors).map_err(|e| Error::output(&path, e))?;
+    let together = together
+        .map(|matrix| charts::cooccurrence_svg("Seconds on screen together, every title", matrix))
+        .transpose()
+        .map_err(|e| Error::output(&path, e))?;
     let view = CatalogView {
         heading: heading.to_string(),
         titles: titles
@@ -158,6 +180,7 @@ pub fn write_catalog(
             })
             .collect(),
         chart,
+        together,
     };
     write_page(&path, &view)
 }
@@ -183,6 +206,11 @@ struct ReportView {
     ticks: Vec<Tick>,
     /// Inline SVG, drawn by plotters (which escapes its text).
     chart: String,
+    /// The co-appearance heat map, inline SVG as `chart`.
+    together: String,
+    /// `appearances.vtt` as a data URL: Chromium loads no track file into a page opened from
+    /// file:// (each file is an origin of its own there), and a result page opens from file://.
+    track: String,
     identities: Vec<IdentityView>,
 }
 
@@ -243,6 +271,8 @@ struct CatalogView {
     /// Name, seconds, percent of all cast screen time.
     actors: Vec<(String, String, String)>,
     chart: String,
+    /// The catalog's co-appearance heat map, inline SVG, where asked for.
+    together: Option<String>,
 }
 
 struct TitleView {
@@ -302,6 +332,13 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'/')
     .add(b'\\')
     .add(b'\'');
+
+/// What a data URL's text keeps as it is: enough for WebVTT's timing lines to stay short.
+const DATA: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b':');
 
 /// `name` as one segment of a relative URL.
 fn url_part(name: &str) -> String {

@@ -1,5 +1,6 @@
 //! A result folder: the one place that knows what is in it. One video's results (`report.json`,
-//! `report.html`, the CSV tables, charts, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a
+//! `report.html`, the CSV tables, charts, the exports `cooccurrence.csv`, `appearances.vtt` and
+//! `appearances.edl`, `faces/`, `faces.jpg`, `tracks.jsonl`) and, for a
 //! batch title, the marker saying it is done (`done.json`, with what it was made from) or failed
 //! (`failed.json`).
 //! A batch output holds one such folder per title under `titles/`.
@@ -23,13 +24,20 @@ use crate::files::walk::walk;
 use crate::job::pipeline::JobOptions;
 use crate::job::result::Summary;
 use crate::job::result::{JobResult, JobStats, ScreenTime, Segment};
+use crate::output::cooccurrence::Cooccurrence;
 use crate::output::page::{self, ReportPage};
-use crate::output::{charts, ledger, tables, write};
+use crate::output::{charts, edl, ledger, tables, webvtt, write};
 use crate::video::decode::VideoInfo;
+use crate::video::timecode::start_timecode;
 
 const REPORT: &str = "report.json";
 const PAGE: &str = "report.html";
 const SEGMENTS: &str = "segments.csv";
+/// Seconds on screen together per pair of identities, with its heat map (`.png`, `.svg`).
+const COOCCURRENCE: &str = "cooccurrence";
+/// Who is on screen when, as a WebVTT track and as CMX 3600 EDL events.
+const VTT: &str = "appearances.vtt";
+const EDL: &str = "appearances.edl";
 /// Every track and why it got its name, with `--debug-tracks`.
 const TRACKS: &str = "tracks.jsonl";
 const FACES: &str = "faces";
@@ -291,6 +299,30 @@ impl ResultDir {
             let seconds = result.stats.video_seconds;
             charts::write_timeline(&timeline, &title, &shown, &summary.segments, seconds)?;
         }
+        let names: Vec<String> = summary.screen_time.iter().map(|r| r.name.clone()).collect();
+        let together = Cooccurrence::of(&names, &summary.segments);
+        together.write_csv(&dir.join(format!("{COOCCURRENCE}.csv")))?;
+        let shown_names: Vec<String> = shown.iter().map(|r| r.name.clone()).collect();
+        let shown_together = Cooccurrence::of(&shown_names, &summary.segments);
+        let together_title = format!("Seconds on screen together in {video_name}");
+        for extension in ["png", "svg"] {
+            let path = dir.join(format!("{COOCCURRENCE}.{extension}"));
+            charts::write_cooccurrence(&path, &together_title, &shown_together)?;
+        }
+        // The exports say where a result covers part of the video only; the CSV files cannot.
+        let coverage = result.stats.coverage(result.video.duration);
+        let incomplete = (!result.stats.complete).then_some(coverage.as_str());
+        let track = webvtt::text(&summary.segments, incomplete);
+        atomic::write_bytes(&dir.join(VTT), track.as_bytes())?;
+        let timecode = start_timecode(&result.video.path);
+        let markers = edl::text(
+            &video_name,
+            &summary.segments,
+            result.video.frame_rate,
+            timecode.as_deref(),
+            incomplete,
+        );
+        atomic::write_bytes(&dir.join(EDL), markers.as_bytes())?;
         if settings.thumbnails {
             self.write_faces(summary, &shown)?;
         }
@@ -311,13 +343,15 @@ impl ResultDir {
             &ReportPage {
                 video: &result.video,
                 video_seconds: result.stats.video_seconds,
-                coverage: &result.stats.coverage(result.video.duration),
+                coverage: &coverage,
                 complete: result.stats.complete,
                 screen_time: &summary.screen_time,
                 charted: &shown,
                 segments: &summary.segments,
                 faces: &faces,
                 cast: &options.settings.cast,
+                together: &shown_together,
+                track: &track,
             },
         )?;
         let report = Report {
@@ -347,9 +381,12 @@ impl ResultDir {
             "screentime.svg",
             "timeline.png",
             "timeline.svg",
+            VTT,
+            EDL,
         ]
         .map(String::from)
         .into();
+        files.extend(["csv", "png", "svg"].map(|extension| format!("{COOCCURRENCE}.{extension}")));
         if options.debug_tracks {
             files.insert(TRACKS.into());
         }

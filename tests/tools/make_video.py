@@ -236,7 +236,10 @@ def build(spec, spec_dir):
             ]
             if (move := motion_filter(motion, n)) is not None:
                 chain.append(move)
-        chain += ["setsar=1", f"setpts=N/({fps}*TB)"]
+        # In microseconds: in a photo's time base (image2's 1/25) N/fps rounds down to the same
+        # tick for two frames at 30 fps, and `-r` dropped one (30+15+30 frames gave 74), and an
+        # overlay's `enable` saw its frames up to 1/25 s early (one frame too many).
+        chain += ["setsar=1", "settb=AVTB", f"setpts=N/({fps}*TB)"]
         if seg.get("overlays"):
             chains.append(",".join(chain) + f"[p{k}]")
             chains += overlay_chains(seg, k, inputs, n, w, h, fps, spec_dir)

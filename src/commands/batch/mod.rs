@@ -4,7 +4,8 @@
 //! or CSV lines `video,cast` giving a title its own cast folder), a default cast and an output
 //! folder. Out: one result folder per title, `OUT/titles/<title>/`, the same files as the
 //! single-video job, plus the catalog-wide `catalog.csv`, `catalog.json`, `failures.csv` and
-//! `catalog.png`/`.svg`, rebuilt from the title folders at the end (or by `screentime summary`).
+//! `catalog.png`/`.svg` (with `--cooccurrence`, the catalog's `cooccurrence.csv` and heat map),
+//! rebuilt from the title folders at the end (or by `screentime summary`).
 //!
 //! A title is done when its `done.json` (written last) records the same input size and
 //! modification time and the same result-changing settings (threshold, stride, detector
@@ -54,6 +55,8 @@ pub struct BatchOptions {
     /// Measure done titles again.
     pub force: bool,
     pub quiet: bool,
+    /// Write the catalog's co-appearance matrix and heat map too.
+    pub cooccurrence: bool,
 }
 
 /// What happened to each title of this run.
@@ -164,7 +167,7 @@ pub fn run(
     let catalog = if finished.is_empty() {
         CatalogSummary::default()
     } else {
-        catalog::write(&options.out, finished)?
+        catalog::write(&options.out, finished, options.cooccurrence)?
     };
     let outcome = outcome.into_inner().expect("no thread panics holding it");
     // A title of this run done over part of its video, now or by an earlier run it resumes,
@@ -282,8 +285,8 @@ fn completion(
 /// `failures.csv` (title, error), `catalog.json` and the catalog chart from every title folder
 /// under `OUT/titles`. Titles come in name order, so the files depend only on the results, not
 /// on which machine or shard made them or when. A folder without a done or failed title is an
-/// error, and gets no catalog.
-pub fn summary(out: &Path) -> Result<CatalogSummary> {
+/// error, and gets no catalog. With `cooccurrence`, the catalog's co-appearance matrix too.
+pub fn summary(out: &Path, cooccurrence: bool) -> Result<CatalogSummary> {
     let no_results = |reason: &str| Error::input(out, reason);
     if !out.is_dir() {
         return Err(no_results("no such folder"));
@@ -295,7 +298,7 @@ pub fn summary(out: &Path) -> Result<CatalogSummary> {
              screentime batch?)",
         ));
     }
-    catalog::write(out, titles)
+    catalog::write(out, titles, cooccurrence)
 }
 
 /// How a batch or `summary` over `titles` of the catalog `catalog` ends: Ok(false) (exit code 1)
