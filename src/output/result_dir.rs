@@ -352,6 +352,7 @@ impl ResultDir {
                 cast: &options.settings.cast,
                 together: &shown_together,
                 track: &track,
+                tracks: &summary.tracks,
             },
         )?;
         let report = Report {
