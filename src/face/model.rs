@@ -2,8 +2,9 @@
 //! [`EmbedderKind`]), their files, names, licences, input layout and distances, and the
 //! [`Model`]s a run loads. In: nothing (the choice is the user's). Out: descriptions that the
 //! runtime loads by and the detector, embedder and later stages read; nothing here loads or
-//! runs a model, so every module may import this one; it imports only the chip sizes of
-//! [`crate::face::align`], which imports none of the others.
+//! runs a model, so every module may import this one. It imports only the chip sizes of
+//! [`crate::face::align`], which (with [`crate::face::landmarks`], its one import) uses no
+//! model description, detector, embedder or runtime.
 
 use serde::Serialize;
 
