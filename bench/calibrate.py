@@ -18,7 +18,7 @@ that near-identical neighbouring frames do not count) is a genuine pair.
 Prints, per embedder: the pairs, the rate of genuine pairs accepted (TPR) at false-match rates
 (FPR) of 0.1% and 1%, the equal-error point, and dlib's operating point (0.6) carried over to
 ArcFace as the distance with the same FPR. From that it derives ArcFace's thresholds
-(src/face/embed.rs, EmbedderKind::thresholds):
+(src/face/model.rs, EmbedderKind::thresholds):
 - same_person: the distance at an FPR of 0.1%. Carrying dlib's FPR at 0.6 over (2.4% here,
   mostly fotb's family members, whom dlib confuses) gave a distance where ArcFace accepts no
   more genuine pairs and 20 times the impostors: on the GRID montages it named three of the

@@ -2,7 +2,7 @@
 and peak memory, the share of it spent grouping and naming the tracks, and whether any label
 holds people from two different source clips.
 
-Usage: bench/feature.py [--minutes N] [--binary PATH] [--out DIR]
+Usage: bench/feature.py [--minutes N] [--mode ARGS] [--binary PATH] [--out DIR]
 
 The video (OUT/feature.mp4, OUT: target/bench/feature; made once, ~15 min on 2 cores) joins the
 development clips of ../shared/data/real over and over, each time changed so its tracks differ
@@ -12,11 +12,12 @@ in it: fotb (the cast: its six photos), snape, talk, the Pexels man (face_noface
 one man) and GRID (the studio clips, some of which show the same speaker). Variants of one
 source hold the same people, so a label may span passes but never two sources.
 
-Prints and writes to OUT/feature.json: the run's wall time, CPU time and peak RSS (wait4), the
-report's `identify_seconds` (grouping, naming and tallying, after the video is read) and its
-share, the tracks and labels, per label the sources it holds (seconds in each, counting a source
-from 3 frames on, as `screentime score` counts a label holding a person), and the seconds
-credited to the cast outside fotb's passes.
+Prints and writes to OUT/feature_<mode>.json (the result itself is OUT/result_<mode>/): the
+run's wall time, CPU time and peak RSS (wait4), the report's `identify_seconds` (grouping,
+naming and tallying, after the video is read) and its share, the tracks and labels, per label
+the sources it holds (seconds in each, counting a source from 3 frames on, as `screentime
+score` counts a label holding a person), and the seconds credited to the cast outside fotb's
+passes.
 """
 
 import argparse
@@ -28,7 +29,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import BINARY, ROOT, SHARED, ffmpeg, make_cast, run
+from common import BINARY, ROOT, SHARED, ffmpeg, make_cast, mode_slug, run
 
 FPS = 25
 SIZE = (960, 540)
@@ -92,6 +93,7 @@ def make(out: Path, minutes: float) -> tuple[Path, list[tuple[float, float, str]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=90)
+    parser.add_argument("--mode", default="", help="screentime arguments, e.g. \"--embedder arcface\"")
     parser.add_argument("--binary", type=Path, default=BINARY)
     parser.add_argument("--out", type=Path, default=ROOT / "target" / "bench" / "feature")
     args = parser.parse_args()
@@ -100,10 +102,10 @@ def main() -> int:
         sys.exit("bench/feature.py: the development clips (../shared/data/real) are absent")
     video, timeline = make(out, args.minutes)
     cast = make_cast(out, "fotb")
-    result = out / "result"
+    result = out / f"result_{mode_slug(args.mode)}"
     start = time.perf_counter()
     child = subprocess.Popen([str(args.binary), str(video), "--cast", str(cast), "--out", str(result),
-                              "--quiet", "--json"], stdout=subprocess.PIPE)
+                              "--quiet", "--json", *args.mode.split()], stdout=subprocess.PIPE)
     report_text = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
@@ -137,7 +139,7 @@ def main() -> int:
         "cast_seconds_outside_fotb": round(cast_elsewhere, 2),
         "sources_per_label": sources,
     }
-    (out / "feature.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (out / f"feature_{mode_slug(args.mode)}.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "sources_per_label"}, indent=1))
     for label, by in sorted(sources.items()):
         if len(by) > 1:

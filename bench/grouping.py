@@ -1,5 +1,5 @@
 """How far apart one person's face tracks lie in a video, and how far different people's: what
-the within-video "same person" distance (src/face/embed.rs, Thresholds::same_video) rests on.
+the within-video "same person" distance (src/face/model.rs, Thresholds::same_video) rests on.
 
 Usage: bench/grouping.py [--eval DIR] [--mode SLUG]...
 

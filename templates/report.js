@@ -1,4 +1,4 @@
-// Clicking an appearance plays the video from its start; while the video plays (or wherever it
+// Clicking an appearance (or a face track) plays the video from its start; while the video plays (or wherever it
 // is sought to), the appearances and people on screen at that moment are highlighted.
 (function () {
   "use strict";
@@ -28,8 +28,9 @@
     }
   }
 
-  timeline.addEventListener("click", event => {
-    const segment = event.target.closest(".segment[data-start]");
+  // An appearance on the timeline, or a face track of someone's card.
+  document.addEventListener("click", event => {
+    const segment = event.target.closest(".segment[data-start], .seek[data-start]");
     if (!segment) return;
     const start = Number(segment.dataset.start);
     video.currentTime = start;

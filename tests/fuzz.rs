@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use screentime::commands::batch::titles::parse_manifest;
-use screentime::face::embed::EmbedderKind;
+use screentime::face::model::EmbedderKind;
 use screentime::identity::cast::parse_cast_file;
 
 const EMBEDDER: &str = "c93295d95ee645f388e842532690d97aae99da64960831e1a7998c6534e9b761";

@@ -118,7 +118,7 @@ fn result_page_shows_every_identity_and_plays_each_appearance() {
     obama_cast(dir);
     // Relative paths, as a user types them: the page links the video from its own folder.
     let (video, cast) = (Path::new("videos/demo.mp4"), Path::new("cast"));
-    let report = measure(dir, video, cast, Path::new("out"), &[]);
+    let report = measure(dir, video, cast, Path::new("out"), &["--debug-tracks"]);
     let out = dir.join("out");
     let names: Vec<String> = screen_time(&report).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["Barack Obama", "unknown_1"]);
@@ -135,7 +135,7 @@ fn result_page_shows_every_identity_and_plays_each_appearance() {
 
     // One clickable appearance per segment, on its identity's row, at its times.
     let shown = browser.eval(
-        "[...document.querySelectorAll('[data-start]')].map(e => { const r = e.getBoundingClientRect();
+        "[...document.querySelectorAll('.timeline [data-start]')].map(e => { const r = e.getBoundingClientRect();
            return [e.closest('.row').dataset.name, +e.dataset.start, +e.dataset.end, r.width, r.height]; })",
     );
     let shown = shown.as_array().unwrap();
@@ -176,6 +176,44 @@ fn result_page_shows_every_identity_and_plays_each_appearance() {
         hint,
         json!("screentime name out unknown_1 \"Their Name\" --cast cast")
     );
+
+    // Each card lists its face tracks (tracks.jsonl's, by name), each saying why it is theirs;
+    // a click on one plays it.
+    let tracks: Vec<Value> = std::fs::read_to_string(out.join("tracks.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    for name in &names {
+        let name_js = serde_json::to_string(name).unwrap();
+        let listed = browser.eval(&format!(
+            "[...document.querySelectorAll('.identity')].find(c => c.dataset.name === {name_js})
+               .querySelectorAll('.tracks li').length"
+        ));
+        let own = tracks.iter().filter(|t| t["name"] == name.as_str()).count();
+        assert_eq!(listed, json!(own), "{name}");
+    }
+    let second = tracks
+        .iter()
+        .filter(|t| t["name"] == "unknown_1")
+        .nth(1)
+        .expect("Biden's two shots are two tracks");
+    let listed = browser.eval(
+        "document.querySelectorAll('.identity[data-name=\"unknown_1\"] .tracks li')[1].textContent",
+    );
+    assert!(
+        listed.as_str().unwrap().contains("grouped with track"),
+        "why the second shot is the same stranger: {listed}"
+    );
+    browser
+        .eval("document.querySelector('.identity[data-name=\"unknown_1\"] .tracks').open = true");
+    browser.click(".identity[data-name=\"unknown_1\"] .tracks li:nth-child(2) .seek");
+    let time = browser
+        .eval("document.getElementById('video').currentTime")
+        .as_f64()
+        .unwrap();
+    let start = second["start"].as_f64().unwrap();
+    assert!((time - start).abs() < 0.25, "{time} for track {second}");
 
     // Biden's second shot is 5.8 to 6.8 s; Obama's first starts the video.
     let biden = segments
@@ -406,6 +444,7 @@ fn long_result_page_shows_every_appearance() {
             cast: Path::new("cast"),
             together: &Cooccurrence::of(&shown, &segments),
             track: &track,
+            tracks: &[],
         },
     )
     .unwrap();

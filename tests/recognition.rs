@@ -10,9 +10,10 @@ use std::process::Command;
 
 use common::*;
 use image::imageops::FilterType;
-use screentime::face::detect::DetectorKind;
-use screentime::face::embed::{Descriptor, Embedder, EmbedderKind, distance};
+use screentime::face::embed::{Descriptor, Embedder, distance};
 use screentime::face::engine::{EmbeddedFace, load_image, padded};
+use screentime::face::model::DetectorKind;
+use screentime::face::model::EmbedderKind;
 
 const EMBEDDERS: [EmbedderKind; 2] = [EmbedderKind::Dlib, EmbedderKind::Arcface];
 

@@ -189,7 +189,7 @@ fn screen_time_of_a_cast_member_and_a_stranger() {
 
     // The cast's embeddings were cached beside it and serve as a cast on their own.
     let cache = cast.join(screentime::identity::cast::cache_file(
-        screentime::face::embed::EmbedderKind::Dlib,
+        screentime::face::model::EmbedderKind::Dlib,
     ));
     assert!(cache.is_file());
     let again = measure(&video, &cache, &tmp.path().join("again"));
@@ -243,8 +243,8 @@ fn arcface_finds_the_same_people_and_says_so() {
     );
     assert_segments(&report, "unknown_1", &[(3.0, 4.6), (5.8, 6.8)]);
     let cache = |kind| cast.join(screentime::identity::cast::cache_file(kind));
-    assert!(cache(screentime::face::embed::EmbedderKind::Arcface).is_file());
-    assert!(!cache(screentime::face::embed::EmbedderKind::Dlib).exists());
+    assert!(cache(screentime::face::model::EmbedderKind::Arcface).is_file());
+    assert!(!cache(screentime::face::model::EmbedderKind::Dlib).exists());
 }
 
 fn round3(x: f64) -> f64 {

@@ -9,7 +9,8 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use screentime::face::embed::{Descriptor, EmbedderKind};
+use screentime::face::embed::Descriptor;
+use screentime::face::model::EmbedderKind;
 use screentime::identity::cast::{Cast, CastFace};
 use screentime::identity::cluster::average_linkage;
 use screentime::identity::matching::Identifier;

@@ -11,9 +11,10 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use image::imageops::{self, FilterType};
-use screentime::face::detect::{DetectOptions, Detector, DetectorKind};
+use screentime::face::detect::{DetectOptions, Detector};
 use screentime::face::embed::Embedder;
 use screentime::face::engine::{Engine, load_image};
+use screentime::face::model::DetectorKind;
 use screentime::face::runtime::{Runtime, RuntimeOptions};
 
 fn models(c: &mut Criterion) {

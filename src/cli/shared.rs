@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::warn;
-use crate::face::detect::{DetectOptions, DetectorKind};
-use crate::face::embed::EmbedderKind;
+use crate::face::detect::DetectOptions;
 use crate::face::engine::EngineOptions;
+use crate::face::model::DetectorKind;
+use crate::face::model::EmbedderKind;
 use crate::face::runtime::{self, Device, RuntimeOptions, default_models_dir};
 use crate::job::pipeline::JobOptions;
 use crate::output::answer::Format;

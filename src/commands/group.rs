@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::{load_cast, photo_faces, photos_in};
 use crate::error::{Error, Result};
-use crate::face::embed::{Thresholds, distance};
+use crate::face::embed::distance;
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions};
+use crate::face::model::Thresholds;
 use crate::face::runtime::Runtime;
 use crate::files::names;
 use crate::identity::cast::Cast;

@@ -19,43 +19,8 @@ use ort::value::TensorRef;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::face::runtime::{Model, Runtime};
-
-/// Which CenterFace weights find faces.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    clap::ValueEnum,
-    Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum DetectorKind {
-    /// Static INT8 quantization of the same network (made by `scripts/setup` from the fp32 one
-    /// with ranges measured on real footage, weights in 7 bits so that no CPU's integer kernels
-    /// saturate): half the time a frame, the same faces on every x86-64 CPU, and on the
-    /// README's footage the same screen time within what the fp32 network itself moves when a
-    /// frame is scaled 2% differently.
-    #[default]
-    Int8,
-    /// The network's own float weights.
-    Fp32,
-}
-
-impl DetectorKind {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            DetectorKind::Int8 => "centerface_int8.onnx",
-            DetectorKind::Fp32 => "centerface.onnx",
-        }
-    }
-}
+use crate::face::model::{DetectorKind, Model};
+use crate::face::runtime::Runtime;
 
 #[derive(Debug, Clone, Copy)]
 pub struct DetectOptions {

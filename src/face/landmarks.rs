@@ -28,6 +28,20 @@ pub struct DlibBox {
     pub bottom: i64,
 }
 
+impl DlibBox {
+    /// The square of side `side` centred on (`cx`, `cy`), rounded to whole pixels as dlib
+    /// rounds.
+    pub fn square(cx: f32, cy: f32, side: f32) -> DlibBox {
+        let whole = |v: f32| round(f64::from(v));
+        DlibBox {
+            left: whole(cx - side / 2.0),
+            top: whole(cy - side / 2.0),
+            right: whole(cx + side / 2.0),
+            bottom: whole(cy + side / 2.0),
+        }
+    }
+}
+
 /// The 5 points, each (x, y) in image pixels (whole pixels, as dlib rounds them).
 pub type Parts = [[f32; 2]; 5];
 
@@ -298,31 +312,3 @@ impl<'a> Reader<'a> {
         Ok(ShapePredictor { initial, levels })
     }
 }
-
-/// The box dlib's face detector would draw around a face CenterFace found, from its landmarks.
-/// dlib's boxes are axis-aligned squares; their centre and side follow the eyes and the mouth.
-/// Fitted by least squares on the 217 faces that dlib's detector and CenterFace both found in
-/// the development photos and frames: the centre lands a median 4.7% of the box side from
-/// dlib's, the side is a median 6.6% off (dlib's own boxes move in steps of its scale pyramid).
-pub fn dlib_box(face: &crate::face::detect::Face) -> DlibBox {
-    let shape = face.shape();
-    let [down_x, down_y] = shape.down;
-    let cx = shape.eyes[0] + BOX_ALONG * down_x + BOX_ACROSS * down_y;
-    let cy = shape.eyes[1] + BOX_ALONG * down_y - BOX_ACROSS * down_x;
-    let side = BOX_FROM_EYES_TO_MOUTH * down_x.hypot(down_y) + BOX_FROM_EYE_SPAN * shape.eye_span;
-    let whole = |v: f32| round(f64::from(v));
-    DlibBox {
-        left: whole(cx - side / 2.0),
-        top: whole(cy - side / 2.0),
-        right: whole(cx + side / 2.0),
-        bottom: whole(cy + side / 2.0),
-    }
-}
-
-/// The box's centre: this share of the way from the eyes down to the mouth, and this share of
-/// that distance across it.
-const BOX_ALONG: f32 = 0.468;
-const BOX_ACROSS: f32 = -0.0185;
-/// The box's side: these multiples of the eyes-to-mouth distance and of the eye span.
-const BOX_FROM_EYES_TO_MOUTH: f32 = 1.932;
-const BOX_FROM_EYE_SPAN: f32 = 0.340;

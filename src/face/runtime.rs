@@ -17,9 +17,8 @@ use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights, SessionBui
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::face::detect::DetectorKind;
-use crate::face::embed::EmbedderKind;
 use crate::face::landmarks::ShapePredictor;
+use crate::face::model::{DetectorKind, EmbedderKind, Model};
 
 /// Where inference runs.
 #[derive(
@@ -30,35 +29,6 @@ pub enum Device {
     Cpu,
     /// NVIDIA GPU through ONNX Runtime's CUDA execution provider (cargo feature `cuda`).
     Cuda,
-}
-
-/// The networks screentime runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Model {
-    /// CenterFace: faces with 5 landmarks.
-    Detector(DetectorKind),
-    /// Face descriptors: dlib's ResNet v1 or ArcFace.
-    Embedder(EmbedderKind),
-    /// dlib's 5-point shape predictor, which places dlib's chips (not an ONNX model).
-    Landmarks,
-}
-
-impl Model {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Model::Detector(kind) => kind.file_name(),
-            Model::Embedder(kind) => kind.file_name(),
-            Model::Landmarks => "shape_predictor_5_face_landmarks.dat",
-        }
-    }
-
-    /// The setup that installs it.
-    fn setup_command(self) -> &'static str {
-        match self {
-            Model::Embedder(kind) => kind.setup_command(),
-            Model::Detector(_) | Model::Landmarks => "scripts/setup",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

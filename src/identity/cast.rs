@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::face::detect::DetectOptions;
-use crate::face::embed::{Descriptor, EmbedderKind};
+use crate::face::embed::Descriptor;
 use crate::face::engine::{EmbeddedFace, Engine, load_image, padded};
+use crate::face::model::EmbedderKind;
 use crate::face::runtime::{Runtime, sha256_file};
 use crate::files::atomic::{write_bytes, write_json};
 use crate::files::names;

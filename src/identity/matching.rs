@@ -12,7 +12,8 @@
 //! three closest and 0.61 over all five, while every true match's track averages at most 0.58
 //! over five.
 
-use crate::face::embed::{Descriptor, EmbedderKind, distance, squared_distance, to_unit_length};
+use crate::face::embed::{Descriptor, distance, squared_distance, to_unit_length};
+use crate::face::model::EmbedderKind;
 use crate::identity::cast::Cast;
 use crate::identity::cluster::average_linkage;
 use crate::track::Nearest;
@@ -313,7 +314,7 @@ fn weight_of(samples: &[Sample]) -> f32 {
 /// within the wider cast threshold (0.6 with dlib) put two of `snape`'s children under one
 /// label (three with `--stride 1`): the photo is not what makes a stranger's grouping safe.
 ///
-/// [`Thresholds`]: crate::face::embed::Thresholds
+/// [`Thresholds`]: crate::face::model::Thresholds
 pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
     let threshold = identifier.threshold;
     let distances: Vec<Vec<f32>> = tracks

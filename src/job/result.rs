@@ -1,7 +1,13 @@
 //! What a job hands on: screen time per identity and every appearance ([`JobResult`]), with
-//! the counts of the work done.
+//! the counts of the work done. Plain data: [`crate::job::aggregate`] fills the [`Summary`] and
+//! the output reads it; nothing here imports either back.
 
-use crate::job::aggregate::Summary;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::face::detect::BBox;
+use crate::track::picture::Picture;
 use crate::track::tracker::TrackStats;
 use crate::video::decode::VideoInfo;
 
@@ -35,6 +41,55 @@ pub struct Segment {
     pub seconds: f64,
 }
 
+/// Everything the tally found.
+pub struct Summary {
+    /// Longest screen time first, ties by name.
+    pub screen_time: Vec<ScreenTime>,
+    /// By start time, then name.
+    pub segments: Vec<Segment>,
+    /// Per identity, its best face pictures (JPEG), best first.
+    pub pictures: BTreeMap<String, Vec<Picture>>,
+    /// Every track, in order of first appearance.
+    pub tracks: Vec<TrackReport>,
+    /// Per identity with an embedded face, the quality-weighted mean descriptor of all its
+    /// tracks' faces: what a photo of the person is matched against after the run.
+    pub descriptors: BTreeMap<String, Vec<f32>>,
+}
+
+/// A track and why it got its name: a line of `tracks.jsonl` (`--debug-tracks`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackReport {
+    pub track: usize,
+    pub name: String,
+    /// The person (group of tracks, numbered from 1 by first appearance) it was grouped with;
+    /// its name is the group's unless `reason` says the track's own match kept another.
+    pub group: usize,
+    pub reason: &'static str,
+    /// Why it is in its group: the group's other tracks (by `track` number) and their
+    /// distance from it, closest first; for a track alone, the closest tracks, kept apart.
+    pub neighbours: Vec<(usize, f32)>,
+    /// Seconds: the first frame's start and the last frame's end.
+    pub start: f64,
+    pub end: f64,
+    /// The track's distance to its closest cast members, closest first.
+    pub distances: Vec<(String, f32)>,
+    /// The quality-weighted mean of its faces' descriptors: what tracks are grouped by.
+    pub descriptor: Vec<f32>,
+    /// Every embedded face.
+    pub faces: Vec<FaceReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    /// Seconds from the start of the video.
+    pub time: f64,
+    #[serde(rename = "box")]
+    pub bbox: BBox,
+    pub quality: f32,
+    /// The face's distance to its closest cast members, closest first.
+    pub distances: Vec<(String, f32)>,
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct JobStats {
     pub frames_decoded: u64,
@@ -59,6 +114,8 @@ pub struct JobStats {
     pub elapsed_seconds: f64,
     /// Of `elapsed_seconds`, the time after the video was read: grouping the tracks into
     /// people, naming them and tallying their time (what grows with the number of tracks).
+    /// Absent from reports written before it was measured.
+    #[serde(default)]
     pub identify_seconds: f64,
 }
 

@@ -18,7 +18,7 @@ use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_encode};
 
 use crate::error::{Error, Result};
 use crate::files::atomic::write_atomically;
-use crate::job::result::{ScreenTime, Segment};
+use crate::job::result::{ScreenTime, Segment, TrackReport};
 use crate::output::charts;
 use crate::output::cooccurrence::Cooccurrence;
 use crate::video::decode::VideoInfo;
@@ -45,6 +45,8 @@ pub struct ReportPage<'a> {
     pub together: &'a Cooccurrence,
     /// `appearances.vtt`'s text, for the player to name who is on screen.
     pub track: &'a str,
+    /// Every face track, for each identity to show what it is made of and why.
+    pub tracks: &'a [TrackReport],
 }
 
 /// Writes the page at `path`, in the result folder it links from.
@@ -58,6 +60,10 @@ pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
         page.together,
     )?;
     let length = page.video_seconds.max(0.0);
+    let mut group_sizes: BTreeMap<usize, usize> = BTreeMap::new();
+    for track in page.tracks {
+        *group_sizes.entry(track.group).or_default() += 1;
+    }
     let identities = page
         .screen_time
         .iter()
@@ -84,6 +90,10 @@ pub fn write_report(path: &Path, page: &ReportPage) -> Result<()> {
                 .iter()
                 .filter(|s| s.name == identity.name)
                 .map(|s| SegmentView::new(s, length))
+                .collect(),
+            tracks: (page.tracks.iter())
+                .filter(|t| t.name == identity.name)
+                .map(|t| TrackView::new(t, group_sizes[&t.group] == 1))
                 .collect(),
             name: identity.name.clone(),
         })
@@ -227,6 +237,42 @@ struct IdentityView {
     /// The timeline row's colour, as in timeline.png.
     color: String,
     segments: Vec<SegmentView>,
+    tracks: Vec<TrackView>,
+}
+
+/// One face track of an identity: when, and why it is theirs (`--debug-tracks` has the rest).
+struct TrackView {
+    number: usize,
+    group: usize,
+    start: String,
+    end: String,
+    label: String,
+    reason: &'static str,
+    /// The tracks it was grouped with and how far from it, or, alone, the closest ones.
+    neighbours: String,
+}
+
+impl TrackView {
+    /// `alone`: no other track shares its group, so its neighbours are the closest tracks,
+    /// which were kept apart, not the ones it was joined with.
+    fn new(track: &TrackReport, alone: bool) -> TrackView {
+        let near: Vec<String> = (track.neighbours.iter())
+            .map(|(other, distance)| format!("track {other} at {distance:.2}"))
+            .collect();
+        TrackView {
+            number: track.track,
+            group: track.group,
+            start: format!("{:.3}", track.start),
+            end: format!("{:.3}", track.end),
+            label: format!("{} to {}", clock(track.start), clock(track.end)),
+            reason: track.reason,
+            neighbours: match (near.is_empty(), alone) {
+                (true, _) => String::new(),
+                (false, false) => format!("grouped with {}", near.join(", ")),
+                (false, true) => format!("alone; closest: {}, kept apart", near.join(", ")),
+            },
+        }
+    }
 }
 
 /// One appearance on the timeline: where it sits (percent of the video) and when it is.

@@ -16,16 +16,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::face::detect::DetectorKind;
-use crate::face::embed::EmbedderKind;
 use crate::face::engine::EngineOptions;
+use crate::face::model::DetectorKind;
+use crate::face::model::EmbedderKind;
 use crate::face::runtime::{Device, Machine};
 use crate::files::atomic;
 use crate::files::names;
 use crate::files::walk::walk;
-use crate::job::aggregate::TrackReport;
 use crate::job::pipeline::JobOptions;
-use crate::job::result::{JobResult, JobStats, ScreenTime, Segment};
+use crate::job::result::{JobResult, JobStats, ScreenTime, Segment, TrackReport};
 use crate::output::cooccurrence::Cooccurrence;
 use crate::output::page::{self, ReportPage};
 use crate::output::{charts, edl, ledger, tables, webvtt, write};
@@ -244,6 +243,7 @@ impl Contents<'_> {
                 cast: &report.settings.cast,
                 together: &self.shown_together(),
                 track: &self.track(),
+                tracks: self.tracks,
             },
         )
     }

@@ -26,7 +26,8 @@ pub mod tracker;
 
 use serde::Serialize;
 
-use crate::face::embed::{Descriptor, EmbedderKind};
+use crate::face::embed::Descriptor;
+use crate::face::model::EmbedderKind;
 
 /// Most analysed frames in one clip. Each clip re-finds and re-embeds its faces, which bounds
 /// how far an early mistake can carry, and is the unit of parallel work. Half a clip is queued
@@ -48,7 +49,7 @@ pub struct TrackOptions {
     /// Keep each track's best face picture (for thumbnails and `screentime name`).
     pub pictures: bool,
     /// A match this close to the threshold, either side, is checked again on every frame (a
-    /// distance of the embedder's: [`crate::face::embed::Thresholds::uncertain`]).
+    /// distance of the embedder's: [`crate::face::model::Thresholds::uncertain`]).
     pub uncertain: f32,
 }
 

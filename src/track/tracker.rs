@@ -9,6 +9,9 @@
 //! without it, are found by bisection, looking for the face as a followed face is looked for.
 //! A face that comes stays for a while, and one that goes stays gone, so bisection needs
 //! about log2 of the frames between: 2 to 4 region detections an edge in the default mode.
+//!
+//! Faces are found and embedded through [`FaceFinder`], which [`Engine`] implements with its
+//! networks; the unit tests below drive the tracker with a script of which face is where when.
 
 use std::sync::Arc;
 
@@ -17,7 +20,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::face::detect::{BBox, Face};
-use crate::face::embed::distance;
+use crate::face::embed::{Descriptor, distance};
 use crate::face::engine::Engine;
 use crate::track::evidence::{Evidence, Piece, Sample};
 use crate::track::picture::{self, Picture};
@@ -30,6 +33,53 @@ const REGION_SCALE: f32 = 2.0;
 const REGION_SIDE: u32 = 160;
 /// Faces at least this wide (pixels) are sharp enough to embed at full weight.
 const SHARP_WIDTH: f32 = 80.0;
+
+/// What following faces asks of the face engine, and all it asks: the faces in an analysed
+/// frame, in a region of one, or in a region of a decoded frame between analysed ones, and the
+/// descriptors of faces found. Faces are given in the frame's own pixel coordinates, as found
+/// (whether they count as on screen is the tracker's to judge).
+pub trait FaceFinder {
+    /// Every face in the whole of `frame`.
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>>;
+    /// The faces in `region` of `frame`, the region looked at scaled to at most 160 pixels a
+    /// side (`REGION_SIDE`).
+    fn detect_in(&mut self, frame: &Frame, region: &BBox) -> Result<Vec<Face>>;
+    /// The faces in `region` of a decoded frame, as [`FaceFinder::detect_in`] finds them.
+    fn detect_in_decoded(&mut self, frame: &RawFrame, region: &BBox) -> Result<Vec<Face>>;
+    /// The descriptors of `faces`, found in `frame`, in their order.
+    fn embed(&mut self, frame: &Frame, faces: &[&Face]) -> Result<Vec<Descriptor>>;
+}
+
+impl FaceFinder for Engine {
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>> {
+        Engine::detect(self, &frame.image)
+    }
+
+    fn detect_in(&mut self, frame: &Frame, region: &BBox) -> Result<Vec<Face>> {
+        Engine::detect_in(self, &frame.image, region, REGION_SIDE)
+    }
+
+    /// Converts only the region to RGB: most decoded frames are never converted whole.
+    fn detect_in_decoded(&mut self, frame: &RawFrame, region: &BBox) -> Result<Vec<Face>> {
+        let (width, height) = frame.size();
+        let (x, y, w, h) = region.pixels_within(width, height);
+        let part = frame.region_to_rgb((x, y, w, h))?;
+        let whole = BBox {
+            x1: 0.0,
+            y1: 0.0,
+            x2: w as f32,
+            y2: h as f32,
+        };
+        Ok(Engine::detect_in(self, &part, &whole, REGION_SIDE)?
+            .into_iter()
+            .map(|face| face.moved(x as f32, y as f32))
+            .collect())
+    }
+
+    fn embed(&mut self, frame: &Frame, faces: &[&Face]) -> Result<Vec<Descriptor>> {
+        Engine::embed(self, &frame.image, faces.iter().copied())
+    }
+}
 
 /// An analysed frame.
 pub struct Frame {
@@ -123,7 +173,7 @@ impl<'a> ClipTracker<'a> {
         }
     }
 
-    pub fn step(&mut self, engine: &mut Engine, frame: &Frame) -> Result<()> {
+    pub fn step(&mut self, finder: &mut dyn FaceFinder, frame: &Frame) -> Result<()> {
         let full = frame.full;
         self.clip.frames += 1;
         self.clip.seconds += frame.span;
@@ -132,7 +182,7 @@ impl<'a> ClipTracker<'a> {
         // Each face found, with the live track it continues (None: a new face).
         let found = if full {
             self.clip.stats.full_detections += 1;
-            let faces = engine.detect(image)?;
+            let faces = finder.detect(frame)?;
             let (width, height) = image.dimensions();
             self.assign(
                 faces
@@ -145,8 +195,8 @@ impl<'a> ClipTracker<'a> {
             for (i, live) in self.live.iter().enumerate() {
                 self.clip.stats.region_detections += 1;
                 let region = live.piece.last_box.scaled(REGION_SCALE);
-                let best = engine
-                    .detect_in(image, &region, REGION_SIDE)?
+                let best = finder
+                    .detect_in(frame, &region)?
                     .into_iter()
                     .filter(|f| f.counts(image.width(), image.height()))
                     .map(|face| (live.piece.last_box.iou(&face.bbox), face))
@@ -172,10 +222,11 @@ impl<'a> ClipTracker<'a> {
                 }
             })
             .collect();
-        let to_embed = found.iter().zip(&due).filter(|(_, due)| **due);
-        let mut descriptors = engine
-            .embed(image, to_embed.map(|((_, face), _)| face))?
-            .into_iter();
+        let to_embed: Vec<&Face> = (found.iter().zip(&due))
+            .filter(|(_, due)| **due)
+            .map(|((_, face), _)| face)
+            .collect();
+        let mut descriptors = finder.embed(frame, &to_embed)?.into_iter();
 
         let mut seen = vec![false; self.live.len()];
         for ((track, face), due) in found.into_iter().zip(due) {
@@ -212,7 +263,7 @@ impl<'a> ClipTracker<'a> {
                     let start = if replaced {
                         frame.time
                     } else {
-                        let first = first_with(engine, &frame.before, &face.bbox, true)?;
+                        let first = first_with(finder, &frame.before, &face.bbox, true)?;
                         self.clip.stats.edge_detections += first.detections;
                         first.time.unwrap_or(frame.time)
                     };
@@ -262,7 +313,7 @@ impl<'a> ClipTracker<'a> {
             }
             if live.misses == 0 {
                 let since = frame.before.partition_point(|f| f.time <= live.seen_at);
-                let gone = first_with(engine, &frame.before[since..], &live.piece.last_box, false)?;
+                let gone = first_with(finder, &frame.before[since..], &live.piece.last_box, false)?;
                 self.clip.stats.edge_detections += gone.detections;
                 live.left_at = Some(gone.time.unwrap_or(frame.time));
             }
@@ -303,10 +354,10 @@ impl<'a> ClipTracker<'a> {
 
     /// The clip's pieces, those still followed at its last frame marked open. `after`: the
     /// decoded frames after the last analysed one, where a face seen there may have left.
-    pub fn finish(mut self, engine: &mut Engine, after: &[Arc<RawFrame>]) -> Result<Clip> {
+    pub fn finish(mut self, finder: &mut dyn FaceFinder, after: &[Arc<RawFrame>]) -> Result<Clip> {
         for live in &mut self.live {
             if live.misses == 0 {
-                let gone = first_with(engine, after, &live.piece.last_box, false)?;
+                let gone = first_with(finder, after, &live.piece.last_box, false)?;
                 self.clip.stats.edge_detections += gone.detections;
                 live.left_at = gone.time;
             }
@@ -329,7 +380,7 @@ struct Edge {
 /// The time of the first of `frames` (in time order) from which on the face in `bbox` is there
 /// (`present`) or gone (not `present`), by bisection; None where that is none of them.
 fn first_with(
-    engine: &mut Engine,
+    finder: &mut dyn FaceFinder,
     frames: &[Arc<RawFrame>],
     bbox: &BBox,
     present: bool,
@@ -341,7 +392,7 @@ fn first_with(
     // looked at first, which settles those at one detection.
     if let Some(probe) = (!frames.is_empty()).then(|| if present { 0 } else { frames.len() - 1 }) {
         detections += 1;
-        let has = has_face(engine, &frames[probe], bbox)?;
+        let has = has_face(finder, &frames[probe], bbox)?;
         match (present, has) {
             (true, true) => from = 0,
             (true, false) => before = 1,
@@ -352,7 +403,7 @@ fn first_with(
     while before < from {
         let middle = (before + from) / 2;
         detections += 1;
-        if has_face(engine, &frames[middle], bbox)? == present {
+        if has_face(finder, &frames[middle], bbox)? == present {
             from = middle;
         } else {
             before = middle + 1;
@@ -365,21 +416,12 @@ fn first_with(
 }
 
 /// Whether `frame` shows a face where `bbox` is, found as a followed face is found: in the
-/// region around it, converted alone.
-fn has_face(engine: &mut Engine, frame: &RawFrame, bbox: &BBox) -> Result<bool> {
+/// region around it.
+fn has_face(finder: &mut dyn FaceFinder, frame: &RawFrame, bbox: &BBox) -> Result<bool> {
     let (width, height) = frame.size();
-    let (x, y, w, h) = bbox.scaled(REGION_SCALE).pixels_within(width, height);
-    let region = frame.region_to_rgb((x, y, w, h))?;
-    let whole = BBox {
-        x1: 0.0,
-        y1: 0.0,
-        x2: w as f32,
-        y2: h as f32,
-    };
-    Ok(engine
-        .detect_in(&region, &whole, REGION_SIDE)?
+    Ok(finder
+        .detect_in_decoded(frame, &bbox.scaled(REGION_SCALE))?
         .into_iter()
-        .map(|face| face.moved(x as f32, y as f32))
         .any(|f| f.counts(width, height) && bbox.iou(&f.bbox) >= FOLLOW_IOU))
 }
 
@@ -397,4 +439,336 @@ fn finish(mut live: Live, open_end: bool) -> Piece {
 /// How much to trust a face: its detection score, less for faces too small to embed well.
 fn quality(face: &Face) -> f32 {
     face.score * (face.bbox.width() / SHARP_WIDTH).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Range;
+
+    use super::*;
+    use crate::face::embed::along;
+    use crate::track::linker::Linker;
+
+    const FPS: f64 = 25.0;
+    const WIDTH: u32 = 320;
+    const HEIGHT: u32 = 180;
+
+    fn time(frame: u64) -> f64 {
+        frame as f64 / FPS
+    }
+
+    fn square(x: f32, y: f32) -> BBox {
+        BBox {
+            x1: x,
+            y1: y,
+            x2: x + 60.0,
+            y2: y + 60.0,
+        }
+    }
+
+    /// A frontal face filling `bbox`, as the detector would give it.
+    fn face_in(bbox: BBox) -> Face {
+        let at = |x: f32, y: f32| [bbox.x1 + x * bbox.width(), bbox.y1 + y * bbox.height()];
+        Face {
+            bbox,
+            landmarks: [
+                at(0.3, 0.4),
+                at(0.7, 0.4),
+                at(0.5, 0.55),
+                at(0.35, 0.75),
+                at(0.65, 0.75),
+            ],
+            score: 0.9,
+        }
+    }
+
+    /// One person on screen in the decoded `frames`, moving from `from` to `to`.
+    struct Shown {
+        frames: Range<u64>,
+        from: BBox,
+        to: BBox,
+        descriptor: Descriptor,
+    }
+
+    impl Shown {
+        fn still(frames: Range<u64>, bbox: BBox, person: usize) -> Shown {
+            Shown::moving(frames, bbox, bbox, person)
+        }
+
+        fn moving(frames: Range<u64>, from: BBox, to: BBox, person: usize) -> Shown {
+            Shown {
+                frames,
+                from,
+                to,
+                descriptor: along(person, 1.0),
+            }
+        }
+
+        fn bbox(&self, frame: u64) -> Option<BBox> {
+            if !self.frames.contains(&frame) {
+                return None;
+            }
+            let steps = (self.frames.end - self.frames.start - 1).max(1) as f32;
+            let share = (frame - self.frames.start) as f32 / steps;
+            let between = |a: f32, b: f32| a + (b - a) * share;
+            Some(BBox {
+                x1: between(self.from.x1, self.to.x1),
+                y1: between(self.from.y1, self.to.y1),
+                x2: between(self.from.x2, self.to.x2),
+                y2: between(self.from.y2, self.to.y2),
+            })
+        }
+    }
+
+    /// Which face is where in which frame, as a perfect detector and embedder would see it,
+    /// except in the `missed` frames, where the detector finds nothing.
+    #[derive(Default)]
+    struct Script {
+        shown: Vec<Shown>,
+        missed: Vec<u64>,
+    }
+
+    impl Script {
+        fn faces(&self, time: f64) -> Vec<(Face, &Descriptor)> {
+            let frame = (time * FPS).round() as u64;
+            if self.missed.contains(&frame) {
+                return Vec::new();
+            }
+            (self.shown.iter())
+                .filter_map(|s| Some((face_in(s.bbox(frame)?), &s.descriptor)))
+                .collect()
+        }
+
+        /// The faces whose centre lies in `region`.
+        fn faces_in(&self, time: f64, region: &BBox) -> Vec<Face> {
+            let inside = |f: &Face| {
+                let (x, y) = ((f.bbox.x1 + f.bbox.x2) / 2.0, (f.bbox.y1 + f.bbox.y2) / 2.0);
+                (region.x1..region.x2).contains(&x) && (region.y1..region.y2).contains(&y)
+            };
+            (self.faces(time).into_iter())
+                .map(|(face, _)| face)
+                .filter(inside)
+                .collect()
+        }
+    }
+
+    impl FaceFinder for Script {
+        fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>> {
+            Ok(self.faces(frame.time).into_iter().map(|(f, _)| f).collect())
+        }
+
+        fn detect_in(&mut self, frame: &Frame, region: &BBox) -> Result<Vec<Face>> {
+            Ok(self.faces_in(frame.time, region))
+        }
+
+        fn detect_in_decoded(&mut self, frame: &RawFrame, region: &BBox) -> Result<Vec<Face>> {
+            Ok(self.faces_in(frame.time, region))
+        }
+
+        fn embed(&mut self, frame: &Frame, faces: &[&Face]) -> Result<Vec<Descriptor>> {
+            let shown = self.faces(frame.time);
+            Ok((faces.iter())
+                .map(|face| {
+                    let (_, descriptor) = (shown.iter())
+                        .find(|(f, _)| f.bbox == face.bbox)
+                        .expect("only faces found are embedded");
+                    (*descriptor).clone()
+                })
+                .collect())
+        }
+    }
+
+    /// One person standing still in the decoded `frames`.
+    fn one_face(frames: Range<u64>) -> Script {
+        Script {
+            shown: vec![Shown::still(frames, square(100.0, 60.0), 0)],
+            missed: Vec::new(),
+        }
+    }
+
+    /// A cast far from every scripted person: no match is uncertain.
+    struct NoCast;
+
+    impl Nearest for NoCast {
+        fn threshold(&self) -> f32 {
+            0.6
+        }
+
+        fn nearest_distance(&self, _: &Descriptor) -> Option<f32> {
+            None
+        }
+    }
+
+    fn options() -> TrackOptions {
+        TrackOptions {
+            pictures: false,
+            ..TrackOptions::default()
+        }
+    }
+
+    /// Follows the script through decoded `frames` as the pipeline feeds one clip: every
+    /// `stride`-th frame analysed, each with the decoded frames since the last full detection.
+    fn clip(
+        script: &mut Script,
+        frames: Range<u64>,
+        stride: u64,
+        options: TrackOptions,
+        after_cut: bool,
+    ) -> Clip {
+        let mut tracker = ClipTracker::new(&NoCast, options, frames.start / stride, after_cut);
+        let (mut window, mut since) = (Vec::new(), 0);
+        let mut pending: Option<Frame> = None;
+        for (analysed, index) in frames.clone().step_by(stride as usize).enumerate() {
+            if let Some(mut last) = pending.take() {
+                last.span = time(index) - last.time;
+                tracker.step(script, &last).unwrap();
+            }
+            let full = options.full_detection(analysed as u64);
+            pending = Some(Frame {
+                seq: index / stride,
+                time: time(index),
+                span: 0.0,
+                image: RgbImage::new(WIDTH, HEIGHT),
+                full,
+                before: if full {
+                    std::mem::take(&mut window)
+                } else {
+                    window.clone()
+                },
+            });
+            let decoded = index..(index + stride).min(frames.end);
+            let raw = decoded.map(|i| Arc::new(RawFrame::blank(time(i), WIDTH, HEIGHT)));
+            // A fully detected frame is searched no further back; its own picture is not kept.
+            let raw: Vec<_> = raw.skip(usize::from(full)).collect();
+            since = window.len() + usize::from(!full);
+            window.extend(raw);
+        }
+        let mut last = pending.expect("at least one frame");
+        last.span = time(frames.end) - last.time;
+        tracker.step(script, &last).unwrap();
+        tracker.finish(script, &window[since..]).unwrap()
+    }
+
+    /// Start and end of each piece, in seconds.
+    fn spans(clip: &Clip) -> Vec<(f64, f64)> {
+        clip.pieces.iter().map(|p| (p.start, p.end)).collect()
+    }
+
+    #[test]
+    fn a_face_that_comes_and_goes_between_analysed_frames_is_timed_to_the_frame() {
+        let mut script = one_face(23..37);
+        let clip = clip(&mut script, 0..60, 5, options(), false);
+        assert_eq!(spans(&clip), vec![(time(23), time(37))]);
+        assert!(clip.stats.edge_detections > 0);
+    }
+
+    #[test]
+    fn a_face_that_leaves_after_the_last_analysed_frame_ends_where_it_left() {
+        let mut script = one_face(0..57);
+        let clip = clip(&mut script, 0..60, 5, options(), false);
+        assert_eq!(spans(&clip), vec![(0.0, time(57))]);
+    }
+
+    #[test]
+    fn a_face_missed_for_one_analysed_frame_keeps_its_track() {
+        let mut script = Script {
+            missed: vec![25],
+            ..one_face(0..60)
+        };
+        let clip = clip(&mut script, 0..60, 5, options(), false);
+        assert_eq!(spans(&clip), vec![(0.0, time(60))]);
+        assert!(clip.pieces[0].open_end);
+    }
+
+    #[test]
+    fn two_faces_crossing_keep_their_tracks() {
+        let mut script = Script {
+            shown: vec![
+                Shown::moving(0..60, square(20.0, 40.0), square(260.0, 40.0), 0),
+                Shown::moving(0..60, square(260.0, 55.0), square(20.0, 55.0), 1),
+            ],
+            ..Script::default()
+        };
+        let options = TrackOptions {
+            embed_every: 1,
+            ..options()
+        };
+        // They pass at frame 30, a full detection: each face then overlaps the other's track
+        // (IoU 0.38) almost as much as its own (0.49).
+        let clip = clip(&mut script, 0..60, 5, options, false);
+        assert_eq!(spans(&clip), vec![(0.0, time(60)); 2]);
+        for (person, piece) in clip.pieces.iter().enumerate() {
+            let samples = &piece.evidence.samples;
+            assert_eq!(samples.len(), 12, "one embedding per analysed frame");
+            assert!(samples.iter().all(|s| s.descriptor == along(person, 1.0)));
+        }
+    }
+
+    #[test]
+    fn someone_else_where_a_face_was_starts_a_new_track() {
+        // The detector missed the cut: person 1 stands where person 0 stood.
+        let place = square(100.0, 60.0);
+        let mut script = Script {
+            shown: vec![
+                Shown::still(0..30, place, 0),
+                Shown::still(30..60, place, 1),
+            ],
+            ..Script::default()
+        };
+        let options = TrackOptions {
+            embed_every: 1,
+            ..options()
+        };
+        let clip = clip(&mut script, 0..60, 5, options, false);
+        let people: Vec<&Descriptor> = (clip.pieces.iter())
+            .map(|p| &p.evidence.samples[0].descriptor)
+            .collect();
+        assert_eq!(people, vec![&along(0, 1.0), &along(1, 1.0)]);
+        assert_eq!(clip.pieces[1].start, time(30));
+        assert!(clip.pieces[0].end <= time(30));
+    }
+
+    #[test]
+    fn a_cut_ends_every_track_and_clips_without_one_join() {
+        let mut script = one_face(0..80);
+        let tracks = |script: &mut Script, after_cut: bool| {
+            let mut linker = Linker::new(NoCast.threshold());
+            let mut done = linker.push(clip(script, 0..40, 5, options(), false));
+            done.extend(linker.push(clip(script, 40..80, 5, options(), after_cut)));
+            done.extend(linker.finish());
+            let mut spans: Vec<(f64, f64)> = done.iter().map(|p| (p.start, p.end)).collect();
+            spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+            spans
+        };
+        assert_eq!(tracks(&mut script, false), vec![(0.0, time(80))]);
+        assert_eq!(
+            tracks(&mut script, true),
+            vec![(0.0, time(40)), (time(40), time(80))]
+        );
+    }
+
+    #[test]
+    fn edges_are_found_by_bisection_in_few_detections() {
+        let frames: Vec<Arc<RawFrame>> = (0..15)
+            .map(|i| Arc::new(RawFrame::blank(time(i), WIDTH, HEIGHT)))
+            .collect();
+        let place = square(100.0, 60.0);
+        for edge in 0..=15 {
+            let mut comes = Script {
+                shown: vec![Shown::still(edge..100, place, 0)],
+                ..Script::default()
+            };
+            let first = first_with(&mut comes, &frames, &place, true).unwrap();
+            assert_eq!(first.time, frames.get(edge as usize).map(|f| f.time));
+            assert!(first.detections <= 5, "{} detections", first.detections);
+
+            let mut goes = Script {
+                shown: vec![Shown::still(0..edge, place, 0)],
+                ..Script::default()
+            };
+            let gone = first_with(&mut goes, &frames, &place, false).unwrap();
+            assert_eq!(gone.time, frames.get(edge as usize).map(|f| f.time));
+            assert!(gone.detections <= 5, "{} detections", gone.detections);
+        }
+    }
 }

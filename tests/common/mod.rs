@@ -7,9 +7,11 @@ pub mod browser;
 
 use std::path::{Path, PathBuf};
 
-use screentime::face::detect::{DetectOptions, DetectorKind};
-use screentime::face::embed::{Descriptor, EmbedderKind};
+use screentime::face::detect::DetectOptions;
+use screentime::face::embed::Descriptor;
 use screentime::face::engine::{EmbeddedFace, Engine, load_image};
+use screentime::face::model::DetectorKind;
+use screentime::face::model::EmbedderKind;
 use screentime::face::runtime::{Runtime, RuntimeOptions};
 
 pub fn project() -> &'static Path {
