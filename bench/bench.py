@@ -37,7 +37,7 @@ what the default mode itself decodes (it skips the frames no other frame refers 
 decoder thread it starts with. That time is on one core whatever the workers do, so it and the
 workers' CPU time bound the default mode's speed on a 2-core machine.
 
-Prints one table and writes it as markdown to target/bench/table.md, for the README. Columns:
+Prints one table and writes it as markdown to target/bench/table.md, for docs/benchmarks.md. Columns:
   fps          frames / best wall time of the whole job (start-up and cast loading included)
   vs decode    decode-only time (ffmpeg -threads 2) / this row's time
   vs peer      this row's fps / the peer's fps on the same input

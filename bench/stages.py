@@ -1,5 +1,5 @@
 """Where a result's misses and false seconds come from, stage by stage: the numbers behind the
-README's accuracy section.
+accuracy page (docs/accuracy.md).
 
 Usage: bench/stages.py VIDEO TRUTH.csv CAST_DIR RESULT_DIR [--binary PATH] [--every N]
 

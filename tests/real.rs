@@ -1,6 +1,6 @@
 //! Accuracy on real footage, against truth annotated by eye or known from how a montage was
-//! made (tests/truth/), in the default mode and with `--stride 1`: what the README's accuracy
-//! section reports, as assertions. `bench/eval.py` (scripts/eval) prepares the clips, runs the
+//! made (tests/truth/), in the default mode and with `--stride 1`: what docs/accuracy.md
+//! reports, as assertions. `bench/eval.py` (scripts/eval) prepares the clips, runs the
 //! binary and scores every result; these tests read its scores. The footage is development data
 //! (`../shared/data/real`): the tests are ignored unless asked for (`scripts/test` asks where
 //! the data is present).
@@ -155,7 +155,7 @@ fn strangers_talking_to_the_camera_get_one_label_each() {
 
 /// Children in dim film scenes from two films a few years apart: dlib's descriptors of two
 /// different children come as close as one child's across the films, so it does not meet the
-/// bar (README, accuracy section). Held to what it reaches: no label ever holds two people (a
+/// bar (docs/accuracy.md). Held to what it reaches: no label ever holds two people (a
 /// person split in two is the lesser harm: each label's time is theirs), and with one frame of
 /// each lead as the cast, every lead found for 95% of their time.
 #[test]
@@ -182,7 +182,7 @@ fn children_in_dim_film_scenes() {
 }
 
 /// The hardest clip: wide shots with faces 40-60 px high, siblings who look alike, one photo per
-/// person. It does not meet the bar everywhere (see the README's accuracy section for where
+/// person. It does not meet the bar everywhere (see docs/accuracy.md for where
 /// and why); this holds it to what it reaches, so a change that loses ground fails.
 #[test]
 #[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
@@ -208,7 +208,7 @@ fn tv_family_scene() {
 /// 0.0264 of the clip, default and `--stride 1`), less a margin. The CPU does not move it: the
 /// detector is exact on every CPU (tests/tools/int8_exact.py), the embedder's descriptors move
 /// by under 1e-6 between AVX2 and AVX-512, and fotb's results were identical end to end on an
-/// emulated AVX2-only CPU (README, "The same answer on every CPU"). The margin, 1.1% of recall
+/// emulated AVX2-only CPU (docs/cpus.md). The margin, 1.1% of recall
 /// and 1.8% of the clip (1.5 s), is about one track of a cast member's (their median is 1.3 s)
 /// going the other way, from a change elsewhere that moves a borderline face.
 const FOTB_RECALL: f64 = 0.94;

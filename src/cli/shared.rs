@@ -51,7 +51,7 @@ pub struct MeasureArgs {
     /// Largest face-descriptor distance at which a face counts as a cast member; lower is
     /// stricter (fewer false matches, more unknowns). Default: the embedder's own, 0.6 for
     /// dlib's network (what it was trained for), 1.24 for ArcFace (where 0.1% of pairs of
-    /// different people matched on labelled photos and frames; see the README).
+    /// different people matched on labelled photos and frames; see docs/embedders.md).
     #[arg(long, value_name = "DISTANCE", allow_negative_numbers = true, value_parser = distance)]
     threshold: Option<f32>,
     /// Analyse every Nth frame (by timestamp); the frames between are looked at only where a
@@ -112,13 +112,13 @@ pub struct EngineArgs {
     device: Device,
     /// The network that turns a face into a descriptor. dlib (the default): dlib's ResNet,
     /// CC0. arcface: InsightFace's ArcFace MobileFaceNet (w600k_mbf), trained on far more faces
-    /// for turned, aged and small faces (on the README's footage: a little higher recall, about
+    /// for turned, aged and small faces (on the development footage (docs/accuracy.md): a little higher recall, about
     /// the same wrong credit); installed only by `scripts/setup --arcface`, its weights are for
     /// non-commercial research only.
     #[arg(long, value_enum, default_value_t = EmbedderKind::Dlib)]
     embedder: EmbedderKind,
     /// The face detector's weights. int8 (the default): CenterFace quantized to 8-bit integers,
-    /// half the time a frame, the same screen time on the README's footage. fp32: its float
+    /// half the time a frame, the same screen time on the development footage (docs/accuracy.md). fp32: its float
     /// weights, for comparing or where exactly the network's own boxes are wanted.
     #[arg(long, value_enum, default_value_t = DetectorKind::default())]
     detector: DetectorKind,

@@ -13,7 +13,7 @@
 //!   between descriptors (cosine), so each descriptor is scaled to unit length and the distance
 //!   used everywhere stays Euclidean: between unit vectors that is sqrt(2 - 2 cos), in the same
 //!   order as the cosine. Its thresholds were measured on labelled pairs
-//!   (`bench/calibrate.py`, README "Choosing an embedder").
+//!   (`bench/calibrate.py`, docs/embedders.md).
 //!
 //! Every distance the later stages compare (the match threshold, the band in which a match is
 //! re-checked, the photo-grouping link) is the embedder's own, from [`EmbedderKind::thresholds`].

@@ -27,7 +27,7 @@ pub enum DetectorKind {
     /// Static INT8 quantization of the same network (made by `scripts/setup` from the fp32 one
     /// with ranges measured on real footage, weights in 7 bits so that no CPU's integer kernels
     /// saturate): half the time a frame, the same faces on every x86-64 CPU, and on the
-    /// README's footage the same screen time within what the fp32 network itself moves when a
+    /// development footage (docs/accuracy.md) the same screen time within what the fp32 network itself moves when a
     /// frame is scaled 2% differently.
     #[default]
     Int8,
@@ -149,7 +149,7 @@ impl EmbedderKind {
 
     /// dlib's are the ones its network was trained for (the group link measured on the knn
     /// photos); ArcFace's were measured by `bench/calibrate.py` on 118 labelled faces of 29
-    /// people (174 genuine and 6680 impostor pairs; README, "Choosing an embedder"):
+    /// people (174 genuine and 6680 impostor pairs; docs/embedders.md):
     /// - same person 1.24 (cosine 0.23): the distance at which 0.1% of impostor pairs match,
     ///   where ArcFace accepts 96.0% of genuine pairs (dlib at 0.6: 95.4%, with 2.4% of
     ///   impostors). The distance with dlib's false-match rate, 1.30, accepts no more genuine

@@ -11,7 +11,7 @@
 //! background differ little in absolute terms, but against a still shot the jump stands out.
 //!
 //! The thresholds were measured on consecutive frames of the real clips and montages scored by
-//! `scripts/eval` (see the README's accuracy section): within shots the change stayed at most
+//! `scripts/eval` (see docs/accuracy.md): within shots the change stayed at most
 //! 0.066 (a TV scene with camera moves and people walking) and cuts changed at least 0.104
 //! there; between two studio speakers on the same background a cut changed as little as 0.047,
 //! 30 or more times the mean of the 10 changes before it, while no frame within a shot reached
