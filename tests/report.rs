@@ -303,24 +303,15 @@ fn a_very_long_name_is_shortened_with_an_ellipsis_not_clipped() {
     assert!(name.ends_with('…') && name.len() < long.len(), "{name}");
 }
 
-fn segment(name: &str, start: f64, end: f64) -> Segment {
-    Segment {
-        name: name.to_string(),
-        start,
-        end,
-        seconds: end - start,
-    }
-}
-
 /// Segments for [`rows`], plus one of a name the rows leave out.
 fn segments() -> Vec<Segment> {
     vec![
-        segment("Robin Wright", 0.0, 30.0),
-        segment("Tom Hanks", 10.0, 25.0),
-        segment("Robin Wright", 60.0, 85.0),
-        segment("O'Neil, Ed", 40.0, 49.0),
-        segment("unknown_1", 100.0, 103.0),
-        segment("Left Out", 0.0, 120.0),
+        Segment::new("Robin Wright", 0.0, 30.0),
+        Segment::new("Tom Hanks", 10.0, 25.0),
+        Segment::new("Robin Wright", 60.0, 85.0),
+        Segment::new("O'Neil, Ed", 40.0, 49.0),
+        Segment::new("unknown_1", 100.0, 103.0),
+        Segment::new("Left Out", 0.0, 120.0),
     ]
 }
 
@@ -384,7 +375,14 @@ fn timeline_bar_covers_its_segment_and_nothing_else() {
     let jenny = [row("Jenny", 50, 5.0, 5.0, 10.0)];
     let write = |name: &str, start: f64, end: f64| {
         let path = dir.path().join(name);
-        write_timeline(&path, "t", &jenny, &[segment("Jenny", start, end)], 10.0).unwrap();
+        write_timeline(
+            &path,
+            "t",
+            &jenny,
+            &[Segment::new("Jenny", start, end)],
+            10.0,
+        )
+        .unwrap();
         path
     };
     let second_half = write("second.png", 5.0, 10.0);
@@ -427,11 +425,11 @@ fn timeline_bar_covers_its_segment_and_nothing_else() {
 fn timeline_ignores_segments_of_names_not_in_the_rows() {
     let dir = tempfile::tempdir().unwrap();
     let jenny = [row("Jenny", 50, 5.0, 5.0, 10.0)];
-    let seen = [segment("Jenny", 2.0, 7.0)];
+    let seen = [Segment::new("Jenny", 2.0, 7.0)];
     let with_ghost = [
-        segment("Ghost", 0.0, 100.0),
+        Segment::new("Ghost", 0.0, 100.0),
         seen[0].clone(),
-        segment("Ghost", 8.0, 9.0),
+        Segment::new("Ghost", 8.0, 9.0),
     ];
     // Also without a usable duration: then the axis ends at the last shown segment.
     for video_seconds in [10.0, f64::NAN, 0.0] {
@@ -456,7 +454,7 @@ fn timelines_grow_with_the_rows_and_give_each_row_its_own_colour() {
         .collect();
     let lots_segments: Vec<Segment> = (0..30)
         .map(|i| {
-            segment(
+            Segment::new(
                 &format!("unknown_{i}"),
                 i as f64 * 4.0,
                 i as f64 * 4.0 + 2.0,
@@ -486,9 +484,9 @@ fn timelines_grow_with_the_rows_and_give_each_row_its_own_colour() {
         row("c", 1, 4.0, 8.0, 12.0),
     ];
     let bars = [
-        segment("a", 0.0, 4.0),
-        segment("b", 4.0, 8.0),
-        segment("c", 8.0, 12.0),
+        Segment::new("a", 0.0, 4.0),
+        Segment::new("b", 4.0, 8.0),
+        Segment::new("c", 8.0, 12.0),
     ];
     write_timeline(&path, "t", &three, &bars, 12.0).unwrap();
     let image = image::open(&path).unwrap().to_rgb8();

@@ -115,12 +115,7 @@ pub fn ranges_as_segments(ranges: &[FrameRange], times: &[(f64, f64)]) -> Vec<Se
         .map(|r| {
             let start = times[r.first as usize].0;
             let end = times[(r.last as usize).min(times.len() - 1)].1;
-            Segment {
-                name: r.name.clone(),
-                start,
-                end,
-                seconds: end - start,
-            }
+            Segment::new(&r.name, start, end)
         })
         .collect()
 }
@@ -541,15 +536,6 @@ mod tests {
         }
     }
 
-    fn segment(name: &str, start: f64, end: f64) -> Segment {
-        Segment {
-            name: name.into(),
-            start,
-            end,
-            seconds: end - start,
-        }
-    }
-
     #[test]
     fn recall_false_seconds_and_stranger_labels() {
         // 10 frames of 0.1 s.
@@ -563,11 +549,11 @@ mod tests {
             range("unknown:b", 0, 3, true),
         ];
         let result = vec![
-            segment("ann", 0.2, 0.8),       // frames 2-7: misses 0-1, 6-7 uncertain
-            segment("unknown_1", 0.4, 1.0), // stranger a, all of it
-            segment("unknown_2", 0.0, 0.2), // stranger b, frames 0-1
-            segment("unknown_3", 0.2, 0.4), // stranger b again, frames 2-3: a second label
-            segment("bob", 0.0, 0.1),       // nobody
+            Segment::new("ann", 0.2, 0.8), // frames 2-7: misses 0-1, 6-7 uncertain
+            Segment::new("unknown_1", 0.4, 1.0), // stranger a, all of it
+            Segment::new("unknown_2", 0.0, 0.2), // stranger b, frames 0-1
+            Segment::new("unknown_3", 0.2, 0.4), // stranger b again, frames 2-3: a second label
+            Segment::new("bob", 0.0, 0.1), // nobody
         ];
         let s = score(&truth, &times, &result);
         let ann = &s.identities[0];
@@ -603,11 +589,11 @@ mod tests {
             range("unknown:c", 0, 1, true),
         ];
         let result = vec![
-            segment("ann", 0.0, 1.0),
+            Segment::new("ann", 0.0, 1.0),
             // a, then b where a is gone: ann, on screen too, is her own label's.
-            segment("unknown_1", 0.0, 1.0),
+            Segment::new("unknown_1", 0.0, 1.0),
             // c's two frames and one more: an edge's overrun, not a second person.
-            segment("unknown_2", 0.0, 0.3),
+            Segment::new("unknown_2", 0.0, 0.3),
         ];
         let s = score(&truth, &times, &result);
         let people = |label: &str| -> Vec<String> {
@@ -634,7 +620,7 @@ mod tests {
             range("unknown:a", 0, 3, true),
             range("unknown:far", 0, 3, false),
         ];
-        let s = score(&truth, &times, &[segment("unknown_1", 0.0, 0.4)]);
+        let s = score(&truth, &times, &[Segment::new("unknown_1", 0.0, 0.4)]);
         assert_eq!((s.strangers_one_label, s.strangers), (1, 1));
     }
 }

@@ -133,12 +133,7 @@ impl Tally {
                 first_seen: merged[0].start,
                 last_seen: merged[merged.len() - 1].end,
             });
-            segments.extend(merged.iter().map(|i| Segment {
-                name: name.clone(),
-                start: i.start,
-                end: i.end,
-                seconds: i.end - i.start,
-            }));
+            segments.extend(merged.iter().map(|i| Segment::new(&name, i.start, i.end)));
         }
         screen_time.sort_by(|a, b| {
             b.seconds

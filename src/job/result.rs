@@ -41,6 +41,18 @@ pub struct Segment {
     pub seconds: f64,
 }
 
+impl Segment {
+    /// `name` on screen from `start` to `end` (seconds).
+    pub fn new(name: &str, start: f64, end: f64) -> Segment {
+        Segment {
+            name: name.to_string(),
+            start,
+            end,
+            seconds: end - start,
+        }
+    }
+}
+
 /// Everything the tally found.
 pub struct Summary {
     /// Longest screen time first, ties by name.

@@ -122,22 +122,13 @@ impl Cooccurrence {
 mod tests {
     use super::*;
 
-    fn segment(name: &str, start: f64, end: f64) -> Segment {
-        Segment {
-            name: name.into(),
-            start,
-            end,
-            seconds: end - start,
-        }
-    }
-
     #[test]
     fn cells_are_the_seconds_on_screen_at_once_and_the_diagonal_each_ones_own() {
         let segments = [
-            segment("A", 0.0, 10.0),
-            segment("B", 4.0, 12.0),
-            segment("A", 30.0, 31.0),
-            segment("C", 30.5, 40.0),
+            Segment::new("A", 0.0, 10.0),
+            Segment::new("B", 4.0, 12.0),
+            Segment::new("A", 30.0, 31.0),
+            Segment::new("C", 30.5, 40.0),
         ];
         let names: Vec<String> = ["A", "B", "C", "D"].map(String::from).into();
         let m = Cooccurrence::of(&names, &segments);
@@ -148,7 +139,7 @@ mod tests {
         // One right after the other is not together, and reads as 0, not -0.
         let touching = Cooccurrence::of(
             &["A", "B"].map(String::from),
-            &[segment("A", 0.0, 1.0), segment("B", 1.0, 2.0)],
+            &[Segment::new("A", 0.0, 1.0), Segment::new("B", 1.0, 2.0)],
         );
         assert!(touching.seconds[0][1].is_sign_positive());
         let file = tempfile::NamedTempFile::new().unwrap();
@@ -161,11 +152,14 @@ mod tests {
     fn a_catalog_adds_the_titles_up_and_keeps_whom_it_is_told() {
         let one = Cooccurrence::of(
             &["A", "unknown_1"].map(String::from),
-            &[segment("A", 0.0, 2.0), segment("unknown_1", 1.0, 3.0)],
+            &[
+                Segment::new("A", 0.0, 2.0),
+                Segment::new("unknown_1", 1.0, 3.0),
+            ],
         );
         let two = Cooccurrence::of(
             &["B", "A"].map(String::from),
-            &[segment("A", 0.0, 1.0), segment("B", 0.5, 4.0)],
+            &[Segment::new("A", 0.0, 1.0), Segment::new("B", 0.5, 4.0)],
         );
         let all = Cooccurrence::sum([&one, &two], |name| !name.starts_with("unknown_"));
         assert_eq!(all.names, ["B", "A"]);

@@ -222,12 +222,7 @@ mod tests {
 
     #[test]
     fn events_sit_at_the_files_timecode_with_names_kept_on_their_line() {
-        let segment = |name: &str, start: f64, end: f64| Segment {
-            name: name.into(),
-            start,
-            end,
-            seconds: end - start,
-        };
+        let segment = Segment::new;
         let edl = text(
             "clip\n.mp4",
             &[segment("A\n002  X", 0.0, 2.0), segment("B", 1.0, 1.5)],

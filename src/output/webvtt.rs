@@ -104,22 +104,13 @@ fn cue_text(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn segment(name: &str, start: f64, end: f64) -> Segment {
-        Segment {
-            name: name.into(),
-            start,
-            end,
-            seconds: end - start,
-        }
-    }
-
     #[test]
     fn one_cue_per_stretch_with_the_same_people() {
         let segments = [
-            segment("A", 0.0, 2.5),
-            segment("B", 1.0, 3.5),
-            segment("A", 2.5, 3.0),
-            segment("B", 4.0, 4.6),
+            Segment::new("A", 0.0, 2.5),
+            Segment::new("B", 1.0, 3.5),
+            Segment::new("A", 2.5, 3.0),
+            Segment::new("B", 4.0, 4.6),
         ];
         let vtt = text(&segments, None);
         assert_eq!(
@@ -135,7 +126,7 @@ mod tests {
     #[test]
     fn names_cannot_break_a_cue_and_a_partial_result_says_so() {
         let vtt = text(
-            &[segment("a-->b\n\n00:00 <i>&", 3661.0, 3661.25)],
+            &[Segment::new("a-->b\n\n00:00 <i>&", 3661.0, 3661.25)],
             Some("read 1.00 s of 2.00 s (50.0%)"),
         );
         assert_eq!(
