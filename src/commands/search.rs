@@ -14,7 +14,7 @@ use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
 use crate::face::runtime::Runtime;
 use crate::job::interval::{Interval, together};
-use crate::job::result::Segment;
+use crate::job::result::{Segment, appearances};
 use crate::output::answer::{self, Align, Answer, Format, Table};
 use crate::output::result_dir::{self, ResultDir};
 
@@ -60,20 +60,8 @@ pub fn run(
     let titles = titles(results)?;
     let mut sightings = Vec::new();
     for title in &titles {
-        let appearances: Vec<Vec<Interval>> = people
-            .iter()
-            .map(|person| {
-                (title.segments.iter())
-                    .filter(|s| &s.name == person)
-                    .map(|s| Interval {
-                        start: s.start,
-                        end: s.end,
-                    })
-                    .collect()
-            })
-            .collect();
         sightings.extend(
-            together(&appearances, within)
+            together(&appearances(people, &title.segments), within)
                 .into_iter()
                 .map(|stretch| sighting(&title.title, stretch)),
         );

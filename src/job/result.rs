@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::face::detect::BBox;
+use crate::job::interval::Interval;
 use crate::track::picture::Picture;
 use crate::track::tracker::TrackStats;
 use crate::video::decode::VideoInfo;
@@ -51,6 +52,22 @@ impl Segment {
             seconds: end - start,
         }
     }
+}
+
+/// Per person of `people`, in that order, their appearances among `segments`: what `search
+/// --with` and the co-appearance matrix both intersect, so the two agree to the frame.
+pub fn appearances(people: &[String], segments: &[Segment]) -> Vec<Vec<Interval>> {
+    (people.iter())
+        .map(|person| {
+            (segments.iter())
+                .filter(|s| &s.name == person)
+                .map(|s| Interval {
+                    start: s.start,
+                    end: s.end,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Everything the tally found.

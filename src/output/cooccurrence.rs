@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::job::interval::{Interval, together};
-use crate::job::result::Segment;
+use crate::job::interval::together;
+use crate::job::result::{Segment, appearances};
 use crate::output::write::write_table;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,18 +25,7 @@ pub struct Cooccurrence {
 impl Cooccurrence {
     /// The matrix of `names`, in that order, from one title's `segments`.
     pub fn of(names: &[String], segments: &[Segment]) -> Cooccurrence {
-        let appearances: Vec<Vec<Interval>> = names
-            .iter()
-            .map(|name| {
-                (segments.iter())
-                    .filter(|s| &s.name == name)
-                    .map(|s| Interval {
-                        start: s.start,
-                        end: s.end,
-                    })
-                    .collect()
-            })
-            .collect();
+        let appearances = appearances(names, segments);
         let count = names.len();
         let mut seconds = vec![vec![0.0; count]; count];
         for i in 0..count {
