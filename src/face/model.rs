@@ -85,6 +85,10 @@ pub struct Thresholds {
     /// A track matches a cast member clearly when it is within `same_person` of them and this
     /// much closer to them than to anyone else in the cast.
     pub margin: f32,
+    /// How far a face's lead of one cast member's photo over another's moves when the photos
+    /// change in ways no one would notice: a lead this small says nothing, over however many
+    /// faces.
+    pub photo_noise: f32,
 }
 
 impl EmbedderKind {
@@ -172,7 +176,11 @@ impl EmbedderKind {
     ///   too (identity::matching::decide);
     /// - margin: on fotb, every track dlib names alone after the wrong family member leads the
     ///   runner-up by at most 0.059, so a clear match needs 0.1 (ArcFace 0.2: its distances
-    ///   run about twice dlib's, as the two thresholds do, 1.24 against 0.6).
+    ///   run about twice dlib's, as the two thresholds do, 1.24 against 0.6);
+    /// - photo_noise: each of fotb's six cast photos scaled by 0.7 and 1.4 and cropped by 8
+    ///   pixels, every fotb track's lead of one photo over another moves by 0.009 (dlib) and
+    ///   0.029 (ArcFace), root mean square over all pairs of photos and changes. The cast of
+    ///   frames from snape's video (smaller, softer) moves its tracks' leads by 0.015 and 0.019.
     pub fn thresholds(self) -> Thresholds {
         match self {
             EmbedderKind::Dlib => Thresholds {
@@ -181,6 +189,7 @@ impl EmbedderKind {
                 group: 0.55,
                 same_video: 0.44,
                 margin: 0.1,
+                photo_noise: 0.009,
             },
             EmbedderKind::Arcface => Thresholds {
                 same_person: 1.24,
@@ -188,6 +197,7 @@ impl EmbedderKind {
                 group: 1.15,
                 same_video: 1.15,
                 margin: 0.2,
+                photo_noise: 0.029,
             },
         }
     }

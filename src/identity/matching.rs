@@ -281,7 +281,10 @@ impl Identifier {
 impl Identifier {
     /// How clearly `faces` favour `actor` over `rival`: the quality-weighted mean, over the
     /// faces, of how much closer each is to `actor` than to `rival`, in standard errors of that
-    /// mean: 0 where they do not favour it, infinite where all lead alike (as one face does).
+    /// mean, the photos' own noise ([`Thresholds::photo_noise`]) added: more faces narrow the
+    /// faces' share of the error, never the photos'. 0 where they do not favour `actor`.
+    ///
+    /// [`Thresholds::photo_noise`]: crate::face::model::Thresholds::photo_noise
     fn favour<'a>(
         &self,
         faces: impl Iterator<Item = &'a Sample>,
@@ -305,7 +308,8 @@ impl Identifier {
         let variance = (sum_of_squares / weights - mean * mean).max(0.0);
         // The effective number of faces of a weighted mean (Kish).
         let faces = weights * weights / squares;
-        (mean / (variance / faces).sqrt()) as f32
+        let photo_noise = f64::from(self.embedder.thresholds().photo_noise);
+        (mean / (variance / faces + photo_noise * photo_noise).sqrt()) as f32
     }
 }
 
@@ -352,12 +356,14 @@ fn weight_of(samples: &[Sample]) -> f32 {
 ///    shows the actor clearly it has nothing to say, and the photos decide.
 /// 5. A weak name must be favoured by its faces: over the group's faces, the quality-weighted
 ///    mean of how much closer each is to the actor than to the runner-up who could be it (not
-///    on screen with it as someone else) must be at least one standard error of that mean, or
-///    the group is a stranger. A man of the Pexels clips, 0.548 from eddie's photo and 0.550
-///    from evan's over 53 faces (0.8 standard errors), was eddie's at every pass of the
-///    90-minute benchmark (140 s); the weak names the development clips get right lead by
-///    1.6 standard errors or more (fotb's grandma behind the table, 0.038 ahead of the
-///    runner-up over 6 faces).
+///    on screen with it as someone else) must be at least its standard error, or the group is
+///    a stranger. The error counts the faces' spread and the photos' own noise (how far a lead
+///    moves when the photos are rescaled or cropped a little), which no number of faces
+///    averages away. A man of the Pexels clips, 0.548 from eddie's photo and 0.550 from
+///    evan's, was eddie's at every pass of the 90-minute benchmark (140 s): over his 700
+///    faces the lead of 0.0017 is 3 standard errors of the faces' spread alone, 0.2 with the
+///    photos' noise. The weak names the development clips get right lead by 0.018 or more
+///    and 1.4 errors or more (Ron in snape_named, 0.018 ahead of Harry over 14 faces).
 ///
 /// A group left without a name is a stranger, numbered by first appearance: one label per
 /// group, so a label never holds two people the grouping kept apart. Grouping strangers again
@@ -921,8 +927,8 @@ mod tests {
         assert!(tied[0].reason.contains("two cast members"));
         // Faces that lead by about as much each time (0.051-0.076) are ann's.
         let steady = decide_tracks(
-            ann,
-            bob,
+            ann.clone(),
+            bob.clone(),
             &[
                 (at(&[0.7, 0.2]), 0, 9),
                 (at(&[0.7, 0.21]), 20, 29),
@@ -930,6 +936,16 @@ mod tests {
             ],
         );
         assert_eq!(identities(&steady), [Identity::Actor(0); 3]);
+        // A lead of 0.001-0.004 however steady, over however many faces, is within the photos'
+        // own noise: a stranger.
+        let hair: Vec<_> = (0..40)
+            .map(|i| {
+                let y = 0.245 + 0.001 * (i % 4) as f32;
+                (at(&[0.7, y]), 20 * i, 20 * i + 9)
+            })
+            .collect();
+        let hairs_breadth = decide_tracks(ann, bob, &hair);
+        assert_eq!(identities(&hairs_breadth), [Identity::Stranger(0); 40]);
     }
 
     #[test]
