@@ -115,7 +115,7 @@ fn a_lying_faces_chip_is_the_upright_faces_chip() {
             Turn::Clockwise => Turn::CounterClockwise,
             _ => Turn::Clockwise,
         };
-        let lying_photo = back.picture(&photo);
+        let lying_photo = back.picture(photo.clone());
         let lying = Face {
             turn,
             ..upright.clone().turned(back, width as f32, height as f32)

@@ -299,7 +299,10 @@ impl Turn {
     }
 
     /// `image` turned.
-    pub fn picture(self, image: &RgbImage) -> RgbImage {
+    pub fn picture(self, image: RgbImage) -> RgbImage {
+        if self == Turn::Upright {
+            return image;
+        }
         let (width, height) = image.dimensions();
         let (turned_w, turned_h) = self.size(width, height);
         let mut turned = Vec::new();

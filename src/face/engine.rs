@@ -122,7 +122,7 @@ impl Engine {
                 let (width, height) = image.dimensions();
                 let (x, y, w, h) = face.bbox.scaled(TURNED_CROP).pixels_within(width, height);
                 let part = image::imageops::crop_imm(image, x, y, w, h).to_image();
-                let upright = face.turn.picture(&part);
+                let upright = face.turn.picture(part);
                 let face = (face.clone().moved(-(x as f32), -(y as f32)))
                     .turned(face.turn, w as f32, h as f32);
                 align(&upright, &landmarks.predict(&upright, &dlib_box(&face)))

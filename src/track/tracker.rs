@@ -356,7 +356,9 @@ impl<'a> ClipTracker<'a> {
                 });
             }
             if self.options.pictures && live.best.as_ref().is_none_or(|(q, _)| quality > *q) {
-                live.best = Some((quality, picture::crop(image, &face.bbox)));
+                // Upright, as a person would look at it (and as a cast photo, which it may become).
+                let picture = face.turn.picture(picture::crop(image, &face.bbox));
+                live.best = Some((quality, picture));
             }
         }
         for (live, seen) in self.live.iter_mut().zip(seen) {
@@ -529,8 +531,10 @@ fn finish(mut live: Live, open_end: bool) -> Piece {
 }
 
 /// How much to trust a face: its detection score, less for faces too small to embed well.
+/// A face found turned is measured as it is there, upright.
 fn quality(face: &Face) -> f32 {
-    face.score * (face.bbox.width() / SHARP_WIDTH).min(1.0)
+    let (width, _) = face.turn.size(face.bbox.width(), face.bbox.height());
+    face.score * (width / SHARP_WIDTH).min(1.0)
 }
 
 #[cfg(test)]
