@@ -6,7 +6,8 @@ Usage: bench/eval.py [--no-peer] [--clip NAME]... [--mode ARGS]... [--binary PAT
 The clips (development data in ../shared/data/real; each is skipped, with a message, where it
 is absent):
 - fotb: an 82 s TV dinner scene, six cast members, one photo each; truth by eye,
-  tests/truth/fotb.csv.
+  tests/truth/fotb.csv. fotb_turned: the same turned a quarter turn clockwise (ffmpeg's
+  `transpose=1`, made once into OUT/videos), everyone lying on their side: faces rolled 90 degrees.
 - talk, face_noface, noface_face: one stranger each (the cast is the GRID speakers below, who are
   not in them); truth by eye, tests/truth/<video>.csv.
 - grid_cuts, grid_pairs: montages of GRID studio clips (tests/truth/grid_*.json, made by
@@ -52,10 +53,12 @@ class Clip:
     video: Path | None = None  # a real clip, with truth by eye in tests/truth/<video stem>.csv
     montage: Path | None = None  # a make_video.py spec; the truth comes with the video
     named: bool = False  # the truth's strangers that the cast names are cast members
+    turned: bool = False  # the video turned a quarter turn clockwise, same truth
 
 
 CLIPS = [
     Clip("fotb", "fotb", video=SHARED / "fotb" / "fotb.mp4"),
+    Clip("fotb_turned", "fotb", video=SHARED / "fotb" / "fotb.mp4", turned=True),
     Clip("talk", "grid", video=SHARED / "pexels" / "WolfgangLanger_Pexels.mp4"),
     Clip("face_noface", "grid", video=SHARED / "pexels" / "face_noface.mov"),
     Clip("noface_face", "grid", video=SHARED / "pexels" / "noface_face.mov"),
@@ -72,6 +75,8 @@ def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
         if not clip.video.is_file():
             return None
         truth = TRUTH / f"{clip.video.stem}.csv"
+        if clip.turned:
+            return turned_video(clip.video, work / "videos" / f"{clip.name}.mp4"), truth
         if clip.named:
             truth = named_truth(truth, set(json.loads((TRUTH / f"{clip.cast}_cast.json").read_text())),
                                 work / "videos" / f"{clip.name}.csv")
@@ -83,6 +88,17 @@ def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
     video, truth = work / "videos" / f"{clip.name}.mp4", work / "videos" / f"{clip.name}.csv"
     make_video(clip.montage, video, truth)
     return video, truth
+
+
+def turned_video(video: Path, out: Path) -> Path:
+    """The video turned a quarter turn clockwise, made once (x264 at crf 18, sound dropped)."""
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_suffix(".part.mp4")
+        run(["ffmpeg", "-v", "error", "-y", "-i", video, "-vf", "transpose=1", "-an", "-c:v", "libx264",
+             "-crf", "18", "-preset", "fast", partial])
+        partial.rename(out)
+    return out
 
 
 def named_truth(truth: Path, cast: set[str], out: Path) -> Path:

@@ -1,6 +1,7 @@
 //! Speed of each model stage on a real face: full-frame detection on a 640x384 and a 1920x1080
-//! frame (scaled to 640 first) and following the face in its region (what face tracks do between
-//! full detections), each with the INT8 detector (the default) and the fp32 one; dlib's
+//! frame (scaled to 640 first), the 1920x1080 frame turned a quarter turn each way (at 320, what
+//! finds rolled faces) and following the face in its region (what face tracks do between full
+//! detections), each with the INT8 detector (the default) and the fp32 one; dlib's
 //! landmarks and alignment; and embedding at batch 1, 4 and 16 (per-chip cost falls with batch
 //! size).
 //!
@@ -11,7 +12,7 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use image::imageops::{self, FilterType};
-use screentime::face::detect::{DetectOptions, Detector};
+use screentime::face::detect::{DetectOptions, Detector, Turn};
 use screentime::face::embed::Embedder;
 use screentime::face::engine::{Engine, load_image};
 use screentime::face::model::DetectorKind;
@@ -39,10 +40,26 @@ fn models(c: &mut Criterion) {
         c.bench_function(&format!("detect 1920x1080, {name}"), |b| {
             b.iter(|| detector.detect(black_box(&hd)).unwrap())
         });
+        c.bench_function(
+            &format!("detect 1920x1080 turned both ways, 320 px, {name}"),
+            |b| {
+                b.iter(|| {
+                    detector
+                        .detect_turned(black_box(&hd), Vec::new(), 320)
+                        .unwrap()
+                })
+            },
+        );
         let tracked = detector.detect(&hd).unwrap().remove(0).bbox.scaled(2.0);
         c.bench_function(
             &format!("detect region of a 1920x1080 face, 160 px, {name}"),
-            |b| b.iter(|| detector.detect_in(black_box(&hd), &tracked, 160).unwrap()),
+            |b| {
+                b.iter(|| {
+                    detector
+                        .detect_in(black_box(&hd), &tracked, 160, Turn::Upright)
+                        .unwrap()
+                })
+            },
         );
     }
 

@@ -298,6 +298,7 @@ fn decode(
             unreachable!("a clip was started above")
         };
         let full = track.full_detection(*in_clip);
+        let turned = *in_clip == 0;
         *in_clip += 1;
         pending = Some(Frame {
             seq: analysed,
@@ -305,6 +306,7 @@ fn decode(
             span: 0.0,
             image,
             full,
+            turned,
             before: if full {
                 std::mem::take(&mut window)
             } else {

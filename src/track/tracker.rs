@@ -10,6 +10,14 @@
 //! A face that comes stays for a while, and one that goes stays gone, so bisection needs
 //! about log2 of the frames between: 2 to 4 region detections an edge in the default mode.
 //!
+//! Rolled faces: a face rolled more than 45 degrees (someone lying down) is found in the frame
+//! turned a quarter turn ([`FaceFinder::detect_turned`]), on the first frame of a clip
+//! ([`Frame::turned`]) where that clip starts a shot or the upright frame shows no upright face
+//! that counts: a lying face is found at every cut, and in every clip of a shot where nobody
+//! sits upright, at a cost within the speed bar (docs/benchmarks.md). Its track keeps the turn
+//! its face was last found in ([`Face::turn`]): the region around it, between full detections,
+//! on them and at its edges, is looked at turned too, where the face is upright.
+//!
 //! Faces are found and embedded through [`FaceFinder`], which [`Engine`] implements with its
 //! networks; the unit tests below drive the tracker with a script of which face is where when.
 
@@ -19,7 +27,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::face::detect::{BBox, Face};
+use crate::face::detect::{BBox, Face, Turn};
 use crate::face::embed::{Descriptor, distance};
 use crate::face::engine::Engine;
 use crate::track::evidence::{Evidence, Piece, Sample};
@@ -33,19 +41,31 @@ const REGION_SCALE: f32 = 2.0;
 const REGION_SIDE: u32 = 160;
 /// Faces at least this wide (pixels) are sharp enough to embed at full weight.
 const SHARP_WIDTH: f32 = 80.0;
+/// A frame turned a quarter turn is looked at scaled to at most this many pixels a side: half
+/// the upright frame's 640, a quarter of its cost.
+const TURNED_SIDE: u32 = 320;
 
 /// What following faces asks of the face engine, and all it asks: the faces in an analysed
 /// frame, in a region of one, or in a region of a decoded frame between analysed ones, and the
 /// descriptors of faces found. Faces are given in the frame's own pixel coordinates, as found
 /// (whether they count as on screen is the tracker's to judge).
 pub trait FaceFinder {
-    /// Every face in the whole of `frame`.
+    /// Every face in the whole of `frame`, upright or rolled up to about 45 degrees.
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>>;
+    /// `upright`, the faces [`FaceFinder::detect`] found in `frame`, with the faces rolled
+    /// more than 45 degrees that `frame` turned a quarter turn shows (each quarter turn scaled
+    /// to at most 320 pixels a side, `TURNED_SIDE`), overlapping ones merged by score.
+    fn detect_turned(&mut self, frame: &Frame, upright: Vec<Face>) -> Result<Vec<Face>>;
     /// The faces in `region` of `frame`, the region looked at scaled to at most 160 pixels a
-    /// side (`REGION_SIDE`).
-    fn detect_in(&mut self, frame: &Frame, region: &BBox) -> Result<Vec<Face>>;
+    /// side (`REGION_SIDE`) and turned by `turn`.
+    fn detect_in(&mut self, frame: &Frame, region: &BBox, turn: Turn) -> Result<Vec<Face>>;
     /// The faces in `region` of a decoded frame, as [`FaceFinder::detect_in`] finds them.
-    fn detect_in_decoded(&mut self, frame: &RawFrame, region: &BBox) -> Result<Vec<Face>>;
+    fn detect_in_decoded(
+        &mut self,
+        frame: &RawFrame,
+        region: &BBox,
+        turn: Turn,
+    ) -> Result<Vec<Face>>;
     /// The descriptors of `faces`, found in `frame`, in their order.
     fn embed(&mut self, frame: &Frame, faces: &[&Face]) -> Result<Vec<Descriptor>>;
 }
@@ -55,12 +75,21 @@ impl FaceFinder for Engine {
         Engine::detect(self, &frame.image)
     }
 
-    fn detect_in(&mut self, frame: &Frame, region: &BBox) -> Result<Vec<Face>> {
-        Engine::detect_in(self, &frame.image, region, REGION_SIDE)
+    fn detect_turned(&mut self, frame: &Frame, upright: Vec<Face>) -> Result<Vec<Face>> {
+        Engine::detect_turned(self, &frame.image, upright, TURNED_SIDE)
+    }
+
+    fn detect_in(&mut self, frame: &Frame, region: &BBox, turn: Turn) -> Result<Vec<Face>> {
+        Engine::detect_in(self, &frame.image, region, REGION_SIDE, turn)
     }
 
     /// Converts only the region to RGB: most decoded frames are never converted whole.
-    fn detect_in_decoded(&mut self, frame: &RawFrame, region: &BBox) -> Result<Vec<Face>> {
+    fn detect_in_decoded(
+        &mut self,
+        frame: &RawFrame,
+        region: &BBox,
+        turn: Turn,
+    ) -> Result<Vec<Face>> {
         let (width, height) = frame.size();
         let (x, y, w, h) = region.pixels_within(width, height);
         let part = frame.region_to_rgb((x, y, w, h))?;
@@ -70,7 +99,7 @@ impl FaceFinder for Engine {
             x2: w as f32,
             y2: h as f32,
         };
-        Ok(Engine::detect_in(self, &part, &whole, REGION_SIDE)?
+        Ok(Engine::detect_in(self, &part, &whole, REGION_SIDE, turn)?
             .into_iter()
             .map(|face| face.moved(x as f32, y as f32))
             .collect())
@@ -92,6 +121,9 @@ pub struct Frame {
     pub image: RgbImage,
     /// Whether to look for new faces in the whole frame ([`TrackOptions::full_detection`]).
     pub full: bool,
+    /// Whether that full detection may look at the frame turned a quarter turn each way too,
+    /// for faces rolled more than 45 degrees: on a clip's first frame.
+    pub turned: bool,
     /// The shot's decoded frames since its last full detection, in time order: where a face
     /// first found here may have come on screen, and where one followed so far may have left.
     pub before: Vec<Arc<RawFrame>>,
@@ -101,6 +133,9 @@ pub struct Frame {
 #[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct TrackStats {
     pub full_detections: u64,
+    /// Full detections that also looked at the frame turned each way.
+    #[serde(default)]
+    pub turned_detections: u64,
     pub region_detections: u64,
     /// Region detections on the frames between analysed ones, placing edges.
     pub edge_detections: u64,
@@ -110,6 +145,7 @@ pub struct TrackStats {
 impl std::ops::AddAssign for TrackStats {
     fn add_assign(&mut self, other: TrackStats) {
         self.full_detections += other.full_detections;
+        self.turned_detections += other.turned_detections;
         self.region_detections += other.region_detections;
         self.edge_detections += other.edge_detections;
         self.faces_embedded += other.faces_embedded;
@@ -137,6 +173,8 @@ struct Live {
     /// unless it is seen again.
     left_at: Option<f64>,
     misses: u64,
+    /// The turn its face was last found in, where it is looked for.
+    turn: Turn,
     since_embedding: u64,
     uncertain: bool,
     /// Best face so far, as (quality, picture); encoded when the clip ends.
@@ -182,8 +220,29 @@ impl<'a> ClipTracker<'a> {
         // Each face found, with the live track it continues (None: a new face).
         let found = if full {
             self.clip.stats.full_detections += 1;
-            let faces = finder.detect(frame)?;
+            let mut faces = finder.detect(frame)?;
             let (width, height) = image.dimensions();
+            let upright = |f: &Face| f.counts(width, height) && Turn::of(f) == Turn::Upright;
+            if frame.turned && (self.starts_shot() || !faces.iter().any(upright)) {
+                self.clip.stats.turned_detections += 1;
+                faces = finder.detect_turned(frame, faces)?;
+            }
+            // A face followed in a quarter turn is not in the upright frame: it is looked for
+            // where it was, in its turn, as between full detections; where the full detection
+            // found it too, the one found nearer upright stays.
+            for i in 0..self.live.len() {
+                if self.live[i].turn == Turn::Upright {
+                    continue;
+                }
+                if let Some(face) = self.follow(finder, frame, i)? {
+                    let same = faces.iter().position(|f| f.bbox.iou(&face.bbox) > 0.5);
+                    match same {
+                        None => faces.push(face),
+                        Some(j) if face.tilt() < faces[j].tilt() => faces[j] = face,
+                        Some(_) => {}
+                    }
+                }
+            }
             self.assign(
                 faces
                     .into_iter()
@@ -192,18 +251,9 @@ impl<'a> ClipTracker<'a> {
             )
         } else {
             let mut found: Vec<(Option<usize>, Face)> = Vec::new();
-            for (i, live) in self.live.iter().enumerate() {
-                self.clip.stats.region_detections += 1;
-                let region = live.piece.last_box.scaled(REGION_SCALE);
-                let best = finder
-                    .detect_in(frame, &region)?
-                    .into_iter()
-                    .filter(|f| f.counts(image.width(), image.height()))
-                    .map(|face| (live.piece.last_box.iou(&face.bbox), face))
-                    .filter(|(iou, _)| *iou >= FOLLOW_IOU)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
+            for i in 0..self.live.len() {
                 // Two tracks that meet never take the same face.
-                if let Some((_, face)) = best
+                if let Some(face) = self.follow(finder, frame, i)?
                     && found.iter().all(|(_, f)| f.bbox.iou(&face.bbox) <= 0.5)
                 {
                     found.push((Some(i), face));
@@ -254,6 +304,7 @@ impl<'a> ClipTracker<'a> {
                     live.seen_at = frame.time;
                     live.left_at = None;
                     live.misses = 0;
+                    live.turn = face.turn;
                     live.since_embedding += 1;
                     i
                 }
@@ -263,7 +314,7 @@ impl<'a> ClipTracker<'a> {
                     let start = if replaced {
                         frame.time
                     } else {
-                        let first = first_with(finder, &frame.before, &face.bbox, true)?;
+                        let first = first_with(finder, &frame.before, &face.bbox, face.turn, true)?;
                         self.clip.stats.edge_detections += first.detections;
                         first.time.unwrap_or(frame.time)
                     };
@@ -281,6 +332,7 @@ impl<'a> ClipTracker<'a> {
                         seen_at: frame.time,
                         left_at: None,
                         misses: 0,
+                        turn: face.turn,
                         since_embedding: 0,
                         uncertain: false,
                         best: None,
@@ -304,7 +356,9 @@ impl<'a> ClipTracker<'a> {
                 });
             }
             if self.options.pictures && live.best.as_ref().is_none_or(|(q, _)| quality > *q) {
-                live.best = Some((quality, picture::crop(image, &face.bbox)));
+                // Upright, as a person would look at it (and as a cast photo, which it may become).
+                let picture = face.turn.picture(picture::crop(image, &face.bbox));
+                live.best = Some((quality, picture));
             }
         }
         for (live, seen) in self.live.iter_mut().zip(seen) {
@@ -313,7 +367,13 @@ impl<'a> ClipTracker<'a> {
             }
             if live.misses == 0 {
                 let since = frame.before.partition_point(|f| f.time <= live.seen_at);
-                let gone = first_with(finder, &frame.before[since..], &live.piece.last_box, false)?;
+                let gone = first_with(
+                    finder,
+                    &frame.before[since..],
+                    &live.piece.last_box,
+                    live.turn,
+                    false,
+                )?;
                 self.clip.stats.edge_detections += gone.detections;
                 live.left_at = Some(gone.time.unwrap_or(frame.time));
             }
@@ -327,6 +387,33 @@ impl<'a> ClipTracker<'a> {
             .pieces
             .extend(lost.into_iter().map(|l| finish(l, false)));
         Ok(())
+    }
+
+    /// The face of live track `i` in `frame`, looked for in the region around its last box, in
+    /// its turn: the one found there that counts and overlaps that box most, if enough.
+    fn follow(
+        &mut self,
+        finder: &mut dyn FaceFinder,
+        frame: &Frame,
+        i: usize,
+    ) -> Result<Option<Face>> {
+        self.clip.stats.region_detections += 1;
+        let live = &self.live[i];
+        let (width, height) = frame.image.dimensions();
+        let region = live.piece.last_box.scaled(REGION_SCALE);
+        Ok(finder
+            .detect_in(frame, &region, live.turn)?
+            .into_iter()
+            .filter(|f| f.counts(width, height))
+            .map(|face| (live.piece.last_box.iou(&face.bbox), face))
+            .filter(|(iou, _)| *iou >= FOLLOW_IOU)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, face)| face))
+    }
+
+    /// Whether the clip is a shot's first (the video's first, or right after a cut).
+    fn starts_shot(&self) -> bool {
+        self.clip.number == 0 || self.clip.after_cut
     }
 
     /// Pairs faces with the live tracks they continue, best overlap first.
@@ -357,7 +444,7 @@ impl<'a> ClipTracker<'a> {
     pub fn finish(mut self, finder: &mut dyn FaceFinder, after: &[Arc<RawFrame>]) -> Result<Clip> {
         for live in &mut self.live {
             if live.misses == 0 {
-                let gone = first_with(finder, after, &live.piece.last_box, false)?;
+                let gone = first_with(finder, after, &live.piece.last_box, live.turn, false)?;
                 self.clip.stats.edge_detections += gone.detections;
                 live.left_at = gone.time;
             }
@@ -377,12 +464,14 @@ struct Edge {
     detections: u64,
 }
 
-/// The time of the first of `frames` (in time order) from which on the face in `bbox` is there
-/// (`present`) or gone (not `present`), by bisection; None where that is none of them.
+/// The time of the first of `frames` (in time order) from which on the face in `bbox`, upright
+/// in `turn`, is there (`present`) or gone (not `present`), by bisection; None where that is
+/// none of them.
 fn first_with(
     finder: &mut dyn FaceFinder,
     frames: &[Arc<RawFrame>],
     bbox: &BBox,
+    turn: Turn,
     present: bool,
 ) -> Result<Edge> {
     let (mut before, mut from) = (0, frames.len());
@@ -392,7 +481,7 @@ fn first_with(
     // looked at first, which settles those at one detection.
     if let Some(probe) = (!frames.is_empty()).then(|| if present { 0 } else { frames.len() - 1 }) {
         detections += 1;
-        let has = has_face(finder, &frames[probe], bbox)?;
+        let has = has_face(finder, &frames[probe], bbox, turn)?;
         match (present, has) {
             (true, true) => from = 0,
             (true, false) => before = 1,
@@ -403,7 +492,7 @@ fn first_with(
     while before < from {
         let middle = (before + from) / 2;
         detections += 1;
-        if has_face(finder, &frames[middle], bbox)? == present {
+        if has_face(finder, &frames[middle], bbox, turn)? == present {
             from = middle;
         } else {
             before = middle + 1;
@@ -416,11 +505,16 @@ fn first_with(
 }
 
 /// Whether `frame` shows a face where `bbox` is, found as a followed face is found: in the
-/// region around it.
-fn has_face(finder: &mut dyn FaceFinder, frame: &RawFrame, bbox: &BBox) -> Result<bool> {
+/// region around it, turned by `turn`.
+fn has_face(
+    finder: &mut dyn FaceFinder,
+    frame: &RawFrame,
+    bbox: &BBox,
+    turn: Turn,
+) -> Result<bool> {
     let (width, height) = frame.size();
     Ok(finder
-        .detect_in_decoded(frame, &bbox.scaled(REGION_SCALE))?
+        .detect_in_decoded(frame, &bbox.scaled(REGION_SCALE), turn)?
         .into_iter()
         .any(|f| f.counts(width, height) && bbox.iou(&f.bbox) >= FOLLOW_IOU))
 }
@@ -437,8 +531,10 @@ fn finish(mut live: Live, open_end: bool) -> Piece {
 }
 
 /// How much to trust a face: its detection score, less for faces too small to embed well.
+/// A face found turned is measured as it is there, upright.
 fn quality(face: &Face) -> f32 {
-    face.score * (face.bbox.width() / SHARP_WIDTH).min(1.0)
+    let (width, _) = face.turn.size(face.bbox.width(), face.bbox.height());
+    face.score * (width / SHARP_WIDTH).min(1.0)
 }
 
 #[cfg(test)]
@@ -479,15 +575,18 @@ mod tests {
                 at(0.65, 0.75),
             ],
             score: 0.9,
+            turn: Turn::Upright,
         }
     }
 
-    /// One person on screen in the decoded `frames`, moving from `from` to `to`.
+    /// One person on screen in the decoded `frames`, moving from `from` to `to`, upright in
+    /// `turn` (lying down where it is a quarter turn).
     struct Shown {
         frames: Range<u64>,
         from: BBox,
         to: BBox,
         descriptor: Descriptor,
+        turn: Turn,
     }
 
     impl Shown {
@@ -501,7 +600,20 @@ mod tests {
                 from,
                 to,
                 descriptor: along(person, 1.0),
+                turn: Turn::Upright,
             }
+        }
+
+        /// The face as the detector gives it, its landmarks upright in its turn.
+        fn face(&self, frame: u64) -> Option<Face> {
+            let bbox = self.bbox(frame)?;
+            let (width, height) = self.turn.size(WIDTH as f32, HEIGHT as f32);
+            let upright = face_in(
+                face_in(bbox)
+                    .turned(self.turn, WIDTH as f32, HEIGHT as f32)
+                    .bbox,
+            );
+            Some(upright.turned_back(self.turn, width, height))
         }
 
         fn bbox(&self, frame: u64) -> Option<BBox> {
@@ -521,7 +633,8 @@ mod tests {
     }
 
     /// Which face is where in which frame, as a perfect detector and embedder would see it,
-    /// except in the `missed` frames, where the detector finds nothing.
+    /// except in the `missed` frames, where the detector finds nothing. As CenterFace, the
+    /// detector finds a face only in a picture turned the way that shows it upright.
     #[derive(Default)]
     struct Script {
         shown: Vec<Shown>,
@@ -529,24 +642,32 @@ mod tests {
     }
 
     impl Script {
+        /// Every face shown at `time`, whatever its turn.
         fn faces(&self, time: f64) -> Vec<(Face, &Descriptor)> {
             let frame = (time * FPS).round() as u64;
             if self.missed.contains(&frame) {
                 return Vec::new();
             }
             (self.shown.iter())
-                .filter_map(|s| Some((face_in(s.bbox(frame)?), &s.descriptor)))
+                .filter_map(|s| Some((s.face(frame)?, &s.descriptor)))
                 .collect()
         }
 
-        /// The faces whose centre lies in `region`.
-        fn faces_in(&self, time: f64, region: &BBox) -> Vec<Face> {
+        /// The faces shown at `time` that are upright in `turn`, as found in it.
+        fn faces_turned(&self, time: f64, turn: Turn) -> Vec<Face> {
+            (self.faces(time).into_iter())
+                .map(|(face, _)| Face { turn, ..face })
+                .filter(|face| Turn::of(face) == turn)
+                .collect()
+        }
+
+        /// The faces upright in `turn` whose centre lies in `region`.
+        fn faces_in(&self, time: f64, region: &BBox, turn: Turn) -> Vec<Face> {
             let inside = |f: &Face| {
                 let (x, y) = ((f.bbox.x1 + f.bbox.x2) / 2.0, (f.bbox.y1 + f.bbox.y2) / 2.0);
                 (region.x1..region.x2).contains(&x) && (region.y1..region.y2).contains(&y)
             };
-            (self.faces(time).into_iter())
-                .map(|(face, _)| face)
+            (self.faces_turned(time, turn).into_iter())
                 .filter(inside)
                 .collect()
         }
@@ -554,15 +675,27 @@ mod tests {
 
     impl FaceFinder for Script {
         fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>> {
-            Ok(self.faces(frame.time).into_iter().map(|(f, _)| f).collect())
+            Ok(self.faces_turned(frame.time, Turn::Upright))
         }
 
-        fn detect_in(&mut self, frame: &Frame, region: &BBox) -> Result<Vec<Face>> {
-            Ok(self.faces_in(frame.time, region))
+        fn detect_turned(&mut self, frame: &Frame, mut upright: Vec<Face>) -> Result<Vec<Face>> {
+            for turn in Turn::QUARTERS {
+                upright.extend(self.faces_turned(frame.time, turn));
+            }
+            Ok(upright)
         }
 
-        fn detect_in_decoded(&mut self, frame: &RawFrame, region: &BBox) -> Result<Vec<Face>> {
-            Ok(self.faces_in(frame.time, region))
+        fn detect_in(&mut self, frame: &Frame, region: &BBox, turn: Turn) -> Result<Vec<Face>> {
+            Ok(self.faces_in(frame.time, region, turn))
+        }
+
+        fn detect_in_decoded(
+            &mut self,
+            frame: &RawFrame,
+            region: &BBox,
+            turn: Turn,
+        ) -> Result<Vec<Face>> {
+            Ok(self.faces_in(frame.time, region, turn))
         }
 
         fn embed(&mut self, frame: &Frame, faces: &[&Face]) -> Result<Vec<Descriptor>> {
@@ -615,6 +748,19 @@ mod tests {
         options: TrackOptions,
         after_cut: bool,
     ) -> Clip {
+        let turned = |analysed: usize| analysed == 0;
+        clip_turned(script, frames, stride, options, after_cut, turned)
+    }
+
+    /// [`clip`], with the frames `turned` says (by analysed frame, from 0) looked at turned.
+    fn clip_turned(
+        script: &mut Script,
+        frames: Range<u64>,
+        stride: u64,
+        options: TrackOptions,
+        after_cut: bool,
+        turned: impl Fn(usize) -> bool,
+    ) -> Clip {
         let mut tracker = ClipTracker::new(&NoCast, options, frames.start / stride, after_cut);
         let (mut window, mut since) = (Vec::new(), 0);
         let mut pending: Option<Frame> = None;
@@ -630,6 +776,7 @@ mod tests {
                 span: 0.0,
                 image: RgbImage::new(WIDTH, HEIGHT),
                 full,
+                turned: turned(analysed),
                 before: if full {
                     std::mem::take(&mut window)
                 } else {
@@ -747,6 +894,51 @@ mod tests {
         );
     }
 
+    /// One person lying on their side (upright in `turn`) in the decoded `frames`.
+    fn lying(frames: Range<u64>, turn: Turn) -> Script {
+        Script {
+            shown: vec![Shown {
+                turn,
+                ..Shown::still(frames, square(100.0, 60.0), 0)
+            }],
+            missed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_lying_face_found_turned_is_followed_and_timed_in_its_turn() {
+        for turn in Turn::QUARTERS {
+            // Found on the clip's first frame, the only one looked at turned; followed by
+            // region detections in its turn, and its leaving placed by bisection in its turn.
+            let mut script = lying(0..57, turn);
+            let clip = clip(&mut script, 0..60, 5, options(), false);
+            assert_eq!(spans(&clip), vec![(0.0, time(57))], "{turn:?}");
+            assert_eq!(clip.stats.turned_detections, 1);
+            assert!(clip.stats.edge_detections > 0);
+        }
+    }
+
+    #[test]
+    fn frames_are_looked_at_turned_where_a_shot_starts_or_no_face_is_upright() {
+        let mut script = lying(0..60, Turn::Clockwise);
+        script
+            .shown
+            .push(Shown::still(0..60, square(200.0, 60.0), 1));
+        // Within a shot, someone upright on screen: the frame is not looked at turned.
+        let within = clip(&mut script, 10..20, 1, options(), false);
+        assert_eq!(within.stats.turned_detections, 0);
+        assert_eq!(within.pieces.len(), 1);
+        // At a cut it is, and both are found.
+        let cut = clip(&mut script, 10..20, 1, options(), true);
+        assert_eq!(cut.stats.turned_detections, 1);
+        assert_eq!(cut.pieces.len(), 2);
+        // Within a shot with nobody upright, it is too.
+        script.shown.pop();
+        let alone = clip(&mut script, 10..20, 1, options(), false);
+        assert_eq!(alone.stats.turned_detections, 1);
+        assert_eq!(spans(&alone), vec![(time(10), time(20))]);
+    }
+
     #[test]
     fn edges_are_found_by_bisection_in_few_detections() {
         let frames: Vec<Arc<RawFrame>> = (0..15)
@@ -758,7 +950,7 @@ mod tests {
                 shown: vec![Shown::still(edge..100, place, 0)],
                 ..Script::default()
             };
-            let first = first_with(&mut comes, &frames, &place, true).unwrap();
+            let first = first_with(&mut comes, &frames, &place, Turn::Upright, true).unwrap();
             assert_eq!(first.time, frames.get(edge as usize).map(|f| f.time));
             assert!(first.detections <= 5, "{} detections", first.detections);
 
@@ -766,7 +958,7 @@ mod tests {
                 shown: vec![Shown::still(0..edge, place, 0)],
                 ..Script::default()
             };
-            let gone = first_with(&mut goes, &frames, &place, false).unwrap();
+            let gone = first_with(&mut goes, &frames, &place, Turn::Upright, false).unwrap();
             assert_eq!(gone.time, frames.get(edge as usize).map(|f| f.time));
             assert!(gone.detections <= 5, "{} detections", gone.detections);
         }
