@@ -187,19 +187,34 @@ fn children_in_dim_film_scenes() {
 #[test]
 #[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
 fn tv_family_scene() {
+    holds_its_ground("fotb", FOTB_RECALL, FOTB_FALSE);
+}
+
+/// The same scene turned a quarter turn: everyone lying on their side, faces rolled 90 degrees,
+/// found in the frame turned back (2026-12-07: worst recall 0.815 and 0.853, false 0.1075 and
+/// 0.0969 of the clip; none found before). The same margins as fotb's below.
+#[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
+fn tv_family_scene_lying_down() {
+    holds_its_ground("fotb_turned", 0.80, 0.125);
+}
+
+/// Runs `clip` in the default mode and with `--stride 1` and asserts every cast member's recall
+/// is at least `recall` and at most `false_share` of the clip goes to someone not there.
+fn holds_its_ground(clip: &str, recall: f64, false_share: f64) {
     let out = tempfile::tempdir().unwrap();
-    let scores = evaluate(&["fotb"], &MODES, out.path());
+    let scores = evaluate(&[clip], &MODES, out.path());
     for mode in MODES {
-        let key = key("fotb", mode);
-        let (cast, _, false_share, _, _) = summary(&scores[&key]);
-        println!("{key}: cast recall {cast:.3}, false {false_share:.4}");
+        let key = key(clip, mode);
+        let (cast, _, wrong, _, _) = summary(&scores[&key]);
+        println!("{key}: cast recall {cast:.3}, false {wrong:.4}");
         assert!(
-            cast >= FOTB_RECALL,
+            cast >= recall,
             "{key}: a cast member found for {cast:.3} of their time"
         );
         assert!(
-            false_share <= FOTB_FALSE,
-            "{key}: {false_share:.4} of the clip credited to someone not there"
+            wrong <= false_share,
+            "{key}: {wrong:.4} of the clip credited to someone not there"
         );
     }
 }
