@@ -373,9 +373,12 @@ impl Detector {
     /// than 45 degrees that the picture turned each quarter turn shows, scaled to at most
     /// `max_side`. A turn keeps only faces rolled its way ([`Turn::of`]), so it adds none that
     /// the upright picture shows upright. Where the upright picture found a face a turn found
-    /// too, the one found nearer upright stays ([`Face::tilt`]): on fotb turned a quarter turn,
-    /// the upright picture finds some faces lying (their landmarks less sure), and the turned
-    /// one the same faces upright.
+    /// too, the upright find stays if its own landmarks say it is upright; otherwise the one
+    /// found nearer upright ([`Face::tilt`]): on fotb turned a quarter turn, the upright picture
+    /// finds some faces lying (their landmarks less sure), and the turned one the same faces
+    /// upright. The network also finds an upright face in a turned picture now and then, with
+    /// landmarks that read it as lying (fotb's photo of evan with the fp32 weights, 0.68): a
+    /// turned find never replaces an upright face.
     pub fn detect_turned(
         &mut self,
         image: &RgbImage,
@@ -392,9 +395,7 @@ impl Detector {
                     .filter(|f| Turn::of(f) == turn && f.score > TURNED_THRESHOLD),
             );
         }
-        let mut faces = suppress(faces, self.options.nms_iou, |a, b| {
-            a.tilt().total_cmp(&b.tilt())
-        });
+        let mut faces = suppress(faces, self.options.nms_iou, upright_first);
         faces.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(faces)
     }
@@ -632,6 +633,13 @@ impl HeadMaps<'_> {
     }
 }
 
+/// The order in which [`Detector::detect_turned`] keeps one of two finds of a face: upright
+/// finds whose landmarks say they are upright, then the rest, nearest upright first.
+fn upright_first(a: &Face, b: &Face) -> std::cmp::Ordering {
+    let lying = |f: &Face| f.turn != Turn::Upright || Turn::of(f) != Turn::Upright;
+    lying(a).cmp(&lying(b)).then(a.tilt().total_cmp(&b.tilt()))
+}
+
 /// Keeps the best-scoring face of each group of boxes overlapping by more than `max_iou`.
 fn non_maximum_suppression(faces: Vec<Face>, max_iou: f32) -> Vec<Face> {
     suppress(faces, max_iou, |a, b| b.score.total_cmp(&a.score))
@@ -758,6 +766,35 @@ mod tests {
             );
             assert_eq!(Turn::of(&face), turn, "rolled {degrees}");
         }
+    }
+
+    #[test]
+    fn a_turned_find_replaces_only_a_face_found_lying() {
+        let found_in = |degrees: f32, turn: Turn| Face {
+            turn,
+            ..rolled(degrees)
+        };
+        // An upright face, and the turn's find of it read as lying (nearer its turn's upright
+        // than the face is to the picture's): the upright face stays.
+        let kept = suppress(
+            vec![
+                found_in(88.0, Turn::Clockwise),
+                found_in(5.0, Turn::Upright),
+            ],
+            0.3,
+            upright_first,
+        );
+        assert_eq!((kept.len(), kept[0].turn), (1, Turn::Upright));
+        // A lying face the upright picture found too: the turn's find, nearer upright, stays.
+        let kept = suppress(
+            vec![
+                found_in(80.0, Turn::Upright),
+                found_in(88.0, Turn::Clockwise),
+            ],
+            0.3,
+            upright_first,
+        );
+        assert_eq!((kept.len(), kept[0].turn), (1, Turn::Clockwise));
     }
 
     #[test]
