@@ -774,27 +774,25 @@ mod tests {
             turn,
             ..rolled(degrees)
         };
-        // An upright face, and the turn's find of it read as lying (nearer its turn's upright
-        // than the face is to the picture's): the upright face stays.
-        let kept = suppress(
-            vec![
-                found_in(88.0, Turn::Clockwise),
-                found_in(5.0, Turn::Upright),
-            ],
-            0.3,
-            upright_first,
-        );
-        assert_eq!((kept.len(), kept[0].turn), (1, Turn::Upright));
-        // A lying face the upright picture found too: the turn's find, nearer upright, stays.
-        let kept = suppress(
-            vec![
-                found_in(80.0, Turn::Upright),
-                found_in(88.0, Turn::Clockwise),
-            ],
-            0.3,
-            upright_first,
-        );
-        assert_eq!((kept.len(), kept[0].turn), (1, Turn::Clockwise));
+        for (finds, stays) in [
+            // An upright face, and the turn's find of it read as lying (nearer its turn's
+            // upright than the face is to the picture's): the upright face stays.
+            (
+                [(88.0, Turn::Clockwise), (5.0, Turn::Upright)],
+                Turn::Upright,
+            ),
+            // A lying face the upright picture found too: the turn's find, nearer upright, stays.
+            (
+                [(80.0, Turn::Upright), (88.0, Turn::Clockwise)],
+                Turn::Clockwise,
+            ),
+        ] {
+            let finds = finds
+                .map(|(degrees, turn)| found_in(degrees, turn))
+                .to_vec();
+            let kept = suppress(finds, 0.3, upright_first);
+            assert_eq!((kept.len(), kept[0].turn), (1, stays));
+        }
     }
 
     #[test]
