@@ -14,9 +14,11 @@
 //! turned a quarter turn ([`FaceFinder::detect_turned`]), on the first frame of a clip
 //! ([`Frame::turned`]) where that clip starts a shot or the upright frame shows no upright face
 //! that counts: a lying face is found at every cut, and in every clip of a shot where nobody
-//! sits upright, at a cost within the speed bar (docs/benchmarks.md). Its track keeps the turn
-//! its face was last found in ([`Face::turn`]): the region around it, between full detections,
-//! on them and at its edges, is looked at turned too, where the face is upright.
+//! sits upright, at a cost that follows the cuts (docs/benchmarks.md: +2-10% CPU on the
+//! development clips, +20% on the 90-minute benchmark, which cuts every few seconds). Its
+//! track keeps the turn its face was last found in ([`Face::turn`]): the region around it,
+//! between full detections, on them and at its edges, is looked at turned too, where the face
+//! is upright.
 //!
 //! Faces are found and embedded through [`FaceFinder`], which [`Engine`] implements with its
 //! networks; the unit tests below drive the tracker with a script of which face is where when.
