@@ -633,9 +633,10 @@ impl HeadMaps<'_> {
     }
 }
 
-/// The order in which [`Detector::detect_turned`] keeps one of two finds of a face: upright
+/// The order in which [`Detector::detect_turned`] (and the tracker, for a face it follows
+/// turned) keeps one of two finds of a face: upright
 /// finds whose landmarks say they are upright, then the rest, nearest upright first.
-fn upright_first(a: &Face, b: &Face) -> std::cmp::Ordering {
+pub fn upright_first(a: &Face, b: &Face) -> std::cmp::Ordering {
     let lying = |f: &Face| f.turn != Turn::Upright || Turn::of(f) != Turn::Upright;
     lying(a).cmp(&lying(b)).then(a.tilt().total_cmp(&b.tilt()))
 }
@@ -695,14 +696,7 @@ mod tests {
 
     #[test]
     fn profile_is_not_frontal_and_cut_faces_are_not_whole() {
-        let mut f = face(0.0, 0.0, 100.0, 120.0, 0.9);
-        f.landmarks = [
-            [30.0, 40.0],
-            [70.0, 40.0],
-            [50.0, 60.0],
-            [35.0, 85.0],
-            [65.0, 85.0],
-        ];
+        let mut f = rolled(0.0);
         assert!(f.is_frontal());
         // Three-quarter: the eyes closer (20 px against 46 px down to the mouth), roll or not.
         f.landmarks[1] = [50.0, 40.0];

@@ -29,7 +29,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::face::detect::{BBox, Face, Turn};
+use crate::face::detect::{BBox, Face, Turn, upright_first};
 use crate::face::embed::{Descriptor, distance};
 use crate::face::engine::Engine;
 use crate::track::evidence::{Evidence, Piece, Sample};
@@ -231,7 +231,7 @@ impl<'a> ClipTracker<'a> {
             }
             // A face followed in a quarter turn is not in the upright frame: it is looked for
             // where it was, in its turn, as between full detections; where the full detection
-            // found it too, the one found nearer upright stays.
+            // found it too, one is kept as `detect_turned` keeps one ([`upright_first`]).
             for i in 0..self.live.len() {
                 if self.live[i].turn == Turn::Upright {
                     continue;
@@ -240,7 +240,7 @@ impl<'a> ClipTracker<'a> {
                     let same = faces.iter().position(|f| f.bbox.iou(&face.bbox) > 0.5);
                     match same {
                         None => faces.push(face),
-                        Some(j) if face.tilt() < faces[j].tilt() => faces[j] = face,
+                        Some(j) if upright_first(&face, &faces[j]).is_lt() => faces[j] = face,
                         Some(_) => {}
                     }
                 }
