@@ -12,7 +12,7 @@ use screentime::face::embed::distance;
 use screentime::face::engine::{EmbeddedFace, Engine, load_image};
 use screentime::face::model::EmbedderKind;
 
-use common::{engine_of, make_video, registry_photo, screen_time, screentime, succeeded};
+use common::{engine_of, make_video, registry_photo, screen_time};
 
 /// `image` turned `degrees` clockwise about its centre onto a black canvas that holds all of it,
 /// sampled bilinearly (a quarter turn exactly, pixel for pixel).
@@ -134,6 +134,28 @@ fn describe(face: &Face) -> String {
     format!("({:.0}, {:.0})-({:.0}, {:.0})", b.x1, b.y1, b.x2, b.y2)
 }
 
+/// The two modes every video here is measured in.
+const MODES: [&[&str]; 2] = [&[], &["--stride", "1"]];
+
+/// Screen time per identity from `video` with `cast`, measured in `mode` into `out`.
+fn screen_times(video: &Path, cast: &Path, out: &Path, mode: &[&str]) -> Vec<(String, f64)> {
+    common::measure(video, cast, out, mode);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    screen_time(&report)
+}
+
+/// `left` and `right` side by side on black, their tops aligned.
+fn beside(left: &RgbImage, right: &RgbImage) -> RgbImage {
+    let mut both = RgbImage::new(
+        left.width() + right.width(),
+        left.height().max(right.height()),
+    );
+    image::imageops::replace(&mut both, left, 0, 0);
+    image::imageops::replace(&mut both, right, i64::from(left.width()), 0);
+    both
+}
+
 /// A video of Obama lying on his side, both ways, and with his head rolled 60 degrees, in shots
 /// of 2.0, 1.2 and 1.0 s apart: he is found, named from his upright cast photo, and timed to half
 /// a frame.
@@ -168,28 +190,42 @@ fn a_person_lying_down_is_found_named_and_timed() {
     let video = tmp.path().join("lying.mp4");
     make_video(&spec, &video);
     let cast = common::obama_cast(tmp.path());
-    for mode in [&[][..], &["--stride", "1"][..]] {
-        let out = tmp.path().join(format!("out{}", mode.len()));
-        let mut args: Vec<&std::ffi::OsStr> = vec![
-            video.as_os_str(),
-            "--cast".as_ref(),
-            cast.as_os_str(),
-            "--out".as_ref(),
-            out.as_os_str(),
-            "--quiet".as_ref(),
-        ];
-        args.extend(mode.iter().map(std::ffi::OsStr::new));
-        succeeded(screentime(&args));
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
-                .unwrap();
-        let times = screen_time(&report);
+    for (i, mode) in MODES.iter().enumerate() {
+        let times = screen_times(&video, &cast, &tmp.path().join(format!("out{i}")), mode);
         let half_frame = 0.5 / 25.0;
         assert!(
             times.len() == 1
                 && times[0].0 == "Barack Obama"
                 && (times[0].1 - 4.2).abs() <= half_frame + 1e-6,
             "{mode:?}: {times:?}, truth Barack Obama 4.2 s (faces in the photos: {found:?})"
+        );
+    }
+}
+
+/// Obama lying on his side beside Biden sitting upright, one 4 s shot: every clip of the shot
+/// is looked at turned, not only its first (about a second), so Obama is found for all of it,
+/// and nothing else is taken for a face: the two of them, each for the whole shot.
+#[test]
+fn a_person_lying_beside_someone_upright_is_found_all_shot_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = |name: &str| load_image(&registry_photo(name)).unwrap();
+    let both = beside(&turned(&photo("obama2.jpg"), 90), &photo("biden.jpg"));
+    let picture = tmp.path().join("both.png");
+    both.save(&picture).unwrap();
+    let spec = serde_json::json!({"width": 640, "height": 360, "fps": 25.0, "segments": [
+        {"image": picture, "seconds": 4.0, "motion": "zoom"},
+    ]});
+    let video = tmp.path().join("beside.mp4");
+    make_video(&spec, &video);
+    let cast = common::obama_cast(tmp.path());
+    for (i, mode) in MODES.iter().enumerate() {
+        let times = screen_times(&video, &cast, &tmp.path().join(format!("out{i}")), mode);
+        let whole_shot = |(_, seconds): &(String, f64)| (seconds - 4.0).abs() <= 0.5 / 25.0 + 1e-6;
+        assert!(
+            times.len() == 2
+                && times.iter().all(whole_shot)
+                && times.iter().any(|(name, _)| name == "Barack Obama"),
+            "{mode:?}: {times:?}, truth Barack Obama 4.0 s beside a stranger 4.0 s"
         );
     }
 }

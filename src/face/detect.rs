@@ -247,6 +247,12 @@ pub struct FaceShape {
 /// scored 0.54, where the faces it finds on fotb turned a quarter turn score mostly 0.65 to 0.95.
 const TURNED_THRESHOLD: f32 = 0.6;
 
+/// Whether `face`, found in a picture turned by `turn`, is a face that turn adds: rolled its
+/// way ([`Turn::of`]) and scoring above [`TURNED_THRESHOLD`].
+pub fn is_turned_find(face: &Face, turn: Turn) -> bool {
+    Turn::of(face) == turn && face.score > TURNED_THRESHOLD
+}
+
 /// A quarter turn of a picture, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Turn {
@@ -389,11 +395,7 @@ impl Detector {
         let mut faces = upright;
         for turn in Turn::QUARTERS {
             let found = self.detect_at(image, (0, 0, width, height), max_side, turn)?;
-            faces.extend(
-                found
-                    .into_iter()
-                    .filter(|f| Turn::of(f) == turn && f.score > TURNED_THRESHOLD),
-            );
+            faces.extend(found.into_iter().filter(|f| is_turned_find(f, turn)));
         }
         let mut faces = suppress(faces, self.options.nms_iou, upright_first);
         faces.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -76,19 +76,24 @@ pub fn succeeded(output: std::process::Output) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// Measures `video` against `cast` into `out`, every frame analysed so that each appearance's
-/// start and end are exact.
-pub fn measure_every_frame(video: &Path, cast: &Path, out: &Path) {
-    succeeded(screentime(&[
+/// Measures `video` against `cast` into `out`, with the further arguments `mode`.
+pub fn measure(video: &Path, cast: &Path, out: &Path, mode: &[&str]) {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         video.as_os_str(),
         "--cast".as_ref(),
         cast.as_os_str(),
         "--out".as_ref(),
         out.as_os_str(),
         "--quiet".as_ref(),
-        "--stride".as_ref(),
-        "1".as_ref(),
-    ]));
+    ];
+    args.extend(mode.iter().map(std::ffi::OsStr::new));
+    succeeded(screentime(&args));
+}
+
+/// Measures `video` against `cast` into `out`, every frame analysed so that each appearance's
+/// start and end are exact.
+pub fn measure_every_frame(video: &Path, cast: &Path, out: &Path) {
+    measure(video, cast, out, &["--stride", "1"]);
 }
 
 /// Renders a video from real photos with `tests/tools/make_video.py` (see its spec format).
