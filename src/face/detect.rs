@@ -369,9 +369,14 @@ impl Detector {
         })
     }
 
+    /// The longer side a whole picture is scaled to at most (`DetectOptions::max_side`).
+    pub fn max_side(&self) -> u32 {
+        self.options.max_side
+    }
+
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>> {
         let (width, height) = image.dimensions();
-        let max_side = self.options.max_side;
+        let max_side = self.max_side();
         self.detect_at(image, (0, 0, width, height), max_side, Turn::Upright)
     }
 

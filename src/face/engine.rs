@@ -46,8 +46,6 @@ pub struct EmbeddedFace {
 
 pub struct Engine {
     detector: Detector,
-    /// The longer side a photo is looked at with, upright or turned.
-    max_side: u32,
     /// dlib's shape predictor, for dlib's chips only.
     landmarks: Option<Arc<ShapePredictor>>,
     embedder: Embedder,
@@ -57,7 +55,6 @@ impl Engine {
     pub fn new(runtime: &Runtime, detect: DetectOptions) -> Result<Engine> {
         Ok(Engine {
             detector: Detector::new(runtime, detect)?,
-            max_side: detect.max_side,
             landmarks: match runtime.embedder() {
                 EmbedderKind::Dlib => Some(runtime.shape_predictor()?),
                 EmbedderKind::Arcface => None,
@@ -69,7 +66,8 @@ impl Engine {
     /// Every face in a photo, rolled or not, embedded.
     pub fn faces(&mut self, image: &RgbImage) -> Result<Vec<EmbeddedFace>> {
         let upright = self.detect(image)?;
-        let faces = self.detect_turned(image, upright, self.max_side)?;
+        let max_side = self.detector.max_side();
+        let faces = self.detect_turned(image, upright, max_side)?;
         let descriptors = self.embed(image, faces.iter())?;
         Ok(faces
             .into_iter()

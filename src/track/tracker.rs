@@ -57,7 +57,8 @@ pub trait FaceFinder {
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>>;
     /// `upright`, the faces [`FaceFinder::detect`] found in `frame`, with the faces rolled
     /// more than 45 degrees that `frame` turned a quarter turn shows (each quarter turn scaled
-    /// to at most 320 pixels a side, `TURNED_SIDE`), overlapping ones merged by score.
+    /// to at most 320 pixels a side, `TURNED_SIDE`), of overlapping ones the one first in
+    /// [`upright_first`]'s order.
     fn detect_turned(&mut self, frame: &Frame, upright: Vec<Face>) -> Result<Vec<Face>>;
     /// The faces in `region` of `frame`, the region looked at scaled to at most 160 pixels a
     /// side (`REGION_SIDE`) and turned by `turn`.
@@ -422,8 +423,7 @@ impl<'a> ClipTracker<'a> {
         let mut faces = Vec::new();
         for face in finder.detect_turned(frame, upright)? {
             let confirmed = face.turn == Turn::Upright
-                || (self.near(finder, frame, &face.bbox, face.turn)?)
-                    .is_some_and(|again| is_turned_find(&again, face.turn));
+                || (self.near_turned(finder, frame, &face.bbox, face.turn)?).is_some();
             if confirmed {
                 faces.push(face);
             }
@@ -446,8 +446,19 @@ impl<'a> ClipTracker<'a> {
         if face.turn != Turn::Upright || turn == Turn::Upright {
             return Ok(None);
         }
-        Ok((self.near(finder, frame, &face.bbox, turn)?)
-            .filter(|again| is_turned_find(again, turn)))
+        self.near_turned(finder, frame, &face.bbox, turn)
+    }
+
+    /// The face at `bbox` in `frame` as the region around it turned by `turn` shows it, where
+    /// that is a face the turn adds ([`is_turned_find`]).
+    fn near_turned(
+        &mut self,
+        finder: &mut dyn FaceFinder,
+        frame: &Frame,
+        bbox: &BBox,
+        turn: Turn,
+    ) -> Result<Option<Face>> {
+        Ok((self.near(finder, frame, bbox, turn)?).filter(|again| is_turned_find(again, turn)))
     }
 
     /// The face at `bbox` in `frame`, looked for in the region around it, turned by `turn`:
@@ -461,14 +472,8 @@ impl<'a> ClipTracker<'a> {
     ) -> Result<Option<Face>> {
         self.clip.stats.region_detections += 1;
         let (width, height) = frame.image.dimensions();
-        Ok(finder
-            .detect_in(frame, &bbox.scaled(REGION_SCALE), turn)?
-            .into_iter()
-            .filter(|f| f.counts(width, height))
-            .map(|face| (bbox.iou(&face.bbox), face))
-            .filter(|(iou, _)| *iou >= FOLLOW_IOU)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, face)| face))
+        let found = finder.detect_in(frame, &bbox.scaled(REGION_SCALE), turn)?;
+        Ok(best_at(bbox, found, width, height))
     }
 
     /// Pairs faces with the live tracks they continue, best overlap first.
@@ -568,10 +573,20 @@ fn has_face(
     turn: Turn,
 ) -> Result<bool> {
     let (width, height) = frame.size();
-    Ok(finder
-        .detect_in_decoded(frame, &bbox.scaled(REGION_SCALE), turn)?
+    let found = finder.detect_in_decoded(frame, &bbox.scaled(REGION_SCALE), turn)?;
+    Ok(best_at(bbox, found, width, height).is_some())
+}
+
+/// Of the faces `found` in the region around `bbox` (of a `width` x `height` frame), the one
+/// that counts and overlaps `bbox` most, if enough to be the face there.
+fn best_at(bbox: &BBox, found: Vec<Face>, width: u32, height: u32) -> Option<Face> {
+    found
         .into_iter()
-        .any(|f| f.counts(width, height) && bbox.iou(&f.bbox) >= FOLLOW_IOU))
+        .filter(|f| f.counts(width, height))
+        .map(|face| (bbox.iou(&face.bbox), face))
+        .filter(|(iou, _)| *iou >= FOLLOW_IOU)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, face)| face)
 }
 
 fn finish(mut live: Live, open_end: bool) -> Piece {
