@@ -8,6 +8,9 @@ is absent):
 - fotb: an 82 s TV dinner scene, six cast members, one photo each; truth by eye,
   tests/truth/fotb.csv. fotb_turned: the same turned a quarter turn clockwise (ffmpeg's
   `transpose=1`, made once into OUT/videos), everyone lying on their side: faces rolled 90 degrees.
+  fotb_soft: the same as a soft old transfer (made once into OUT/videos): 854x480, blurred, film
+  grain, faded contrast and colour; the wide shots' faces are 30-35 px high, at the truth's
+  limit of a recognisable face, and the photos are the sharp ones.
 - talk, face_noface, noface_face: one stranger each (the cast is the GRID speakers below, who are
   not in them); truth by eye, tests/truth/<video>.csv.
 - grid_cuts, grid_pairs: montages of GRID studio clips (tests/truth/grid_*.json, made by
@@ -53,12 +56,16 @@ class Clip:
     video: Path | None = None  # a real clip, with truth by eye in tests/truth/<video stem>.csv
     montage: Path | None = None  # a make_video.py spec; the truth comes with the video
     named: bool = False  # the truth's strangers that the cast names are cast members
-    turned: bool = False  # the video turned a quarter turn clockwise, same truth
+    variant: str | None = None  # an FFmpeg filter the video is remade with, same truth
 
 
 CLIPS = [
     Clip("fotb", "fotb", video=SHARED / "fotb" / "fotb.mp4"),
-    Clip("fotb_turned", "fotb", video=SHARED / "fotb" / "fotb.mp4", turned=True),
+    Clip("fotb_turned", "fotb", video=SHARED / "fotb" / "fotb.mp4", variant="transpose=1"),
+    # The blur, grain (FFmpeg's noise filter draws from a fixed seed) and fading of an old TV
+    # transfer.
+    Clip("fotb_soft", "fotb", video=SHARED / "fotb" / "fotb.mp4",
+         variant="scale=854:480,gblur=sigma=0.8,noise=alls=6:allf=t,eq=contrast=0.85:saturation=0.6"),
     Clip("talk", "grid", video=SHARED / "pexels" / "WolfgangLanger_Pexels.mp4"),
     Clip("face_noface", "grid", video=SHARED / "pexels" / "face_noface.mov"),
     Clip("noface_face", "grid", video=SHARED / "pexels" / "noface_face.mov"),
@@ -75,8 +82,8 @@ def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
         if not clip.video.is_file():
             return None
         truth = TRUTH / f"{clip.video.stem}.csv"
-        if clip.turned:
-            return turned_video(clip.video, work / "videos" / f"{clip.name}.mp4"), truth
+        if clip.variant:
+            return variant_video(clip.video, clip.variant, work / "videos" / f"{clip.name}.mp4"), truth
         if clip.named:
             truth = named_truth(truth, set(json.loads((TRUTH / f"{clip.cast}_cast.json").read_text())),
                                 work / "videos" / f"{clip.name}.csv")
@@ -90,16 +97,19 @@ def prepare(work: Path, clip: Clip) -> tuple[Path, Path] | None:
     return video, truth
 
 
-def turned_video(video: Path, out: Path) -> Path:
-    """The video turned a quarter turn clockwise, made once (x264 at crf 18, sound dropped). One
-    encoder thread: with more, x264 gave different pictures on each run (three runs, three
-    decoded MD5s), so two evaluation folders scored two different videos."""
-    if not out.is_file():
+def variant_video(video: Path, vf: str, out: Path) -> Path:
+    """The video remade through the FFmpeg filter `vf`, made once and remade when the filter
+    changes (x264 at crf 18, sound dropped). One encoder thread: with more, x264 gave different
+    pictures on each run (three runs, three decoded MD5s), so two evaluation folders scored two
+    different videos."""
+    key = out.with_suffix(".key")
+    if not (out.is_file() and key.is_file() and key.read_text() == vf):
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".part.mp4")
-        run(["ffmpeg", "-v", "error", "-y", "-i", video, "-vf", "transpose=1", "-an", "-c:v", "libx264",
+        run(["ffmpeg", "-v", "error", "-y", "-i", video, "-vf", vf, "-an", "-c:v", "libx264",
              "-threads", "1", "-crf", "18", "-preset", "fast", partial])
         partial.rename(out)
+        key.write_text(vf)
     return out
 
 

@@ -202,12 +202,40 @@ fn tv_family_scene_lying_down() {
     holds_its_ground("fotb_turned", 0.80, 0.089);
 }
 
-/// Runs `clip` in the default mode and with `--stride 1` and asserts every cast member's recall
-/// is at least `recall` and at most `false_share` of the clip goes to someone not there.
+/// The same scene as a soft old transfer (854x480, blurred, grained, faded; bench/eval.py):
+/// the wide shots' faces are 30-35 px high and, to dlib's descriptors, 0.64-0.81 from their
+/// photos and nearer another person's wide shot than their own named tracks, so with dlib the
+/// scene is far under the bar; ArcFace's come near it (docs/accuracy.md). 2026-12-07: dlib
+/// 0.846 and 0.871, false 0.1075 and 0.0796 of the clip; ArcFace 0.969 and 0.963, false 0.0294
+/// in both. Held to that with fotb's margins below.
+#[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
+fn tv_family_scene_soft_transfer() {
+    let out = tempfile::tempdir().unwrap();
+    let modes = [MODES, ARCFACE_MODES].concat();
+    let scores = evaluate(&["fotb_soft"], &modes, out.path());
+    assert_holds(&scores, "fotb_soft", &MODES, 0.835, 0.126);
+    assert_holds(&scores, "fotb_soft", &ARCFACE_MODES, 0.958, 0.047);
+}
+
+/// Runs `clip` in the default mode and with `--stride 1` and asserts it holds its ground there
+/// ([`assert_holds`]).
 fn holds_its_ground(clip: &str, recall: f64, false_share: f64) {
     let out = tempfile::tempdir().unwrap();
     let scores = evaluate(&[clip], &MODES, out.path());
-    for mode in MODES {
+    assert_holds(&scores, clip, &MODES, recall, false_share);
+}
+
+/// In each of `modes`, every cast member's recall is at least `recall` and at most
+/// `false_share` of the clip goes to someone not there.
+fn assert_holds(
+    scores: &serde_json::Map<String, Value>,
+    clip: &str,
+    modes: &[&str],
+    recall: f64,
+    false_share: f64,
+) {
+    for mode in modes {
         let key = key(clip, mode);
         let (cast, _, wrong, _, _) = summary(&scores[&key]);
         println!("{key}: cast recall {cast:.3}, false {wrong:.4}");
