@@ -1,16 +1,17 @@
 """Where a result's misses and false seconds come from, stage by stage: the numbers behind the
 accuracy page (docs/accuracy.md).
 
-Usage: bench/stages.py VIDEO TRUTH.csv CAST_DIR RESULT_DIR [--binary PATH] [--every N]
+Usage: bench/stages.py VIDEO TRUTH.csv CAST_DIR RESULT_DIR... [--binary PATH] [--every N]
 
 Every Nth frame (default 1) of VIDEO is decoded by ffmpeg (kept as high-quality JPEG) and run
 through `screentime embed`,
 which gives every face the detector finds, whether it counts as on screen (turned to the camera
 and not cut by the frame edge) and its descriptor; CAST_DIR/screentime-cast.json (written by the
 run) gives the cast's. Each frame's faces are paired with the people the truth has on screen
-there, closest descriptor first. Then every second a cast member is on screen (certain frames of
-the truth) but not credited to them in RESULT_DIR/segments.csv is put down to the first stage
-that lost it:
+there, closest descriptor first. Then, for each RESULT_DIR (runs of one video in several modes
+share the frames' faces), every second a cast member is on screen (certain frames of the truth)
+but not credited to them in RESULT_DIR/segments.csv is put down to the first stage that lost
+it:
 
 - detector: fewer faces found than people on screen, and this person got none;
 - frontal rule: their face was found but does not count (turned too far, or cut by the edge);
@@ -25,7 +26,7 @@ member's face left unnamed (an unknown_N while a cast member on screen went uncr
 face that is not on screen by the truth (a profile, a covered face, a false detection).
 
 The pairing is a heuristic (it cannot tell two people apart better than the embedder), so the
-stages are indications, not exact counts. Prints one table.
+stages are indications, not exact counts. Prints two tables per result.
 """
 
 import argparse
@@ -60,7 +61,7 @@ def main() -> int:
     parser.add_argument("video", type=Path)
     parser.add_argument("truth", type=Path)
     parser.add_argument("cast", type=Path)
-    parser.add_argument("result", type=Path)
+    parser.add_argument("results", type=Path, nargs="+")
     parser.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "screentime")
     parser.add_argument("--every", type=int, default=1, help="look at every Nth frame")
     args = parser.parse_args()
@@ -87,13 +88,6 @@ def main() -> int:
                 certain[f].add(name)
 
     times = frame_times(args.video)
-    credited = collections.defaultdict(set)
-    for row in csv.DictReader(open(args.result / "segments.csv")):
-        start, end = float(row["start"]), float(row["end"])
-        for f, (a, b) in enumerate(times):
-            if start <= (a + b) / 2 < end:
-                credited[f].add(row["name"])
-
     with tempfile.TemporaryDirectory() as tmp:
         pattern = str(Path(tmp) / "%06d.jpg")
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(args.video), "-vf",
@@ -107,15 +101,11 @@ def main() -> int:
         face = json.loads(line)
         faces[int(Path(face["image"]).stem) * args.every].append(face)
 
-    missed = collections.defaultdict(collections.Counter)
-    false = collections.Counter()
-
-    def seconds(f):
-        return times[f][1] - times[f][0]
-
+    # Per frame, the first stage that loses each cast member the truth has on screen there,
+    # should the result not credit them.
+    stage_of = {}
     for f in range(0, len(times), args.every):
-        people = sorted(possible[f])
-        cast_people = [p for p in people if p in photos]
+        cast_people = [p for p in sorted(possible[f]) if p in photos]
         pairs = sorted((actor_distance(face["embedding"], p), i, p)
                        for i, face in enumerate(faces[f]) for p in cast_people)
         face_of, used = {}, set()
@@ -123,8 +113,9 @@ def main() -> int:
             if p not in face_of and i not in used:
                 face_of[p] = (faces[f][i], d)
                 used.add(i)
+        stage_of[f] = {}
         for p in sorted(certain[f]):
-            if p not in photos or p in credited[f]:
+            if p not in photos:
                 continue
             if p not in face_of:
                 stage = "detector"
@@ -139,7 +130,28 @@ def main() -> int:
                     stage = "distance"
                 else:
                     stage = "tracking and decision"
-            missed[p][stage] += seconds(f) * args.every
+            stage_of[f][p] = stage
+    for result in args.results:
+        report(result, times, args.every, stage_of, certain, possible, photos)
+    return 0
+
+
+def report(result, times, every, stage_of, certain, possible, photos):
+    """Prints where `result`'s missed and false seconds come from, every `every`th frame
+    standing for the frames up to the next."""
+    credited = collections.defaultdict(set)
+    for row in csv.DictReader(open(result / "segments.csv")):
+        start, end = float(row["start"]), float(row["end"])
+        for f, (a, b) in enumerate(times):
+            if start <= (a + b) / 2 < end:
+                credited[f].add(row["name"])
+    missed = collections.defaultdict(collections.Counter)
+    false = collections.Counter()
+    for f, lost in stage_of.items():
+        seconds = (times[f][1] - times[f][0]) * every
+        for p, stage in lost.items():
+            if p not in credited[f]:
+                missed[p][stage] += seconds
         for label in credited[f] - possible[f]:
             if label in photos:
                 cause = "cast member misnamed"
@@ -147,10 +159,10 @@ def main() -> int:
                 cause = "cast member left unnamed"
             else:
                 cause = "face not on screen by the truth"
-            false[cause] += seconds(f) * args.every
+            false[cause] += seconds
 
     stages = ["detector", "frontal rule", "distance", "confused", "tracking and decision"]
-    print("missed seconds by stage")
+    print(f"{result}: missed seconds by stage")
     print(f"  {'person':10}" + "".join(f"{s:>22}" for s in stages))
     for p in sorted(missed):
         print(f"  {p:10}" + "".join(f"{missed[p][s]:>22.2f}" for s in stages))
@@ -159,7 +171,6 @@ def main() -> int:
     print("false seconds by cause")
     for cause, value in false.most_common():
         print(f"  {cause:34} {value:6.2f}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -206,7 +206,7 @@ fn tv_family_scene_lying_down() {
 /// the wide shots' faces are 30-35 px high and, to dlib's descriptors, 0.64-0.81 from their
 /// photos and nearer another person's wide shot than their own named tracks, so with dlib the
 /// scene is far under the bar; ArcFace's come near it (docs/accuracy.md). 2026-12-07: dlib
-/// 0.846 and 0.871, false 0.1075 and 0.0796 of the clip; ArcFace 0.969 and 0.963, false 0.0294
+/// 0.885 and 0.871, false 0.0918 and 0.0796 of the clip; ArcFace 0.969 and 0.963, false 0.0294
 /// in both. Held to that with fotb's margins below.
 #[test]
 #[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
@@ -214,7 +214,7 @@ fn tv_family_scene_soft_transfer() {
     let out = tempfile::tempdir().unwrap();
     let modes = [MODES, ARCFACE_MODES].concat();
     let scores = evaluate(&["fotb_soft"], &modes, out.path());
-    assert_holds(&scores, "fotb_soft", &MODES, 0.835, 0.126);
+    assert_holds(&scores, "fotb_soft", &MODES, 0.86, 0.11);
     assert_holds(&scores, "fotb_soft", &ARCFACE_MODES, 0.958, 0.047);
 }
 
