@@ -39,8 +39,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import (BINARY, PEER, ROOT, SHARED, TRUTH, make_cast, make_video, markdown_table, peer_csv, peer_run, run,
-                    score, screentime_run, sha256, text_table, worst_cast_recall)
+from common import (BINARY, PEER, ROOT, SHARED, TRUTH, ffmpeg, make_cast, make_video, markdown_table, peer_csv,
+                    peer_run, run, score, screentime_run, sha256, text_table, worst_cast_recall)
 
 import peer_venv
 
@@ -106,8 +106,8 @@ def variant_video(video: Path, vf: str, out: Path) -> Path:
     if not (out.is_file() and key.is_file() and key.read_text() == vf):
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".part.mp4")
-        run(["ffmpeg", "-v", "error", "-y", "-i", video, "-vf", vf, "-an", "-c:v", "libx264",
-             "-threads", "1", "-crf", "18", "-preset", "fast", partial])
+        ffmpeg("-i", video, "-vf", vf, "-an", "-c:v", "libx264", "-threads", "1", "-crf", "18",
+               "-preset", "fast", partial)
         partial.rename(out)
         key.write_text(vf)
     return out

@@ -311,6 +311,22 @@ impl Identifier {
         let photo_noise = f64::from(self.embedder.thresholds().photo_noise);
         (mean / (variance / faces + photo_noise * photo_noise).sqrt()) as f32
     }
+
+    /// Whether `faces` favour `actor` by a standard error or more ([`Identifier::favour`]) over
+    /// the runner-up who could be them: the closest by `distances` (per actor) of the others
+    /// `could_be` allows. With no such runner-up, nothing stands against `actor`.
+    fn favoured<'a>(
+        &self,
+        faces: impl Iterator<Item = &'a Sample>,
+        distances: &[f32],
+        actor: usize,
+        could_be: impl Fn(usize) -> bool,
+    ) -> bool {
+        let rival = (0..self.actors.len())
+            .filter(|&other| other != actor && could_be(other))
+            .min_by(|&a, &b| distances[a].total_cmp(&distances[b]));
+        rival.is_none_or(|rival| self.favour(faces, actor, rival) >= 1.0)
+    }
 }
 
 /// How much a face counts: its quality, never nothing.
@@ -557,14 +573,8 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         let free = |other: usize| {
             !(members[group].iter()).any(|&t| named_after[other].iter().any(|&u| overlap(t, u)))
         };
-        let Some(rival) = (0..identifier.actors.len())
-            .filter(|&other| other != actor && free(other))
-            .min_by(|&a, &b| pooled[group][a].total_cmp(&pooled[group][b]))
-        else {
-            continue;
-        };
         let faces = members[group].iter().flat_map(|&t| tracks[t].samples);
-        if identifier.favour(faces, actor, rival) < 1.0 {
+        if !identifier.favoured(faces, &pooled[group], actor, free) {
             undecided[group] = true;
             named[group] = None;
             named_after[actor].retain(|t| !members[group].contains(t));
@@ -606,12 +616,12 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         {
             closest_within(&distances[track], threshold)
                 .filter(|&actor| {
-                    let rival = (0..identifier.actors.len())
-                        .filter(|&other| other != actor && free(track, other, &named_after))
-                        .min_by(|&a, &b| distances[track][a].total_cmp(&distances[track][b]));
-                    rival.is_none_or(|rival| {
-                        identifier.favour(tracks[track].samples.iter(), actor, rival) >= 1.0
-                    })
+                    identifier.favoured(
+                        tracks[track].samples.iter(),
+                        &distances[track],
+                        actor,
+                        |other| free(track, other, &named_after),
+                    )
                 })
                 .map(|actor| {
                     (
