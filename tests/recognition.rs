@@ -10,10 +10,13 @@ use std::process::Command;
 
 use common::*;
 use image::imageops::FilterType;
+use screentime::face::detect::DetectOptions;
 use screentime::face::embed::{Descriptor, Embedder, distance};
 use screentime::face::engine::{EmbeddedFace, load_image, padded};
 use screentime::face::model::DetectorKind;
 use screentime::face::model::EmbedderKind;
+use screentime::face::runtime::DESCRIPTOR_REVISION;
+use screentime::identity::cast::load;
 
 const EMBEDDERS: [EmbedderKind; 2] = [EmbedderKind::Dlib, EmbedderKind::Arcface];
 
@@ -388,5 +391,89 @@ fn black_bars_change_no_face() {
                 );
             }
         }
+    }
+}
+
+/// A cast folder's cached embeddings made with another fingerprint (other models, or an earlier
+/// screentime that embedded faces another way) are not used: the photo is embedded again and
+/// the cache rewritten.
+#[test]
+fn a_cast_cached_with_another_fingerprint_is_embedded_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cast = obama_cast(tmp.path());
+    let runtime = runtime();
+    let fresh = load(&cast, &runtime, DetectOptions::default()).unwrap();
+    let cache = cast.join("screentime-cast.json");
+    let mut cached: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    assert_eq!(cached["embedder_sha256"], runtime.embedding_fingerprint());
+    // What an earlier screentime would have left: its own fingerprint, its own descriptor.
+    cached["embedder_sha256"] = "0".repeat(64).into();
+    cached["photos"][0]["descriptor"] = vec![0.0f32; 128].into();
+    std::fs::write(&cache, cached.to_string()).unwrap();
+
+    let again = load(&cast, &runtime, DetectOptions::default()).unwrap();
+    assert_eq!(again.faces[0].descriptor, fresh.faces[0].descriptor);
+    let rewritten: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    assert_eq!(
+        rewritten["embedder_sha256"],
+        runtime.embedding_fingerprint()
+    );
+}
+
+/// A cast cached beside its photos is trusted for as long as the embedding fingerprint is the
+/// same, and the code's part of it is `DESCRIPTOR_REVISION`: a change that moves descriptors
+/// without raising it would leave every cached cast compared with faces embedded another way.
+/// The first components of obama.jpg's descriptors, recorded at the revision below; CPUs move
+/// them by under 1e-6 (docs/cpus.md), so 1e-4 is a change of code or models.
+#[test]
+fn a_registry_photo_embeds_as_this_descriptor_revision_recorded() {
+    const RECORDED_AT: u32 = 1;
+    let recorded: [(EmbedderKind, [f32; 8]); 2] = [
+        (
+            EmbedderKind::Dlib,
+            [
+                -0.094869286,
+                0.12573734,
+                0.0038653633,
+                -0.06845353,
+                0.022833062,
+                0.0005623611,
+                -0.071522474,
+                -0.09763617,
+            ],
+        ),
+        (
+            EmbedderKind::Arcface,
+            [
+                0.030753098,
+                -0.033453286,
+                -0.019498263,
+                -0.07682226,
+                0.013049328,
+                -0.014585019,
+                0.0070271785,
+                0.023039846,
+            ],
+        ),
+    ];
+    assert_eq!(
+        DESCRIPTOR_REVISION, RECORDED_AT,
+        "DESCRIPTOR_REVISION was raised: record this test's descriptors again at the new revision"
+    );
+    for (embedder, expected) in recorded {
+        let mut engine = engine_of(embedder);
+        let face = largest(faces_in(&mut engine, &registry_photo("obama.jpg")));
+        let moved = (face.descriptor[..8].iter().zip(expected))
+            .map(|(got, want)| (got - want).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            moved < 1e-4,
+            "{embedder:?}: obama.jpg's descriptor moved by {moved} since revision {RECORDED_AT} \
+             (now {:?}): raise DESCRIPTOR_REVISION in src/face/runtime.rs, so cached casts are \
+             embedded again, and record the new values here",
+            &face.descriptor[..8]
+        );
     }
 }

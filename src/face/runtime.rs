@@ -235,10 +235,11 @@ impl Runtime {
 
     /// What a face's descriptor depends on besides its pixels: the models that place the chip
     /// (the detector's box and landmarks, and for dlib's chips dlib's landmarks placed from
-    /// them) and the embedder that reads it. Embeddings made with another fingerprint (a cached
-    /// cast) must be made again.
+    /// them), the embedder that reads it, and the code between them ([`DESCRIPTOR_REVISION`]).
+    /// Embeddings made with another fingerprint (a cached cast) must be made again.
     pub fn embedding_fingerprint(&self) -> String {
         let mut hasher = Sha256::new();
+        hasher.update(DESCRIPTOR_REVISION.to_le_bytes());
         for model in Runtime::models(self.detector(), self.embedder()) {
             hasher.update(self.model_sha256(model));
         }
@@ -315,6 +316,14 @@ fn limit_malloc_arenas() {
         });
     }
 }
+
+/// The revision of the code that turns a face's pixels into a descriptor (detection's
+/// landmarks, dlib's, the chip, its normalisation), part of [`Runtime::embedding_fingerprint`]:
+/// raised by a change that moves descriptors, so that a cast cached by an earlier screentime is
+/// embedded again rather than compared with faces embedded another way. `tests/recognition.rs`
+/// (`a_registry_photo_embeds_as_this_descriptor_revision_recorded`) holds a photo's descriptors
+/// and fails when they move.
+pub const DESCRIPTOR_REVISION: u32 = 1;
 
 const CPU_PROVIDER: &str = "CPUExecutionProvider";
 

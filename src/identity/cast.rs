@@ -7,11 +7,11 @@
 //!
 //! Embedding photos is the slow part, so the result is cached beside the photos in
 //! `screentime-cast.json` (`screentime-cast-arcface.json` for ArcFace's, so that runs with
-//! either embedder keep their own), keyed by each photo's sha256 and the embedding models'
-//! ([`Runtime::embedding_fingerprint`]): a second run embeds nothing, and an edited or added
-//! photo is embedded alone. That file is also a cast on its own
-//! (`--cast cast/screentime-cast.json`): 128 numbers per face (512 for ArcFace), no photos
-//! needed.
+//! either embedder keep their own), keyed by each photo's sha256 and by the embedding models and
+//! code ([`Runtime::embedding_fingerprint`]): a second run embeds nothing, an edited or added
+//! photo is embedded alone, and a screentime that embeds faces another way embeds them all.
+//! That file is also a cast on its own (`--cast cast/screentime-cast.json`): 128 numbers per
+//! face (512 for ArcFace), no photos needed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -359,7 +359,8 @@ pub fn parse_cast_file(
     if cache.embedder_sha256 != embedder_sha256 {
         return Err(cast_error(
             path,
-            "embeddings were made by a different embedder model; give the photo folder instead",
+            "embeddings were made by other models or an earlier screentime; give the photo \
+             folder instead",
         ));
     }
     Ok(from_cached(
