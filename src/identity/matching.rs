@@ -381,10 +381,11 @@ fn weight_of(samples: &[Sample]) -> f32 {
 ///    same time gets its next candidate in turn.
 /// 3. A track matching an actor clearly keeps that name when its group got another or none
 ///    (its group was kept from that actor by a closer group elsewhere on screen, or its faces
-///    lie beyond them, 2.) and no track of that actor is on screen with it. A track that matches an actor within the threshold but not
-///    clearly follows its group: on fotb every such track dlib names after the wrong sibling
-///    leads by at most 0.059, and its group's faces say who it is. Unless its group was named
-///    after its second choice: then it takes its own closest actor where that one is free.
+///    lie beyond them, 2.) and no track of that actor is on screen with it. A track that
+///    matches an actor within the threshold but not clearly follows its group: on fotb every
+///    such track dlib names after the wrong sibling leads by at most 0.059, and its group's
+///    faces say who it is. Unless its group was named after its second choice: then it takes
+///    its own closest actor where that one is free.
 /// 4. The video's word against a weak name: a group named only because its faces lie closest to
 ///    an actor's photos (within the threshold, not clearly) is compared, by average linkage,
 ///    with the groups named clearly after each actor and not on screen with it. Where another
@@ -489,27 +490,22 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         })
         .collect();
     // A group whose faces, all together, lie beyond the threshold of the actor its clear
-    // matches name by a standard error or more is not theirs (2. above): its clear tracks
-    // speak for themselves only, and it is named as a group without them would be.
-    let outvoted: Vec<bool> = members
+    // matches name by a standard error or more is not theirs (2. above): it is named as a group
+    // holding no clear match would be, and its clear tracks speak for themselves only.
+    let clear_in_group: Vec<Option<usize>> = members
         .iter()
-        .map(|tracks_of| {
-            tracks_of
-                .iter()
-                .find_map(|&t| clear[t])
-                .is_some_and(|actor| {
-                    let faces = tracks_of.iter().flat_map(|&t| tracks[t].samples);
-                    identifier.beyond(faces, actor) >= 1.0
-                })
+        .map(|tracks_of| tracks_of.iter().find_map(|&t| clear[t]))
+        .collect();
+    let outvoted: Vec<bool> = (members.iter().zip(&clear_in_group))
+        .map(|(tracks_of, clear)| {
+            clear.is_some_and(|actor| {
+                let faces = tracks_of.iter().flat_map(|&t| tracks[t].samples);
+                identifier.beyond(faces, actor) >= 1.0
+            })
         })
         .collect();
-    let clear_of_group: Vec<Option<usize>> = (members.iter().zip(&outvoted))
-        .map(|(tracks_of, &outvoted)| {
-            tracks_of
-                .iter()
-                .find_map(|&t| clear[t])
-                .filter(|_| !outvoted)
-        })
+    let clear_of_group: Vec<Option<usize>> = (clear_in_group.iter().zip(&outvoted))
+        .map(|(clear, &outvoted)| clear.filter(|_| !outvoted))
         .collect();
     let mut pairs: Vec<(f32, usize, usize)> = pooled
         .iter()
