@@ -206,6 +206,7 @@ fn photo_finds_an_unknown_in_every_title_under_its_label_there() {
         )),
         "{stderr}"
     );
+    assert!(!stderr.contains("embedded faces another way"), "{stderr}");
     // Biden's photo finds the named Biden, not the unknown.
     let biden = rows(&succeeded(search("biden.jpg", &[&outs[1]])), &header);
     assert_eq!(biden.len(), 1, "{biden:?}");
@@ -223,6 +224,24 @@ fn photo_finds_an_unknown_in_every_title_under_its_label_there() {
     let report_path = outs[0].join("report.json");
     assert!(
         stderr.contains(&format!("warning: {}: not searched", report_path.display())),
+        "{stderr}"
+    );
+    // One whose faces an earlier screentime embedded is searched, with a warning.
+    let mut earlier = report.clone();
+    earlier["models"]
+        .as_object_mut()
+        .unwrap()
+        .remove("descriptor_revision");
+    std::fs::write(&report_path, earlier.to_string()).unwrap();
+    let output = search("obama3.jpg", &[&outs[0]]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let found = rows(&succeeded(output), &header);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}: measured by a screentime that embedded faces another way",
+            report_path.display()
+        )),
         "{stderr}"
     );
     // One made by another embedder cannot be compared: exit 1, naming it.

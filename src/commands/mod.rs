@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, warn};
 use crate::face::engine::{EmbeddedFace, Engine, EngineOptions, load_image};
-use crate::face::runtime::Runtime;
+use crate::face::runtime::{DESCRIPTOR_REVISION, Runtime};
 use crate::files::walk::walk;
 use crate::identity::cast::{self, Cast};
 use crate::job::interrupt;
@@ -74,6 +74,7 @@ pub fn measure_into(
         embedder_sha256: runtime.embedder_sha256().into(),
         embedder: runtime.embedder(),
         embedder_licence: runtime.embedder().licence().into(),
+        descriptor_revision: DESCRIPTOR_REVISION,
     };
     let options = WriteOptions {
         settings,

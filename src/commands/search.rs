@@ -12,7 +12,7 @@ use crate::commands::largest_face;
 use crate::error::{Error, Result, one_line, warn};
 use crate::face::embed::distance;
 use crate::face::engine::{Engine, EngineOptions};
-use crate::face::runtime::Runtime;
+use crate::face::runtime::{DESCRIPTOR_REVISION, Runtime};
 use crate::job::interval::{Interval, together};
 use crate::job::result::{Segment, appearances};
 use crate::output::answer::{self, Align, Answer, Format, Table};
@@ -93,7 +93,8 @@ pub fn run(
 /// whose mean descriptor is closest to the largest face of `photo`, if it is the same person
 /// (closer than the embedder's same-person threshold), with its appearances. A title measured with
 /// another embedder than this search's (`--embedder`) is an error; one measured before identities'
-/// descriptors were kept is skipped with a warning.
+/// descriptors were kept is skipped with a warning; one whose faces were embedded by other code
+/// ([`DESCRIPTOR_REVISION`]) is searched with a warning.
 pub fn by_photo(
     engine: &EngineOptions,
     photo: &Path,
@@ -129,6 +130,15 @@ pub fn by_photo(
                     made_by.embedder_sha256,
                     runtime.embedder().name()
                 ),
+            ));
+        }
+        if made_by.descriptor_revision != DESCRIPTOR_REVISION {
+            warn(&format!(
+                "{}: measured by a screentime that embedded faces another way (descriptor \
+                 revision {}, this one's {DESCRIPTOR_REVISION}): its distances may be a little \
+                 off (measure the video again to compare like with like)",
+                report.display(),
+                made_by.descriptor_revision
             ));
         }
         let mut nearest: Option<(String, f32)> = None;

@@ -328,6 +328,13 @@ pub struct Models {
     #[serde(default)]
     pub embedder: EmbedderKind,
     pub embedder_licence: String,
+    /// The revision of the code that embedded the faces ([`DESCRIPTOR_REVISION`]): descriptors
+    /// of another are not quite comparable with this screentime's. 0 in reports made before it
+    /// was kept.
+    ///
+    /// [`DESCRIPTOR_REVISION`]: crate::face::runtime::DESCRIPTOR_REVISION
+    #[serde(default)]
+    pub descriptor_revision: u32,
 }
 
 /// What a batch title's `done.json` records; the title is skipped only when all of it matches.
