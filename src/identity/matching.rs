@@ -448,6 +448,8 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         .collect();
     let overlap =
         |a: usize, b: usize| tracks[a].first <= tracks[b].last && tracks[b].first <= tracks[a].last;
+    // Whether any track of `a` is on screen at the same time as any of `b`.
+    let together = |a: &[usize], b: &[usize]| a.iter().any(|&t| b.iter().any(|&u| overlap(t, u)));
     let refs: Vec<&[f32]> = descriptors.iter().map(Vec::as_slice).collect();
     let groups = average_linkage(
         &refs,
@@ -531,9 +533,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         if named[group].is_some() {
             continue;
         }
-        let taken = (members[group].iter())
-            .any(|&t| named_after[actor].iter().any(|&other| overlap(t, other)));
-        if taken {
+        if together(&members[group], &named_after[actor]) {
             continue;
         }
         named_after[actor].extend(&members[group]);
@@ -568,13 +568,11 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         if clear_of_group[group].is_some() {
             continue;
         }
-        let apart_in_time = |other: usize| {
-            (members[group].iter()).any(|&t| members[other].iter().any(|&u| overlap(t, u)))
-        };
         let video: Vec<f32> = clearly_named
             .iter()
             .map(|groups| {
-                (groups.iter().filter(|&&other| !apart_in_time(other)))
+                (groups.iter())
+                    .filter(|&&other| !together(&members[group], &members[other]))
                     .map(|&other| mean_distance(&members[group], &members[other], &refs))
                     .fold(f32::INFINITY, f32::min)
             })
@@ -590,8 +588,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         }
         contradicted[group] = true;
         named_after[actor].retain(|t| !members[group].contains(t));
-        let free = !(members[group].iter())
-            .any(|&t| named_after[favoured].iter().any(|&other| overlap(t, other)));
+        let free = !together(&members[group], &named_after[favoured]);
         named[group] = (free && pooled[group][favoured] <= threshold).then(|| {
             named_after[favoured].extend(&members[group]);
             (
@@ -611,9 +608,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
         if clear_of_group[group].is_some() || contradicted[group] {
             continue;
         }
-        let free = |other: usize| {
-            !(members[group].iter()).any(|&t| named_after[other].iter().any(|&u| overlap(t, u)))
-        };
+        let free = |other: usize| !together(&members[group], &named_after[other]);
         let faces = members[group].iter().flat_map(|&t| tracks[t].samples);
         if !identifier.favoured(faces, &pooled[group], actor, free) {
             undecided[group] = true;
@@ -632,9 +627,7 @@ pub fn decide(identifier: &Identifier, tracks: &[TrackFaces]) -> Vec<Decision> {
     // tracks takes the closest cast member within the threshold of its own faces where that one
     // is free, as a track alone would (6. above for a group no cast member is near).
     let free = |track: usize, actor: usize, named_after: &[Vec<usize>]| {
-        !named_after[actor]
-            .iter()
-            .any(|&other| overlap(track, other))
+        !together(&[track], &named_after[actor])
     };
     for track in 0..tracks.len() {
         let group = groups[track];
