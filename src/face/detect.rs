@@ -202,6 +202,18 @@ impl Face {
         eyes_to_mouth > 0.0 && shape.eye_span >= MIN_TURN_RATIO * eyes_to_mouth
     }
 
+    /// Whether the landmarks spread over the box as a face's do: the longer of the eye span and
+    /// the eyes-to-mouth distance is at least [`MIN_SPREAD`] of the box's side (the square root
+    /// of its area). CenterFace now and then reads a large face rolled about 90 degrees, in the
+    /// upright picture, as an upright face with its landmarks bunched in a small part of the
+    /// box: on fotb turned a quarter turn, eddie's 300 px face at 45.1 s with its eyes 39 px
+    /// apart, embedded 0.73 from everyone.
+    pub fn fills_its_box(&self) -> bool {
+        let shape = self.shape();
+        let spread = shape.eye_span.max(shape.down[0].hypot(shape.down[1]));
+        spread >= MIN_SPREAD * (self.bbox.width() * self.bbox.height()).sqrt()
+    }
+
     /// Where the eyes are, and how far apart, and the way down to the mouth.
     pub fn shape(&self) -> FaceShape {
         let [left_eye, right_eye, _, left_mouth, right_mouth] = self.landmarks;
@@ -341,6 +353,11 @@ impl Turn {
 /// that counts (see [`Face::is_frontal`]).
 const MIN_TURN_RATIO: f32 = 0.4;
 
+/// Smallest spread of a face's landmarks over its box ([`Face::fills_its_box`]): half the usual.
+/// Over every 12th frame of fotb (206 faces that count) the spread is 0.385-0.60 of the box's
+/// side, median 0.42; over fotb turned a quarter turn, the bunched readings are 0.09-0.13.
+const MIN_SPREAD: f32 = 0.21;
+
 pub struct Detector {
     session: Session,
     kind: DetectorKind,
@@ -384,12 +401,13 @@ impl Detector {
     /// than 45 degrees that the picture turned each quarter turn shows, scaled to at most
     /// `max_side`. A turn keeps only faces rolled its way ([`Turn::of`]), so it adds none that
     /// the upright picture shows upright. Where the upright picture found a face a turn found
-    /// too, the upright find stays if its own landmarks say it is upright; otherwise the one
-    /// found nearer upright ([`Face::tilt`]): on fotb turned a quarter turn, the upright picture
-    /// finds some faces lying (their landmarks less sure), and the turned one the same faces
-    /// upright. The network also finds an upright face in a turned picture now and then, with
-    /// landmarks that read it as lying (fotb's photo of evan with the fp32 weights, 0.68): a
-    /// turned find never replaces an upright face.
+    /// too, the upright find stays if its own landmarks say it is upright and fill its box
+    /// ([`Face::fills_its_box`]); otherwise the one found nearer upright ([`Face::tilt`]): on
+    /// fotb turned a quarter turn, the upright picture finds some faces lying (their landmarks
+    /// less sure), and the turned one the same faces upright. The network also finds an upright
+    /// face in a turned picture now and then, with landmarks that read it as lying (fotb's
+    /// photo of evan with the fp32 weights, 0.68): a turned find never replaces an upright face
+    /// whose landmarks fill its box.
     pub fn detect_turned(
         &mut self,
         image: &RgbImage,
@@ -641,11 +659,15 @@ impl HeadMaps<'_> {
 }
 
 /// The order in which [`Detector::detect_turned`] (and the tracker, for a face it follows
-/// turned) keeps one of two finds of a face: upright
-/// finds whose landmarks say they are upright, then the rest, nearest upright first.
+/// turned) keeps one of two finds of a face: finds whose landmarks fill their box
+/// ([`Face::fills_its_box`]) before those whose landmarks are bunched, then upright finds whose
+/// landmarks say they are upright, then the rest, nearest upright first.
 pub fn upright_first(a: &Face, b: &Face) -> std::cmp::Ordering {
+    let bunched = |f: &Face| !f.fills_its_box();
     let lying = |f: &Face| f.turn != Turn::Upright || Turn::of(f) != Turn::Upright;
-    lying(a).cmp(&lying(b)).then(a.tilt().total_cmp(&b.tilt()))
+    (bunched(a).cmp(&bunched(b)))
+        .then(lying(a).cmp(&lying(b)))
+        .then(a.tilt().total_cmp(&b.tilt()))
 }
 
 /// Keeps the best-scoring face of each group of boxes overlapping by more than `max_iou`.
@@ -794,6 +816,21 @@ mod tests {
             let kept = suppress(finds, 0.3, upright_first);
             assert_eq!((kept.len(), kept[0].turn), (1, stays));
         }
+        // A large lying face the upright picture reads as an upright one with its landmarks
+        // bunched in a quarter of its box: the turn's find stays.
+        let mut bunched = rolled(5.0);
+        assert!(bunched.fills_its_box());
+        bunched.landmarks = bunched.landmarks.map(|[x, y]| {
+            let (cx, cy) = (50.0, 60.0);
+            [cx + (x - cx) / 4.0, cy + (y - cy) / 4.0]
+        });
+        assert!(!bunched.fills_its_box());
+        let kept = suppress(
+            vec![bunched, found_in(88.0, Turn::Clockwise)],
+            0.3,
+            upright_first,
+        );
+        assert_eq!((kept.len(), kept[0].turn), (1, Turn::Clockwise));
     }
 
     #[test]

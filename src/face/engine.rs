@@ -80,6 +80,11 @@ impl Engine {
         self.detector.detect(image)
     }
 
+    /// The most pixels a side the whole of an image is looked at for faces.
+    pub fn detect_size(&self) -> u32 {
+        self.detector.max_side()
+    }
+
     /// See [`Detector::detect_turned`].
     pub fn detect_turned(
         &mut self,

@@ -11,15 +11,18 @@
 //! about log2 of the frames between: 2 to 4 region detections an edge in the default mode.
 //!
 //! Rolled faces: a face rolled more than 45 degrees (someone lying down) is found in the frame
-//! turned a quarter turn ([`FaceFinder::detect_turned`]), on the first frame of every clip
-//! ([`Frame::turned`]), so someone lying beside people sitting upright is found all through a
-//! shot. That picture is small (320 px a side), so each face it shows is looked for again in
-//! the region around it before it counts; and a face the upright frame shows lying is taken as
-//! the region turned its way shows it. The cost follows the clips (docs/benchmarks.md: +2.5-3%
-//! CPU over turning only a shot's first clip in the default mode, +7-10% with `--stride 1`). A
-//! track keeps the turn its face was last found in ([`Face::turn`]): the region around it,
-//! between full detections, on them and at its edges, is looked at turned too, where the face
-//! is upright.
+//! turned a quarter turn ([`FaceFinder::detect_turned`]). Every clip's first frame
+//! ([`Frame::turned`]) gets a glance (320 px a side), so someone lying beside people sitting
+//! upright is found all through a shot; a full detection whose upright frame shows nobody gets
+//! one too; and while the clip follows someone lying, every full detection looks turned as
+//! closely as upright, so the others lying there are found as soon as upright faces would be.
+//! Each face a turned picture shows is looked for again in the region around it before it
+//! counts; and a face the upright frame shows lying is taken as the region turned its way
+//! shows it. The glances cost +2.5-3% CPU over turning only a shot's first clip in the default
+//! mode, +7-10% with `--stride 1` (docs/benchmarks.md); the rest costs only where nobody is
+//! upright or someone lies. A track keeps the turn its face was last found in
+//! ([`Face::turn`]): the region around it, between full detections, on them and at its edges,
+//! is looked at turned too, where the face is upright.
 //!
 //! Faces are found and embedded through [`FaceFinder`], which [`Engine`] implements with its
 //! networks; the unit tests below drive the tracker with a script of which face is where when.
@@ -56,10 +59,15 @@ pub trait FaceFinder {
     /// Every face in the whole of `frame`, upright or rolled up to about 45 degrees.
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Face>>;
     /// `upright`, the faces [`FaceFinder::detect`] found in `frame`, with the faces rolled
-    /// more than 45 degrees that `frame` turned a quarter turn shows (each quarter turn scaled
-    /// to at most 320 pixels a side, `TURNED_SIDE`), of overlapping ones the one first in
-    /// [`upright_first`]'s order.
-    fn detect_turned(&mut self, frame: &Frame, upright: Vec<Face>) -> Result<Vec<Face>>;
+    /// more than 45 degrees that `frame` turned a quarter turn shows, of overlapping ones the
+    /// one first in [`upright_first`]'s order. Each quarter turn is scaled to at most 320
+    /// pixels a side (`TURNED_SIDE`), or, `closely`, to the upright frame's own size.
+    fn detect_turned(
+        &mut self,
+        frame: &Frame,
+        upright: Vec<Face>,
+        closely: bool,
+    ) -> Result<Vec<Face>>;
     /// The faces in `region` of `frame`, the region looked at scaled to at most 160 pixels a
     /// side (`REGION_SIDE`) and turned by `turn`.
     fn detect_in(&mut self, frame: &Frame, region: &BBox, turn: Turn) -> Result<Vec<Face>>;
@@ -79,8 +87,18 @@ impl FaceFinder for Engine {
         Engine::detect(self, &frame.image)
     }
 
-    fn detect_turned(&mut self, frame: &Frame, upright: Vec<Face>) -> Result<Vec<Face>> {
-        Engine::detect_turned(self, &frame.image, upright, TURNED_SIDE)
+    fn detect_turned(
+        &mut self,
+        frame: &Frame,
+        upright: Vec<Face>,
+        closely: bool,
+    ) -> Result<Vec<Face>> {
+        let side = if closely {
+            self.detect_size()
+        } else {
+            TURNED_SIDE
+        };
+        Engine::detect_turned(self, &frame.image, upright, side)
     }
 
     fn detect_in(&mut self, frame: &Frame, region: &BBox, turn: Turn) -> Result<Vec<Face>> {
@@ -125,8 +143,9 @@ pub struct Frame {
     pub image: RgbImage,
     /// Whether to look for new faces in the whole frame ([`TrackOptions::full_detection`]).
     pub full: bool,
-    /// Whether that full detection may look at the frame turned a quarter turn each way too,
-    /// for faces rolled more than 45 degrees: on a clip's first frame.
+    /// Whether that full detection looks at the frame turned a quarter turn each way too, for
+    /// faces rolled more than 45 degrees, whatever it finds upright: on a clip's first frame.
+    /// (Elsewhere the tracker looks turned where nobody is upright or someone lies.)
     pub turned: bool,
     /// The shot's decoded frames since its last full detection, in time order: where a face
     /// first found here may have come on screen, and where one followed so far may have left.
@@ -226,9 +245,15 @@ impl<'a> ClipTracker<'a> {
             self.clip.stats.full_detections += 1;
             let mut faces = finder.detect(frame)?;
             let (width, height) = image.dimensions();
-            if frame.turned {
+            // Someone followed lying down: others in the shot may lie too, and a face that
+            // comes is found at once, as closely as an upright one. Nobody upright (or only
+            // faces whose landmarks are bunched, which a lying face can be read as): the one
+            // there may be lying. Otherwise the clip's first frame, a glance.
+            let lying = self.live.iter().any(|l| l.turn != Turn::Upright);
+            let nobody = !(faces.iter()).any(|f| f.counts(width, height) && f.fills_its_box());
+            if frame.turned || lying || nobody {
                 self.clip.stats.turned_detections += 1;
-                faces = self.with_turned(finder, frame, faces)?;
+                faces = self.with_turned(finder, frame, faces, lying)?;
             }
             for face in &mut faces {
                 if let Some(turned) = self.found_turned(finder, frame, face)? {
@@ -419,9 +444,10 @@ impl<'a> ClipTracker<'a> {
         finder: &mut dyn FaceFinder,
         frame: &Frame,
         upright: Vec<Face>,
+        closely: bool,
     ) -> Result<Vec<Face>> {
         let mut faces = Vec::new();
-        for face in finder.detect_turned(frame, upright)? {
+        for face in finder.detect_turned(frame, upright, closely)? {
             let confirmed = face.turn == Turn::Upright
                 || (self.near_turned(finder, frame, &face.bbox, face.turn)?).is_some();
             if confirmed {
@@ -707,13 +733,15 @@ mod tests {
     /// detector finds a face only in a picture turned the way that shows it upright, but where
     /// the whole upright frame `shows_lying` faces (as CenterFace now and then does, with
     /// landmarks that read them lying). What is `glimpsed` the small turned picture takes for a
-    /// face, and no closer look does (fotb's hand at 79.75 s).
+    /// face, and no closer look does (fotb's hand at 79.75 s). The faces `small` (indices into
+    /// `shown`) are too small for the turned picture's glance: only a close look finds them.
     #[derive(Default)]
     struct Script {
         shown: Vec<Shown>,
         missed: Vec<u64>,
         shows_lying: bool,
         glimpsed: Vec<Shown>,
+        small: Vec<usize>,
     }
 
     impl Script {
@@ -756,13 +784,30 @@ mod tests {
             Ok(self.faces_turned(frame.time, Turn::Upright))
         }
 
-        fn detect_turned(&mut self, frame: &Frame, mut upright: Vec<Face>) -> Result<Vec<Face>> {
+        fn detect_turned(
+            &mut self,
+            frame: &Frame,
+            mut upright: Vec<Face>,
+            closely: bool,
+        ) -> Result<Vec<Face>> {
+            let frame_number = (frame.time * FPS).round() as u64;
+            let glance_misses = |face: &Face| {
+                (self.small.iter())
+                    .any(|&s| self.shown[s].face(frame_number).map(|f| f.bbox) == Some(face.bbox))
+            };
             for turn in Turn::QUARTERS {
-                upright.extend(self.faces_turned(frame.time, turn));
+                let faces = self.faces_turned(frame.time, turn).into_iter();
+                for face in faces.filter(|face| closely || !glance_misses(face)) {
+                    // As the detector keeps one of two finds of a face.
+                    match upright.iter().position(|f| f.bbox.iou(&face.bbox) > 0.5) {
+                        None => upright.push(face),
+                        Some(j) if upright_first(&face, &upright[j]).is_lt() => upright[j] = face,
+                        Some(_) => {}
+                    }
+                }
             }
-            let frame = (frame.time * FPS).round() as u64;
             for glimpse in &self.glimpsed {
-                upright.extend(glimpse.face(frame).map(|f| Face {
+                upright.extend(glimpse.face(frame_number).map(|f| Face {
                     turn: glimpse.turn,
                     ..f
                 }));
@@ -998,7 +1043,8 @@ mod tests {
             let mut script = lying(0..57, turn);
             let clip = clip(&mut script, 0..60, 5, options(), false);
             assert_eq!(spans(&clip), vec![(0.0, time(57))], "{turn:?}");
-            assert_eq!(clip.stats.turned_detections, 1);
+            // The clip's first frame, then, someone followed lying, every full detection.
+            assert_eq!(clip.stats.turned_detections, clip.stats.full_detections);
             assert!(clip.stats.edge_detections > 0);
         }
     }
@@ -1017,23 +1063,63 @@ mod tests {
         // what only the small turned picture shows is not (it would not be embedded).
         for after_cut in [false, true] {
             let clip = clip(&mut script, 10..20, 1, options(), after_cut);
-            assert_eq!(clip.stats.turned_detections, 1);
+            // The first frame, then every full detection: someone is followed lying.
+            assert_eq!(clip.stats.turned_detections, clip.stats.full_detections);
             assert_eq!(spans(&clip), vec![(time(10), time(20)); 2]);
         }
     }
 
     #[test]
+    fn a_face_lying_down_that_comes_where_nobody_is_upright_is_found_at_the_next_full_detection() {
+        // Comes at frame 20, after the clip's first frame; the full detections are at frames
+        // 0, 15, 30 and 45, and at 30 the upright frame shows nobody.
+        let mut script = lying(20..60, Turn::Clockwise);
+        let clip = clip(&mut script, 0..60, 5, options(), false);
+        assert_eq!(spans(&clip), vec![(time(20), time(60))]);
+    }
+
+    #[test]
+    fn while_someone_lies_a_small_face_lying_that_comes_is_found_by_a_close_look() {
+        let mut script = lying(0..60, Turn::Clockwise);
+        script.shown.push(Shown {
+            turn: Turn::Clockwise,
+            ..Shown::still(20..60, square(20.0, 60.0), 1)
+        });
+        script
+            .shown
+            .push(Shown::still(0..60, square(200.0, 60.0), 2));
+        script.small = vec![1];
+        // Someone upright all through: only the one followed lying has the turned frame looked
+        // at after the first frame, and looked at closely enough to show the small face.
+        let found = clip(&mut script, 0..60, 5, options(), false);
+        let mut found = spans(&found);
+        found.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(
+            found,
+            vec![(0.0, time(60)), (0.0, time(60)), (time(20), time(60))]
+        );
+
+        // Nobody followed lying: after the first frame's glance, the small face is not looked
+        // for.
+        script.shown.remove(0);
+        script.small = vec![0];
+        let found = clip(&mut script, 0..60, 5, options(), false);
+        assert_eq!(spans(&found), vec![(0.0, time(60))]);
+    }
+
+    #[test]
     fn a_face_the_upright_frame_shows_lying_is_followed_in_its_turn() {
         for turn in Turn::QUARTERS {
-            // No frame looked at turned: found upright, it is only followed where its turn is
-            // looked in.
+            // The clip's first frame not looked at turned: found upright, it is only followed
+            // where its turn is looked in (and, followed lying, the later full detections look
+            // turned).
             let mut script = Script {
                 shows_lying: true,
                 ..lying(0..60, turn)
             };
             let clip = clip_turned(&mut script, 0..60, 5, options(), false, |_| false);
             assert_eq!(spans(&clip), vec![(0.0, time(60))], "{turn:?}");
-            assert_eq!(clip.stats.turned_detections, 0);
+            assert_eq!(clip.stats.turned_detections, clip.stats.full_detections - 1);
         }
     }
 
