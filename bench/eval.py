@@ -8,6 +8,8 @@ is absent):
 - fotb: an 82 s TV dinner scene, six cast members, one photo each; truth by eye,
   tests/truth/fotb.csv. fotb_turned: the same turned a quarter turn clockwise (ffmpeg's
   `transpose=1`, made once into OUT/videos), everyone lying on their side: faces rolled 90 degrees.
+  fotb_rolled: the same rolled 60 degrees (ffmpeg's `rotate`, the frame grown to hold it, corners
+  black), as a head on a pillow: between what the upright picture and a quarter turn find best.
   fotb_soft: the same as a soft old transfer (made once into OUT/videos): 854x480, blurred, film
   grain, faded contrast and colour; the wide shots' faces are 30-35 px high, at the truth's
   limit of a recognisable face, and the photos are the sharp ones.
@@ -62,6 +64,10 @@ class Clip:
 CLIPS = [
     Clip("fotb", "fotb", video=SHARED / "fotb" / "fotb.mp4"),
     Clip("fotb_turned", "fotb", video=SHARED / "fotb" / "fotb.mp4", variant="transpose=1"),
+    # Rolled 60 degrees, as a head on a pillow or a shoulder: between what the upright picture and
+    # a quarter turn each find best. The frame grows to hold the whole picture, corners black.
+    Clip("fotb_rolled", "fotb", video=SHARED / "fotb" / "fotb.mp4",
+         variant="rotate=PI/3:ow=2*trunc(rotw(PI/3)/2):oh=2*trunc(roth(PI/3)/2)"),
     # The blur, grain (FFmpeg's noise filter draws from a fixed seed) and fading of an old TV
     # transfer.
     Clip("fotb_soft", "fotb", video=SHARED / "fotb" / "fotb.mp4",

@@ -202,6 +202,16 @@ fn tv_family_scene_lying_down() {
     holds_its_ground("fotb_turned", 0.90, 0.065);
 }
 
+/// The same scene rolled 60 degrees (bench/eval.py): faces found upright read past 45 degrees
+/// and are looked at a quarter turn, where they are rolled 30 degrees. Far under the bar with
+/// dlib (docs/benchmarks.md, rolled faces); this holds it to what it reaches (2026-12-08: worst
+/// recall 0.656 and 0.566, false 0.1572 and 0.2282 of the clip), with fotb's margins.
+#[test]
+#[ignore = "needs ../shared/data (development data; scripts/test runs it where present)"]
+fn tv_family_scene_rolled_60_degrees() {
+    holds_its_ground("fotb_rolled", 0.555, 0.246);
+}
+
 /// The same scene as a soft old transfer (854x480, blurred, grained, faded; bench/eval.py):
 /// the wide shots' faces are 30-35 px high and, to dlib's descriptors, 0.64-0.81 from their
 /// photos and nearer another person's wide shot than their own named tracks, so with dlib the
