@@ -203,7 +203,7 @@ impl Face {
     }
 
     /// Whether the landmarks spread over the box as a face's do: the longer of the eye span and
-    /// the eyes-to-mouth distance is at least [`MIN_SPREAD`] of the box's side (the square root
+    /// the eyes-to-mouth distance is at least `MIN_SPREAD` of the box's side (the square root
     /// of its area). CenterFace now and then reads a large face rolled about 90 degrees, in the
     /// upright picture, as an upright face with its landmarks bunched in a small part of the
     /// box: on fotb turned a quarter turn, eddie's 300 px face at 45.1 s with its eyes 39 px

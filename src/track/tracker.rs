@@ -268,12 +268,7 @@ impl<'a> ClipTracker<'a> {
                     continue;
                 }
                 if let Some(face) = self.follow(finder, frame, i)? {
-                    let same = faces.iter().position(|f| f.bbox.iou(&face.bbox) > 0.5);
-                    match same {
-                        None => faces.push(face),
-                        Some(j) if upright_first(&face, &faces[j]).is_lt() => faces[j] = face,
-                        Some(_) => {}
-                    }
+                    keep_one(&mut faces, face);
                 }
             }
             self.assign(
@@ -626,6 +621,16 @@ fn finish(mut live: Live, open_end: bool) -> Piece {
     live.piece
 }
 
+/// Adds `face` to `faces`, or, where one of them is the same face (their boxes overlap by more
+/// than half), keeps whichever comes first in [`upright_first`]'s order, as the detector does.
+fn keep_one(faces: &mut Vec<Face>, face: Face) {
+    match faces.iter().position(|f| f.bbox.iou(&face.bbox) > 0.5) {
+        None => faces.push(face),
+        Some(j) if upright_first(&face, &faces[j]).is_lt() => faces[j] = face,
+        Some(_) => {}
+    }
+}
+
 /// How much to trust a face: its detection score, less for faces too small to embed well.
 /// A face found turned is measured as it is there, upright.
 fn quality(face: &Face) -> f32 {
@@ -798,12 +803,7 @@ mod tests {
             for turn in Turn::QUARTERS {
                 let faces = self.faces_turned(frame.time, turn).into_iter();
                 for face in faces.filter(|face| closely || !glance_misses(face)) {
-                    // As the detector keeps one of two finds of a face.
-                    match upright.iter().position(|f| f.bbox.iou(&face.bbox) > 0.5) {
-                        None => upright.push(face),
-                        Some(j) if upright_first(&face, &upright[j]).is_lt() => upright[j] = face,
-                        Some(_) => {}
-                    }
+                    keep_one(&mut upright, face);
                 }
             }
             for glimpse in &self.glimpsed {
